@@ -1,0 +1,8 @@
+DROP TABLE staging_records;
+DROP TABLE batch_problems;
+DROP TABLE record_history;
+DROP TABLE records;
+DROP TABLE batches;
+DROP TABLE division_successors;
+DROP TABLE divisions;
+DROP TABLE settings;

@@ -1,0 +1,176 @@
+-- Reference data, ingest batches and graduate records (SQLite).
+CREATE TABLE settings (
+    key TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE divisions (
+    code TEXT PRIMARY KEY NOT NULL,
+    name TEXT NOT NULL,
+    level TEXT NOT NULL,
+    parent TEXT
+);
+
+CREATE TABLE division_successors (
+    old_code TEXT PRIMARY KEY NOT NULL,
+    old_name TEXT NOT NULL,
+    old_level TEXT NOT NULL,
+    old_parent TEXT,
+    new_code TEXT NOT NULL,
+    effective DATE NOT NULL,
+    note TEXT NOT NULL
+);
+
+CREATE TABLE batches (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    source TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    format TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    rows_read BIGINT NOT NULL,
+    accepted BIGINT NOT NULL,
+    updated BIGINT NOT NULL,
+    rejected BIGINT NOT NULL,
+    warnings BIGINT NOT NULL,
+    quarantined BIGINT NOT NULL,
+    routed TEXT NOT NULL,
+    unknown_columns TEXT NOT NULL,
+    division_edition TEXT NOT NULL,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE records (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    person_key TEXT NOT NULL,
+    graduation_year INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    ethnicity TEXT,
+    id_type TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    birth_date DATE,
+    political_status TEXT,
+    education_level TEXT NOT NULL,
+    school_code TEXT NOT NULL,
+    school_name TEXT NOT NULL,
+    major_code TEXT,
+    major_name TEXT NOT NULL,
+    graduation_date DATE NOT NULL,
+    hukou_code TEXT,
+    hukou_address TEXT,
+    phone TEXT,
+    email TEXT,
+    hardship TEXT,
+    intention TEXT NOT NULL,
+    route_province TEXT,
+    route_prefecture TEXT,
+    route_county TEXT,
+    route_method TEXT NOT NULL,
+    route_note TEXT,
+    division_edition TEXT NOT NULL,
+    source TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    batch_id BIGINT NOT NULL REFERENCES batches (id),
+    source_line BIGINT NOT NULL,
+    first_batch_id BIGINT NOT NULL REFERENCES batches (id),
+    version INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE UNIQUE INDEX records_person ON records (person_key, graduation_year);
+CREATE INDEX records_route ON records (route_province, route_prefecture, route_county);
+CREATE INDEX records_batch ON records (batch_id);
+
+-- Earlier versions of a record, written when a later batch replaces it.
+CREATE TABLE record_history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    record_id BIGINT NOT NULL REFERENCES records (id),
+    replaced_by_batch BIGINT NOT NULL REFERENCES batches (id),
+    replaced_at TIMESTAMP NOT NULL,
+    version INTEGER NOT NULL,
+    person_key TEXT NOT NULL,
+    graduation_year INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    ethnicity TEXT,
+    id_type TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    birth_date DATE,
+    political_status TEXT,
+    education_level TEXT NOT NULL,
+    school_code TEXT NOT NULL,
+    school_name TEXT NOT NULL,
+    major_code TEXT,
+    major_name TEXT NOT NULL,
+    graduation_date DATE NOT NULL,
+    hukou_code TEXT,
+    hukou_address TEXT,
+    phone TEXT,
+    email TEXT,
+    hardship TEXT,
+    intention TEXT NOT NULL,
+    route_province TEXT,
+    route_prefecture TEXT,
+    route_county TEXT,
+    route_method TEXT NOT NULL,
+    route_note TEXT,
+    division_edition TEXT NOT NULL,
+    source TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    batch_id BIGINT NOT NULL,
+    source_line BIGINT NOT NULL
+);
+CREATE INDEX record_history_record ON record_history (record_id);
+
+-- One line per problem found in a batch (rejects and warnings), the reject report's source.
+CREATE TABLE batch_problems (
+    id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
+    batch_id BIGINT NOT NULL REFERENCES batches (id),
+    line BIGINT NOT NULL,
+    column_key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    code TEXT NOT NULL,
+    message TEXT NOT NULL,
+    message_en TEXT NOT NULL,
+    severity TEXT NOT NULL
+);
+CREATE INDEX batch_problems_batch ON batch_problems (batch_id, line);
+
+-- Template of the per-transaction staging table (PostgreSQL COPY target); never holds rows itself.
+CREATE TABLE staging_records (
+    person_key TEXT NOT NULL,
+    graduation_year INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    ethnicity TEXT,
+    id_type TEXT NOT NULL,
+    id_number TEXT NOT NULL,
+    birth_date DATE,
+    political_status TEXT,
+    education_level TEXT NOT NULL,
+    school_code TEXT NOT NULL,
+    school_name TEXT NOT NULL,
+    major_code TEXT,
+    major_name TEXT NOT NULL,
+    graduation_date DATE NOT NULL,
+    hukou_code TEXT,
+    hukou_address TEXT,
+    phone TEXT,
+    email TEXT,
+    hardship TEXT,
+    intention TEXT NOT NULL,
+    route_province TEXT,
+    route_prefecture TEXT,
+    route_county TEXT,
+    route_method TEXT NOT NULL,
+    route_note TEXT,
+    division_edition TEXT NOT NULL,
+    source TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    batch_id BIGINT NOT NULL,
+    source_line BIGINT NOT NULL,
+    PRIMARY KEY (person_key, graduation_year)
+);

@@ -1,0 +1,655 @@
+//! The command line: clap definitions and what each subcommand does. Exit codes: 0 when the work
+//! was done (a file processed, even with rejects), 2 when the input was refused and nothing
+//! stored, 1 for an internal error.
+
+use crate::config::Config;
+use crate::db::{self, batches, Db};
+use crate::domain::division::DivisionTable;
+use crate::domain::routing::Router;
+use crate::export::{self, TableFormat};
+use crate::ingest::{self, BatchSummary, Channel, IngestError, IngestRequest, Progress};
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "gradhub",
+    version,
+    about = "离校未就业高校毕业生实名登记分发中心 / graduate registration hub"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server (API, OpenAPI document at /api-docs/openapi.json).
+    Serve,
+    /// Start on a demo database with generated records: the quickest way to look around.
+    Demo {
+        /// Demo database file (recreated).
+        #[arg(long, default_value = "gradhub-demo.db")]
+        db: PathBuf,
+        /// Rows of generated demo data.
+        #[arg(long, default_value_t = 2_000)]
+        rows: usize,
+    },
+    /// Apply pending database migrations and load reference data on first start.
+    Migrate,
+    /// Ingest a transfer file (CSV/TSV in UTF-8, UTF-8-BOM, GBK/GB18030; or XLSX).
+    Ingest {
+        file: PathBuf,
+        /// Sender code (education department or office), e.g. 370000.
+        #[arg(long)]
+        source: String,
+        /// education | walk_in | visit | self
+        #[arg(long, default_value = "education")]
+        channel: String,
+        /// Validate only: report, store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List recent batches.
+    Batches {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// One batch: its summary or its reject report.
+    Batch {
+        #[command(subcommand)]
+        action: BatchAction,
+    },
+    /// Stored records.
+    Records {
+        #[command(subcommand)]
+        action: RecordsAction,
+    },
+    /// Explain where a division code or an address routes.
+    Route {
+        #[arg(long)]
+        explain: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The division table (GB/T 2260) and its successor table.
+    Divisions {
+        #[command(subcommand)]
+        action: DivisionsAction,
+    },
+    /// Generate a realistic synthetic transfer file (with a few percent of faults).
+    DemoData {
+        #[arg(long, default_value_t = 1_000)]
+        rows: usize,
+        #[arg(short = 'o', long)]
+        output: PathBuf,
+        /// Write GBK/GB18030 instead of UTF-8.
+        #[arg(long)]
+        gbk: bool,
+        /// Write XLSX instead of CSV.
+        #[arg(long)]
+        xlsx: bool,
+        /// Random seed (the same seed gives the same file).
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Share of faulty rows, in percent.
+        #[arg(long, default_value_t = 4.0)]
+        fault_percent: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum BatchAction {
+    Show {
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The reject report: 行号, 列, 值, 原因代码, 说明.
+    Rejects {
+        id: i64,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RecordsAction {
+    /// Transfer-file columns with Chinese headers, then 路由省代码, 路由市代码, 路由县代码, 路由方式.
+    Export {
+        /// Only records routed to this province (e.g. 370000).
+        #[arg(long)]
+        province: Option<String>,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// Mask ID and phone numbers (for handing the file to someone who may not see them).
+        #[arg(long)]
+        mask: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DivisionsAction {
+    /// Edition and size of the table in use.
+    Show,
+    /// Replace the division table with a newer edition (CSV: code,name,level,parent).
+    Import {
+        file: PathBuf,
+        /// Edition date of the file, e.g. 2026-06-30.
+        #[arg(long)]
+        edition: String,
+    },
+    /// Add successor rows (CSV: old_code,old_name,old_level,old_parent,new_code,effective,note).
+    ImportSuccessors { file: PathBuf },
+}
+
+/// A command's failure: refused input (exit 2) or an internal error (exit 1).
+enum Failure {
+    Refused(String),
+    Internal(String),
+}
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = Cli::parse();
+    let config = match Config::load() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("配置错误 / configuration error: {e}");
+            return 1;
+        }
+    };
+    crate::telemetry::init(&config.log_format, &config.log);
+    match run(cli.command, config) {
+        Ok(()) => 0,
+        Err(Failure::Refused(message)) => {
+            eprintln!("{message}");
+            2
+        }
+        Err(Failure::Internal(message)) => {
+            eprintln!("错误 / error: {message}");
+            1
+        }
+    }
+}
+
+fn open_db(config: &Config) -> Result<Db, Failure> {
+    Ok(Db::open(
+        &config.database_url,
+        config.pool_size,
+        config.busy_timeout(),
+    )?)
+}
+
+fn load_router(db: &Db) -> Result<Router, Failure> {
+    let mut conn = db.conn()?;
+    Ok(Router::new(db::reference::load_table(&mut conn)?))
+}
+
+fn run(command: Command, config: Config) -> Result<(), Failure> {
+    match command {
+        Command::Serve => serve(config),
+        Command::Demo { db, rows } => demo(config, &db, rows),
+        Command::Migrate => {
+            let db = open_db(&config)?;
+            println!(
+                "数据库已是最新 / database is up to date ({})",
+                db.backend().as_str()
+            );
+            Ok(())
+        }
+        Command::Ingest {
+            file,
+            source,
+            channel,
+            dry_run,
+            json,
+        } => {
+            let channel = Channel::parse(&channel).ok_or_else(|| {
+                Failure::Refused(format!(
+                    "来源渠道无效：“{channel}”（应为 education、walk_in、visit 或 self）/ invalid channel"
+                ))
+            })?;
+            let db = open_db(&config)?;
+            let router = load_router(&db)?;
+            ingest_file(&db, &router, &file, &source, channel, dry_run, json)
+        }
+        Command::Batches { json, limit } => {
+            let db = open_db(&config)?;
+            let mut conn = db.conn()?;
+            let rows = batches::list(&mut conn, limit)?;
+            let summaries: Vec<BatchSummary> = rows.iter().map(BatchSummary::from_row).collect();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summaries)?);
+            } else {
+                println!("批次\t来源\t文件\t行数\t新增\t更新\t拒收\t待处理\t时间");
+                for s in &summaries {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        s.batch_id.unwrap_or(0),
+                        s.source,
+                        s.file_name,
+                        s.rows,
+                        s.accepted,
+                        s.updated,
+                        s.rejected,
+                        s.quarantined,
+                        s.finished_at.format("%Y-%m-%d %H:%M")
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Batch { action } => batch(config, action),
+        Command::Records { action } => match action {
+            RecordsAction::Export {
+                province,
+                format,
+                output,
+                mask,
+            } => {
+                let format = table_format(&format)?;
+                let db = open_db(&config)?;
+                let filter = db::records::RecordFilter {
+                    province,
+                    batch_id: None,
+                };
+                let mut conn = db.conn()?;
+                let count = with_output(output.as_deref(), |out| {
+                    Ok(export::write_records(
+                        &mut conn, &filter, format, mask, out,
+                    )?)
+                })?;
+                eprintln!("已导出 {count} 条记录 / exported {count} records");
+                Ok(())
+            }
+        },
+        Command::Route { explain, json } => {
+            let db = open_db(&config)?;
+            let router = load_router(&db)?;
+            let explanation = router.explain(&explain);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&explanation)?);
+            } else {
+                println!("{explanation}");
+            }
+            Ok(())
+        }
+        Command::Divisions { action } => divisions(config, action),
+        Command::DemoData {
+            rows,
+            output,
+            gbk,
+            xlsx,
+            seed,
+            fault_percent,
+        } => {
+            let options = crate::demo::Options {
+                rows,
+                seed,
+                fault_rate: fault_percent / 100.0,
+                encoding: if gbk {
+                    crate::demo::TextEncoding::Gbk
+                } else {
+                    crate::demo::TextEncoding::Utf8
+                },
+            };
+            let table = DivisionTable::embedded();
+            if xlsx {
+                crate::demo::write_xlsx(&table, &options, &output)?;
+            } else {
+                crate::demo::write_csv(&table, &options, &output)?;
+            }
+            eprintln!(
+                "已生成 {rows} 行 / wrote {rows} rows to {}",
+                output.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn table_format(s: &str) -> Result<TableFormat, Failure> {
+    TableFormat::parse(s).ok_or_else(|| {
+        Failure::Refused(format!(
+            "格式应为 csv 或 xlsx / format must be csv or xlsx: {s}"
+        ))
+    })
+}
+
+/// Runs `write` against the file named by `output`, or standard output.
+fn with_output<T>(
+    output: Option<&Path>,
+    write: impl FnOnce(&mut dyn WriteSend) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    match output {
+        Some(path) => {
+            let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+            let value = write(&mut file)?;
+            file.flush()?;
+            Ok(value)
+        }
+        None => {
+            let mut stdout = std::io::stdout();
+            write(&mut stdout)
+        }
+    }
+}
+
+/// A writer that can cross into the XLSX writer (which needs `Send`).
+pub trait WriteSend: Write + Send {}
+impl<W: Write + Send> WriteSend for W {}
+
+fn ingest_file(
+    db: &Db,
+    router: &Router,
+    file: &Path,
+    source: &str,
+    channel: Channel,
+    dry_run: bool,
+    json: bool,
+) -> Result<(), Failure> {
+    let file_name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if !file.is_file() {
+        return Err(Failure::Refused(format!(
+            "找不到文件 / file not found: {}",
+            file.display()
+        )));
+    }
+    let request = IngestRequest {
+        path: file,
+        file_name: &file_name,
+        source,
+        channel,
+        dry_run,
+    };
+    let bar = TerminalProgress::new(!json);
+    let mut conn = db.conn()?;
+    let outcome = match ingest::ingest(&mut conn, router, &request, &bar) {
+        Ok(o) => o,
+        Err(IngestError::Refused(r)) => {
+            bar.finish();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::json!({"refused": true, "code": r.code, "message": r.message, "message_en": r.message_en})
+                );
+            }
+            return Err(Failure::Refused(format!(
+                "文件未接收，未存储任何数据 / file refused, nothing stored\n{}（{}）\n{}",
+                r.message, r.code, r.message_en
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let mut summary = outcome.summary;
+    if summary.file_name.is_empty() {
+        summary.file_name = file_name;
+    }
+    if json {
+        let mut value = serde_json::to_value(&summary)?;
+        if dry_run {
+            value["problems"] = serde_json::to_value(&outcome.problems)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print_summary(&summary);
+        if dry_run {
+            for p in outcome.problems.iter().take(50) {
+                println!(
+                    "第 {} 行 {}：{}（{}）",
+                    p.line,
+                    ingest::column_header(&p.column_key),
+                    p.message,
+                    p.code
+                );
+            }
+            if outcome.problems.len() > 50 {
+                println!(
+                    "……共 {} 条问题 / {} problems in all",
+                    outcome.problems.len(),
+                    outcome.problems.len()
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_summary(s: &BatchSummary) {
+    if let Some(first) = s.duplicate_of {
+        println!("该文件已接收过（批次 {first}），未重复存储 / already ingested as batch {first}; nothing stored twice");
+    }
+    if s.dry_run {
+        println!("试运行：仅校验，未存储 / dry run: validated only, nothing stored");
+    }
+    println!(
+        "批次 / batch: {}",
+        s.batch_id.map_or("-".to_string(), |b| b.to_string())
+    );
+    println!(
+        "文件 / file: {} ({} {}, sha256 {})",
+        s.file_name, s.format, s.encoding, s.sha256
+    );
+    println!(
+        "行数 {} ｜ 新增 {} ｜ 更新 {} ｜ 拒收 {} ｜ 警告 {} ｜ 待人工处理 {}",
+        s.rows, s.accepted, s.updated, s.rejected, s.warnings, s.quarantined
+    );
+    let routed: Vec<String> = s.routed.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    println!("路由 / routed: {}", routed.join(", "));
+    if !s.unknown_columns.is_empty() {
+        println!(
+            "未识别的列（已忽略）/ unknown columns ignored: {}",
+            s.unknown_columns.join("、")
+        );
+    }
+}
+
+fn batch(config: Config, action: BatchAction) -> Result<(), Failure> {
+    let db = open_db(&config)?;
+    let mut conn = db.conn()?;
+    match action {
+        BatchAction::Show { id, json } => {
+            let row = batches::get(&mut conn, id)?.ok_or_else(|| {
+                Failure::Refused(format!("批次 {id} 不存在 / batch {id} not found"))
+            })?;
+            let summary = BatchSummary::from_row(&row);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            } else {
+                print_summary(&summary);
+            }
+            Ok(())
+        }
+        BatchAction::Rejects { id, format, output } => {
+            let format = table_format(&format)?;
+            if batches::get(&mut conn, id)?.is_none() {
+                return Err(Failure::Refused(format!(
+                    "批次 {id} 不存在 / batch {id} not found"
+                )));
+            }
+            let lines = with_output(output.as_deref(), |out| {
+                // The operator on the hub's own machine sees what the sender sent.
+                Ok(export::write_rejects(&mut conn, id, format, false, out)?)
+            })?;
+            eprintln!("{lines} 条问题 / {lines} problem lines");
+            Ok(())
+        }
+    }
+}
+
+fn divisions(config: Config, action: DivisionsAction) -> Result<(), Failure> {
+    let db = open_db(&config)?;
+    let mut conn = db.conn()?;
+    let current = db::reference::load_table(&mut conn)?;
+    match action {
+        DivisionsAction::Show => {
+            println!(
+                "版本 / edition {}: {} divisions, {} successor rows",
+                current.edition(),
+                current.divisions().count(),
+                current.successors().count()
+            );
+            Ok(())
+        }
+        DivisionsAction::Import { file, edition } => {
+            let text = read_text(&file)?;
+            let list = DivisionTable::parse_divisions_csv(&text)
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let table =
+                DivisionTable::from_parts(edition, list, current.successors().cloned().collect())
+                    .map_err(|e| Failure::Refused(e.to_string()))?;
+            db::reference::replace_table(&mut conn, &table)?;
+            println!(
+                "已导入 / imported edition {}: {} divisions (restart `gradhub serve` to use it)",
+                table.edition(),
+                table.divisions().count()
+            );
+            Ok(())
+        }
+        DivisionsAction::ImportSuccessors { file } => {
+            let text = read_text(&file)?;
+            let added = DivisionTable::parse_successors_csv(&text)
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let mut successors: Vec<_> = current.successors().cloned().collect();
+            let count = added.len();
+            successors.retain(|s| !added.iter().any(|a| a.old_code == s.old_code));
+            successors.extend(added);
+            let table = DivisionTable::from_parts(
+                current.edition().to_string(),
+                current.divisions().cloned().collect(),
+                successors,
+            )
+            .map_err(|e| Failure::Refused(e.to_string()))?;
+            db::reference::replace_table(&mut conn, &table)?;
+            println!("已导入 {count} 条沿革 / imported {count} successor rows");
+            Ok(())
+        }
+    }
+}
+
+fn read_text(path: &Path) -> Result<String, Failure> {
+    let bytes = std::fs::read(path)?;
+    String::from_utf8(bytes).map_err(|_| {
+        Failure::Refused(format!(
+            "{} 不是 UTF-8 文本 / is not UTF-8 text",
+            path.display()
+        ))
+    })
+}
+
+fn serve(config: Config) -> Result<(), Failure> {
+    let db = open_db(&config)?;
+    let router = Arc::new(load_router(&db)?);
+    serve_with(config, db, router)
+}
+
+fn serve_with(config: Config, db: Db, router: Arc<Router>) -> Result<(), Failure> {
+    let listener = std::net::TcpListener::bind(&config.bind)?;
+    tracing::info!(bind = %config.bind, backend = db.backend().as_str(), "gradhub serving");
+    eprintln!(
+        "gradhub 已启动 / listening on http://{}  (API: /api-docs/openapi.json)",
+        config.bind
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let state = crate::web::AppState { db, router, config };
+        crate::web::server(listener, state)?.await
+    })?;
+    Ok(())
+}
+
+fn demo(mut config: Config, path: &Path, rows: usize) -> Result<(), Failure> {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    config.database_url = path.display().to_string();
+    let db = open_db(&config)?;
+    let router = load_router(&db)?;
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("demo-2026.csv");
+    let options = crate::demo::Options {
+        rows,
+        seed: 2026,
+        fault_rate: 0.04,
+        encoding: crate::demo::TextEncoding::Utf8,
+    };
+    crate::demo::write_csv(router.table(), &options, &file)?;
+    ingest_file(
+        &db,
+        &router,
+        &file,
+        "DEMO-EDU",
+        Channel::Education,
+        false,
+        false,
+    )?;
+    serve_with(config, db, Arc::new(router))
+}
+
+/// A progress bar on a terminal (indicatif draws nothing when standard error is not one).
+struct TerminalProgress {
+    bar: Option<indicatif::ProgressBar>,
+}
+
+impl TerminalProgress {
+    fn new(enabled: bool) -> TerminalProgress {
+        TerminalProgress {
+            bar: enabled.then(|| {
+                indicatif::ProgressBar::with_draw_target(
+                    None,
+                    indicatif::ProgressDrawTarget::stderr(),
+                )
+            }),
+        }
+    }
+}
+
+impl Progress for TerminalProgress {
+    fn start(&self, total_bytes: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total_bytes);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} [{elapsed_precise}] {bar:40} {bytes}/{total_bytes} {msg}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+        }
+    }
+
+    fn update(&self, bytes_read: u64, rows: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(bytes_read);
+            bar.set_message(format!("{rows} 行"));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

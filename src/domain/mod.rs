@@ -1,0 +1,14 @@
+//! Pure rules of the hub: no I/O, no database, nothing of the rest of the project.
+//!
+//! Everything that decides whether a value is valid or where a person goes lives here, so that the
+//! reject report, the API and the command line can never disagree.
+
+pub mod address;
+pub mod calendar;
+pub mod codes;
+pub mod dates;
+pub mod division;
+pub mod graduate;
+pub mod id_number;
+pub mod routing;
+pub mod text;

@@ -1,0 +1,189 @@
+//! Why a whole file was refused: one stable code and one message in Chinese and English.
+//! A refused file stores nothing.
+
+use crate::domain::graduate::Column;
+
+/// A file that cannot be taken at all.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Refusal {
+    pub code: &'static str,
+    pub message: String,
+    pub message_en: String,
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}（{}）/ {}", self.message, self.code, self.message_en)
+    }
+}
+
+impl Refusal {
+    fn new(code: &'static str, message: String, message_en: String) -> Refusal {
+        Refusal {
+            code,
+            message,
+            message_en,
+        }
+    }
+
+    pub fn empty() -> Refusal {
+        Refusal::new(
+            "FILE_EMPTY",
+            "文件是空的，没有任何内容。".into(),
+            "The file is empty.".into(),
+        )
+    }
+
+    pub fn binary() -> Refusal {
+        Refusal::new(
+            "FILE_BINARY",
+            "文件不是 CSV 或 XLSX 表格（含有二进制数据），请用 Excel 另存为 CSV 或 XLSX 后重新提交。"
+                .into(),
+            "The file is not a CSV or XLSX table (it contains binary data); save it from Excel as CSV or XLSX and send it again.".into(),
+        )
+    }
+
+    pub fn old_excel() -> Refusal {
+        Refusal::new(
+            "FILE_UNSUPPORTED",
+            "不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV 后重新提交。".into(),
+            "Old Excel (.xls) files are not accepted; save the file as .xlsx or CSV and send it again.".into(),
+        )
+    }
+
+    pub fn encrypted() -> Refusal {
+        Refusal::new(
+            "FILE_ENCRYPTED",
+            "文件设置了打开密码，无法读取。请取消密码保护后重新提交。".into(),
+            "The file is password-protected and cannot be read; remove the password and send it again.".into(),
+        )
+    }
+
+    pub fn damaged(detail: &str) -> Refusal {
+        Refusal::new(
+            "FILE_DAMAGED",
+            format!("XLSX 文件已损坏或不完整（可能未上传完），无法读取：{detail}"),
+            format!(
+                "The XLSX file is damaged or incomplete (perhaps cut off in transfer): {detail}"
+            ),
+        )
+    }
+
+    pub fn zip_bomb() -> Refusal {
+        Refusal::new(
+            "FILE_TOO_LARGE",
+            "XLSX 文件解压后异常巨大，不是正常的移交文件，已拒收。".into(),
+            "The XLSX file expands to an abnormal size when unpacked; it is not a transfer file."
+                .into(),
+        )
+    }
+
+    pub fn too_big(limit: u64) -> Refusal {
+        Refusal::new(
+            "FILE_TOO_LARGE",
+            format!("文件超过大小上限（{} MB）。", limit >> 20),
+            format!("The file is larger than the limit ({} MB).", limit >> 20),
+        )
+    }
+
+    pub fn unreadable(detail: &str) -> Refusal {
+        Refusal::new(
+            "FILE_UNREADABLE",
+            format!("文件无法按表格读取：{detail}"),
+            format!("The file cannot be read as a table: {detail}"),
+        )
+    }
+
+    pub fn mixed_encoding(line: u64) -> Refusal {
+        Refusal::new(
+            "FILE_ENCODING_MIXED",
+            format!(
+                "文件混用了两种文字编码（UTF-8 与 GBK），第 {line} 行起无法正确识别。请在 Excel 中整体另存为“CSV UTF-8”后重新提交。"
+            ),
+            format!(
+                "The file mixes two text encodings (UTF-8 and GBK); from line {line} it cannot be read correctly. Save the whole file again as \"CSV UTF-8\" and send it again."
+            ),
+        )
+    }
+
+    pub fn quote_unclosed(line: u64) -> Refusal {
+        Refusal::new(
+            "QUOTE_UNCLOSED",
+            format!("第 {line} 行有未闭合的引号（\"），其后的内容无法分行。请检查该行后重新提交。"),
+            format!("Line {line} has a quotation mark (\") that is never closed; the rows after it cannot be separated. Fix that line and send the file again."),
+        )
+    }
+
+    pub fn header_not_found() -> Refusal {
+        let names: Vec<&str> = Column::ALL
+            .iter()
+            .filter(|c| c.required())
+            .map(|c| c.header_zh())
+            .collect();
+        Refusal::new(
+            "HEADER_NOT_FOUND",
+            format!(
+                "找不到表头行。文件前 10 行中应有一行列名，至少包括：{}。",
+                names.join("、")
+            ),
+            "No header row found: one of the first 10 rows must name the columns (姓名, 证件号码 …).".into(),
+        )
+    }
+
+    pub fn columns_missing(columns: &[Column]) -> Refusal {
+        let zh: Vec<String> = columns
+            .iter()
+            .map(|c| match c {
+                Column::HukouCode | Column::HukouAddress => "生源地代码 或 生源地地址".to_string(),
+                c => c.header_zh().to_string(),
+            })
+            .collect();
+        let en: Vec<String> = columns
+            .iter()
+            .map(|c| match c {
+                Column::HukouCode | Column::HukouAddress => {
+                    "hukou_code or hukou_address".to_string()
+                }
+                c => c.key().to_string(),
+            })
+            .collect();
+        Refusal::new(
+            "COLUMNS_MISSING",
+            format!("缺少必填列：{}。整个文件未接收，请补齐该列后重新提交。", zh.join("、")),
+            format!(
+                "Required column missing: {}. Nothing was stored; add the column and send the file again.",
+                en.join(", ")
+            ),
+        )
+    }
+
+    pub fn too_many_columns(width: usize) -> Refusal {
+        Refusal::new(
+            "TOO_MANY_COLUMNS",
+            format!(
+                "表头有 {width} 列，超过上限 {} 列，不是移交文件格式。",
+                super::header::MAX_COLUMNS
+            ),
+            format!(
+                "The header has {width} columns, more than the limit of {}; this is not a transfer file.",
+                super::header::MAX_COLUMNS
+            ),
+        )
+    }
+
+    pub fn no_data_rows() -> Refusal {
+        Refusal::new(
+            "NO_DATA_ROWS",
+            "文件只有表头，没有数据行。".into(),
+            "The file has a header but no data rows.".into(),
+        )
+    }
+
+    pub fn bad_source(source: &str) -> Refusal {
+        Refusal::new(
+            "SOURCE_INVALID",
+            format!("发送单位代码无效：“{source}”（应为 1–50 个字母、数字、- 或 _）。"),
+            format!("Invalid sender code {source:?} (1–50 letters, digits, - or _)."),
+        )
+    }
+}

@@ -1,0 +1,15 @@
+//! gradhub: the distribution hub for the real-name registration of university graduates who
+//! leave school without a job (离校未就业高校毕业生实名登记).
+//!
+//! Data flows one way: `web` and the command line call the services (`ingest`, `export`),
+//! which use `domain` for rules and `db` for storage. `domain` imports nothing of the project.
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod export;
+pub mod ingest;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,40 @@
+//! The HTTP side: actix-web server start-up, shared state, and the JSON API with its OpenAPI
+//! document. Handlers call the services (`ingest`, `export`); storage runs on the blocking pool.
+
+pub mod api;
+pub mod error;
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::domain::routing::Router;
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+
+/// What every handler can reach.
+pub struct AppState {
+    pub db: Db,
+    pub router: Arc<Router>,
+    pub config: Config,
+}
+
+/// Builds the server on an already bound listener (tests bind port 0 and read the port back).
+pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    std::fs::create_dir_all(&state.config.upload_dir)?;
+    let state = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .wrap(tracing_actix())
+            .configure(api::routes)
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// Request logging through tracing (method, path, status, time).
+fn tracing_actix() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new("%r %s %Dms")
+}

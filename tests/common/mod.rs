@@ -1,0 +1,196 @@
+//! Test harness: a fresh database per test on either backend (SQLite file in a temp dir, or a
+//! uniquely named PostgreSQL database dropped afterwards), plus helpers to make files.
+#![allow(dead_code)]
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use gradhub::db::{Backend, Db};
+use gradhub::domain::division::DivisionTable;
+use gradhub::domain::routing::Router;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+/// The PostgreSQL server tests create their databases on: `GRADHUB_TEST_POSTGRES_URL`, else a
+/// `DATABASE_URL` that names PostgreSQL, else the local server.
+pub fn postgres_admin_url() -> String {
+    if let Ok(url) = std::env::var("GRADHUB_TEST_POSTGRES_URL") {
+        return url;
+    }
+    match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => url,
+        _ => "postgres://postgres@127.0.0.1:5432/postgres".to_string(),
+    }
+}
+
+/// A database that lives as long as the test.
+pub struct TestDb {
+    pub url: String,
+    pub db: Db,
+    pub dir: tempfile::TempDir,
+    admin_url: Option<String>,
+    pg_name: Option<String>,
+}
+
+static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+impl TestDb {
+    /// A fresh database, or `None` (with a loud message) when PostgreSQL is not reachable and
+    /// `GRADHUB_REQUIRE_POSTGRES` is not set. CI sets it, so there a missing server fails.
+    pub fn new(backend: Backend) -> Option<TestDb> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        match backend {
+            Backend::Sqlite => {
+                let url = dir.path().join("test.db").display().to_string();
+                let db = Db::open(&url, 4, Duration::from_secs(60)).expect("open sqlite");
+                Some(TestDb {
+                    url,
+                    db,
+                    dir,
+                    admin_url: None,
+                    pg_name: None,
+                })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url();
+                let mut admin = match PgConnection::establish(&admin_url) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        if std::env::var_os("GRADHUB_REQUIRE_POSTGRES").is_some() {
+                            panic!("PostgreSQL required but not reachable at {admin_url}: {e}");
+                        }
+                        eprintln!(
+                            "SKIPPED (PostgreSQL not reachable at {admin_url}: {e}); set GRADHUB_TEST_POSTGRES_URL"
+                        );
+                        return None;
+                    }
+                };
+                let name = format!(
+                    "gradhub_test_{}_{}_{}",
+                    std::process::id(),
+                    COUNTER.fetch_add(1, Ordering::SeqCst),
+                    rand_suffix()
+                );
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {name}"))
+                    .expect("create database");
+                let url = replace_db_name(&admin_url, &name);
+                let db = Db::open(&url, 4, Duration::from_secs(60)).expect("open postgres");
+                Some(TestDb {
+                    url,
+                    db,
+                    dir,
+                    admin_url: Some(admin_url),
+                    pg_name: Some(name),
+                })
+            }
+        }
+    }
+
+    pub fn router(&self) -> Router {
+        let mut conn = self.db.conn().expect("conn");
+        Router::new(gradhub::db::reference::load_table(&mut conn).expect("table"))
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let (Some(admin_url), Some(name)) = (&self.admin_url, &self.pg_name) {
+            if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                let _ =
+                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn rand_suffix() -> u32 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+}
+
+fn replace_db_name(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let new_base = match base[scheme_end..].rfind('/') {
+        Some(i) => format!("{}/{name}", &base[..scheme_end + i]),
+        None => format!("{base}/{name}"),
+    };
+    match query {
+        Some(q) => format!("{new_base}?{q}"),
+        None => new_base,
+    }
+}
+
+/// Makes each listed test run on both backends, as `sqlite::NAME` and `postgres::NAME`; the body
+/// is a function `fn(&TestDb)` in the test file. A PostgreSQL test without a server says so
+/// (or fails, under `GRADHUB_REQUIRE_POSTGRES`).
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[test]
+                fn $name() {
+                    let db = crate::common::TestDb::new(gradhub::db::Backend::Sqlite).expect("sqlite");
+                    super::$name(&db);
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[test]
+                fn $name() {
+                    if let Some(db) = crate::common::TestDb::new(gradhub::db::Backend::Postgres) {
+                        super::$name(&db);
+                    }
+                }
+            )*
+        }
+    };
+}
+
+/// Writes `text` to a file in the test's directory.
+pub fn write_file(db: &TestDb, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = db.path(name);
+    std::fs::write(&path, bytes).expect("write test file");
+    path
+}
+
+/// A valid 18-digit ID number for a region, birth date (YYYYMMDD) and sequence.
+pub fn id18(region: &str, birth: &str, seq: u32) -> String {
+    let first17 = format!("{region}{birth}{seq:03}");
+    let check = gradhub::domain::id_number::check_char(&first17).expect("17 digits");
+    format!("{first17}{check}")
+}
+
+pub const HEADER: &str = "姓名,性别,民族,证件类型,证件号码,出生日期,政治面貌,学历,院校代码,院校名称,专业代码,专业名称,毕业时间,生源地代码,生源地地址,联系电话,电子邮箱,困难类别,就业意愿";
+
+/// One CSV line of a valid graduate; `hukou` and `address` as given.
+pub fn line(name: &str, id: &str, hukou: &str, address: &str) -> String {
+    let odd = id
+        .as_bytes()
+        .get(16)
+        .map(|b| (b - b'0') % 2 == 1)
+        .unwrap_or(true);
+    let sex = if odd { "1" } else { "2" };
+    format!("{name},{sex},01,01,{id},,13,21,10422,山东大学,080901,计算机科学与技术,2025-06-30,{hukou},{address},13812345678,,,1")
+}
+
+pub fn table() -> DivisionTable {
+    DivisionTable::embedded()
+}
+
+pub fn exists(path: &Path) -> bool {
+    path.exists()
+}
