@@ -207,9 +207,9 @@ impl Generator {
             return (*self.pick(MINORITY_NAMES)).to_string();
         }
         let mut name = (*self.pick(SURNAMES)).to_string();
-        name.push_str(*self.pick(GIVEN));
+        name.push_str(self.pick::<&str>(GIVEN));
         if self.rng.random_bool(0.6) {
-            name.push_str(*self.pick(GIVEN));
+            name.push_str(self.pick::<&str>(GIVEN));
         }
         name
     }

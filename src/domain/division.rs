@@ -21,8 +21,15 @@ const EMBEDDED_SUCCESSORS: &str = include_str!("../../fixtures/divisions/success
 
 /// A six-digit GB/T 2260 division code. Holding one says nothing about whether the code is in
 /// the current table; ask [`DivisionTable::get`] for that.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DivisionCode(u32);
+
+/// Serialised as the six-digit text people read and type (`"370116"`), as in every export.
+impl serde::Serialize for DivisionCode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
 
 impl DivisionCode {
     /// Exactly six ASCII digits once full-width forms are folded and surrounding whitespace is

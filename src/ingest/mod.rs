@@ -379,7 +379,7 @@ impl<'r> Pipeline<'r> {
     }
 
     fn tick(&self, progress: &dyn Progress, bytes_read: &AtomicU64) {
-        if self.counts.rows % 10_000 == 0 {
+        if self.counts.rows.is_multiple_of(10_000) {
             progress.update(bytes_read.load(Ordering::Relaxed), self.counts.rows);
         }
     }
@@ -388,7 +388,7 @@ impl<'r> Pipeline<'r> {
         &mut self,
         conn: Option<&mut AnyConnection>,
         line: u64,
-        cells: &mut Vec<String>,
+        cells: &mut [String],
     ) -> Result<(), IngestError> {
         let Some(map) = &self.header else {
             return self.find_header(cells);

@@ -17,6 +17,9 @@ const MAX_BREAKS_IN_FIELD: usize = 2;
 const MAX_XLSX_RATIO: u64 = 100;
 const MAX_XLSX_UNPACKED: u64 = 4 << 30;
 
+/// What receives each row: its line number and its cells (which it may take out of the slice).
+pub type OnRow<'a> = dyn FnMut(u64, &mut [String]) -> Result<(), IngestError> + 'a;
+
 /// Counts the bytes read from the file, for the progress bar.
 pub struct Counting<R> {
     inner: R,
@@ -37,7 +40,7 @@ pub fn read_rows(
     path: &Path,
     sniffed: &Sniffed,
     bytes_read: Arc<AtomicU64>,
-    on_row: &mut dyn FnMut(u64, &mut Vec<String>) -> Result<(), IngestError>,
+    on_row: &mut OnRow<'_>,
 ) -> Result<(), IngestError> {
     let file = Counting {
         inner: File::open(path)?,
@@ -54,7 +57,7 @@ fn read_text<R: Read>(
     file: R,
     encoding: Encoding,
     delimiter: u8,
-    on_row: &mut dyn FnMut(u64, &mut Vec<String>) -> Result<(), IngestError>,
+    on_row: &mut OnRow<'_>,
 ) -> Result<(), IngestError> {
     let source: Box<dyn Read> = match encoding {
         Encoding::Gb18030 => Box::new(
@@ -125,10 +128,7 @@ fn check_zip(path: &Path) -> Result<(), IngestError> {
     Ok(())
 }
 
-fn read_xlsx(
-    path: &Path,
-    on_row: &mut dyn FnMut(u64, &mut Vec<String>) -> Result<(), IngestError>,
-) -> Result<(), IngestError> {
+fn read_xlsx(path: &Path, on_row: &mut OnRow<'_>) -> Result<(), IngestError> {
     check_zip(path)?;
     let damaged =
         |e: &dyn std::fmt::Display| IngestError::Refused(Refusal::damaged(&e.to_string()));

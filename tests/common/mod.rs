@@ -142,7 +142,7 @@ macro_rules! on_both_backends {
             $(
                 #[test]
                 fn $name() {
-                    let db = crate::common::TestDb::new(gradhub::db::Backend::Sqlite).expect("sqlite");
+                    let db = $crate::common::TestDb::new(gradhub::db::Backend::Sqlite).expect("sqlite");
                     super::$name(&db);
                 }
             )*
@@ -151,7 +151,7 @@ macro_rules! on_both_backends {
             $(
                 #[test]
                 fn $name() {
-                    if let Some(db) = crate::common::TestDb::new(gradhub::db::Backend::Postgres) {
+                    if let Some(db) = $crate::common::TestDb::new(gradhub::db::Backend::Postgres) {
                         super::$name(&db);
                     }
                 }
