@@ -256,3 +256,54 @@ on_both_backends!(
     huge_cell_rejects_only_its_row,
     excel_damage_is_rejected_or_repaired,
 );
+
+mod fuzz {
+    //! The readers and the pipeline never panic, whatever the bytes.
+    use super::common::{TestDb, HEADER};
+    use gradhub::db::Backend;
+    use gradhub::ingest::{self, Channel, IngestRequest, Silent};
+    use proptest::prelude::*;
+
+    /// One database for every case: dry runs store nothing, and a fresh one per case is slow.
+    fn shared() -> &'static (TestDb, gradhub::domain::routing::Router) {
+        static SHARED: std::sync::OnceLock<(TestDb, gradhub::domain::routing::Router)> = std::sync::OnceLock::new();
+        SHARED.get_or_init(|| {
+            let db = TestDb::new(Backend::Sqlite).expect("sqlite");
+            let router = db.router();
+            (db, router)
+        })
+    }
+
+    fn dry_run(db: &TestDb, router: &gradhub::domain::routing::Router, name: &str, bytes: &[u8]) {
+        let path = db.path(name);
+        std::fs::write(&path, bytes).expect("write");
+        let mut conn = db.db.conn().expect("conn");
+        // Any answer is fine: a summary or a refusal. A panic fails the property.
+        let _ = ingest::ingest(
+            &mut conn,
+            router,
+            &IngestRequest { path: &path, file_name: name, source: "FUZZ", channel: Channel::Education, dry_run: true },
+            &Silent,
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
+            let (db, router) = shared();
+            dry_run(db, router, "f.csv", &bytes);
+            dry_run(db, router, "f.xlsx", &[b"PK\x03\x04".as_slice(), &bytes].concat());
+        }
+
+        #[test]
+        fn arbitrary_rows_under_a_real_header_never_panic(
+            rows in proptest::collection::vec("[0-9A-Za-z,\"\\t\\r\\n 一二三省市区县·Ｘ１-]{0,120}", 0..20)
+        ) {
+            let (db, router) = shared();
+            let text = format!("{HEADER}\n{}", rows.join("\n"));
+            dry_run(db, router, "rows.csv", text.as_bytes());
+        }
+    }
+}
