@@ -232,7 +232,8 @@ impl Generator {
     /// The next row.
     pub fn next_row(&mut self) -> Row {
         self.row += 1;
-        let (region, path) = self.pick(&self.counties.clone()).clone();
+        let county = self.rng.random_range(0..self.counties.len());
+        let (region, path) = self.counties[county].clone();
         let level_roll: f64 = self.rng.random();
         let (education, age) = match level_roll {
             r if r < 0.02 => ("11", 28),
@@ -266,7 +267,8 @@ impl Generator {
                 ),
             )
         } else if hukou_roll < 0.96 && !self.abolished.is_empty() {
-            (self.pick(&self.abolished.clone()).clone(), String::new())
+            let i = self.rng.random_range(0..self.abolished.len());
+            (self.abolished[i].clone(), String::new())
         } else if hukou_roll < 0.98 {
             (format!("{}99", &region[..4]), String::new())
         } else {
@@ -320,7 +322,7 @@ impl Generator {
             if self.rng.random_bool(0.9) { "1" } else { "2" }.to_string(),
         ];
         let fault = if self.rng.random_bool(self.fault_rate.clamp(0.0, 1.0)) {
-            let fault = *self.pick(&Fault::ALL);
+            let fault = Fault::ALL[self.rng.random_range(0..Fault::ALL.len())];
             self.plant(fault, &mut cells, male).then_some(fault)
         } else {
             None
@@ -361,7 +363,8 @@ impl Generator {
                 if self.earlier_ids.is_empty() {
                     return false;
                 }
-                cells[col(Column::IdNumber)] = self.pick(&self.earlier_ids.clone()).clone();
+                let i = self.rng.random_range(0..self.earlier_ids.len());
+                cells[col(Column::IdNumber)] = self.earlier_ids[i].clone();
                 // Keep sex and birth date consistent with the repeated ID so only the repeat shows.
                 cells[col(Column::Sex)] = String::new();
                 cells[col(Column::BirthDate)] = String::new();

@@ -266,7 +266,8 @@ mod fuzz {
 
     /// One database for every case: dry runs store nothing, and a fresh one per case is slow.
     fn shared() -> &'static (TestDb, gradhub::domain::routing::Router) {
-        static SHARED: std::sync::OnceLock<(TestDb, gradhub::domain::routing::Router)> = std::sync::OnceLock::new();
+        static SHARED: std::sync::OnceLock<(TestDb, gradhub::domain::routing::Router)> =
+            std::sync::OnceLock::new();
         SHARED.get_or_init(|| {
             let db = TestDb::new(Backend::Sqlite).expect("sqlite");
             let router = db.router();
@@ -282,7 +283,13 @@ mod fuzz {
         let _ = ingest::ingest(
             &mut conn,
             router,
-            &IngestRequest { path: &path, file_name: name, source: "FUZZ", channel: Channel::Education, dry_run: true },
+            &IngestRequest {
+                path: &path,
+                file_name: name,
+                source: "FUZZ",
+                channel: Channel::Education,
+                dry_run: true,
+            },
             &Silent,
         );
     }

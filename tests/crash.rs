@@ -22,8 +22,10 @@ fn bytes_read(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/io"))
         .ok()
         .and_then(|io| {
-            io.lines()
-                .find_map(|l| l.strip_prefix("rchar: ").and_then(|v| v.trim().parse().ok()))
+            io.lines().find_map(|l| {
+                l.strip_prefix("rchar: ")
+                    .and_then(|v| v.trim().parse().ok())
+            })
         })
         .unwrap_or(0)
 }
@@ -53,7 +55,10 @@ fn killed_ingest_leaves_no_trace_and_resend_completes_once(db: &TestDb) {
     // The first pass (hash, encoding) reads the whole file; past 1.5 sizes it is storing rows.
     let deadline = Instant::now() + Duration::from_secs(120);
     while bytes_read(child.id()) < size + size / 2 {
-        assert!(child.try_wait().expect("wait").is_none(), "ingest finished before it could be killed; make the file larger");
+        assert!(
+            child.try_wait().expect("wait").is_none(),
+            "ingest finished before it could be killed; make the file larger"
+        );
         assert!(Instant::now() < deadline, "ingest never got going");
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -62,18 +67,36 @@ fn killed_ingest_leaves_no_trace_and_resend_completes_once(db: &TestDb) {
 
     {
         let mut conn = db.db.conn().expect("conn");
-        assert_eq!(records::count(&mut conn).expect("count"), 0, "no record of the killed batch");
-        assert!(batches::list(&mut conn, 10).expect("list").is_empty(), "no batch row either");
+        assert_eq!(
+            records::count(&mut conn).expect("count"),
+            0,
+            "no record of the killed batch"
+        );
+        assert!(
+            batches::list(&mut conn, 10).expect("list").is_empty(),
+            "no batch row either"
+        );
     }
 
-    let out = gradhub(db).args(["ingest", file_arg, "--source", "370000", "--json"]).output().expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = gradhub(db)
+        .args(["ingest", file_arg, "--source", "370000", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let accepted = v["accepted"].as_i64().expect("accepted");
     assert!(accepted > 100_000);
     assert!(v["duplicate_of"].is_null());
 
-    let again = gradhub(db).args(["ingest", file_arg, "--source", "370000", "--json"]).output().expect("run");
+    let again = gradhub(db)
+        .args(["ingest", file_arg, "--source", "370000", "--json"])
+        .output()
+        .expect("run");
     let v2: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
     assert_eq!(v2["duplicate_of"], v["batch_id"]);
     let mut conn = db.db.conn().expect("conn");

@@ -1,53 +1,88 @@
 //! The bulk writers: how a batch's validated records reach the `records` table on each backend.
 //!
-//! Rows go into a per-transaction staging table (SQLite: multi-row INSERTs in fixed chunks;
-//! PostgreSQL: `COPY`), then one set-based merge keeps the previous version of every person the
-//! batch updates in `record_history` and upserts `records`. Never one round trip per row.
+//! SQLite: multi-row `INSERT … ON CONFLICT DO UPDATE` straight into `records`, in fixed chunks.
+//! PostgreSQL: `COPY` into a per-transaction staging table, then one set-based upsert.
+//! Never one round trip per row. A person already stored (same ID number and graduation year) is
+//! updated; the trigger `records_keep_history` keeps the version it replaces.
 
-use super::schema::staging_records;
+use super::schema::{records, staging_records};
 use super::AnyConnection;
 use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
-/// One validated, routed record as the batch writes it.
-#[derive(Clone, Debug, Insertable)]
-#[diesel(table_name = staging_records)]
-// Without this SQLite falls back to one INSERT per row and `copy_from` does not compile.
-#[diesel(treat_none_as_default_value = false)]
-pub struct NewRecord {
-    pub person_key: String,
-    pub graduation_year: i32,
-    pub name: String,
-    pub sex: String,
-    pub ethnicity: Option<String>,
-    pub id_type: String,
-    pub id_number: String,
-    pub birth_date: Option<chrono::NaiveDate>,
-    pub political_status: Option<String>,
-    pub education_level: String,
-    pub school_code: String,
-    pub school_name: String,
-    pub major_code: Option<String>,
-    pub major_name: String,
-    pub graduation_date: chrono::NaiveDate,
-    pub hukou_code: Option<String>,
-    pub hukou_address: Option<String>,
-    pub phone: Option<String>,
-    pub email: Option<String>,
-    pub hardship: Option<String>,
-    pub intention: String,
-    pub route_province: Option<String>,
-    pub route_prefecture: Option<String>,
-    pub route_county: Option<String>,
-    pub route_method: String,
-    pub route_note: Option<String>,
-    pub division_edition: String,
-    pub source: String,
-    pub channel: String,
-    pub batch_id: i64,
-    pub source_line: i64,
+/// Declares the row a batch writes once, as two insertable forms: [`NewRecord`] for the
+/// PostgreSQL staging table and `RecordInsert` for SQLite's direct insert into `records`.
+macro_rules! record_values {
+    ($($field:ident: $ty:ty),* $(,)?) => {
+        /// One validated, routed record as the batch writes it.
+        #[derive(Clone, Debug, Insertable)]
+        #[diesel(table_name = staging_records)]
+        // Without this SQLite falls back to one INSERT per row and `copy_from` does not compile.
+        #[diesel(treat_none_as_default_value = false)]
+        pub struct NewRecord {
+            $(pub $field: $ty,)*
+        }
+
+        /// A [`NewRecord`] with the bookkeeping columns, as inserted into `records`.
+        #[derive(Insertable)]
+        #[diesel(table_name = records)]
+        #[diesel(treat_none_as_default_value = false)]
+        struct RecordInsert<'a> {
+            $($field: &'a $ty,)*
+            first_batch_id: i64,
+            version: i32,
+            created_at: NaiveDateTime,
+            updated_at: NaiveDateTime,
+        }
+
+        impl<'a> RecordInsert<'a> {
+            fn new(r: &'a NewRecord, now: NaiveDateTime) -> RecordInsert<'a> {
+                RecordInsert {
+                    $($field: &r.$field,)*
+                    first_batch_id: r.batch_id,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                }
+            }
+        }
+    };
 }
+
+record_values!(
+    person_key: String,
+    graduation_year: i32,
+    name: String,
+    sex: String,
+    ethnicity: Option<String>,
+    id_type: String,
+    id_number: String,
+    birth_date: Option<chrono::NaiveDate>,
+    political_status: Option<String>,
+    education_level: String,
+    school_code: String,
+    school_name: String,
+    major_code: Option<String>,
+    major_name: String,
+    graduation_date: chrono::NaiveDate,
+    hukou_code: Option<String>,
+    hukou_address: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    hardship: Option<String>,
+    intention: String,
+    route_province: Option<String>,
+    route_prefecture: Option<String>,
+    route_county: Option<String>,
+    route_method: String,
+    route_note: Option<String>,
+    division_edition: String,
+    source: String,
+    channel: String,
+    batch_id: i64,
+    source_line: i64,
+);
 
 /// The columns `records`, `record_history` and `staging_records` share, in one place so the merge
 /// statements cannot drift from each other.
@@ -85,101 +120,135 @@ const SHARED_COLUMNS: &[&str] = &[
     "source_line",
 ];
 
-/// Rows a SQLite multi-row INSERT carries: 31 bound values each, under the 32,766 limit.
-const SQLITE_CHUNK: usize = 1_000;
+/// Rows a SQLite multi-row INSERT carries: 35 bound values each, under the 32,766 limit.
+const SQLITE_CHUNK: usize = 900;
 
-/// Creates the transaction's private staging table (call inside the ingest transaction).
+/// Prepares the transaction's bulk path (call inside the ingest transaction).
 pub fn begin(conn: &mut AnyConnection) -> QueryResult<()> {
     match conn {
-        // The temporary table shadows the empty template of the same name for this session.
+        // The temporary table shadows the empty template of the same name for this session and
+        // disappears with the transaction.
         AnyConnection::Postgresql(c) => c.batch_execute(
             "CREATE TEMP TABLE staging_records (LIKE public.staging_records) ON COMMIT DROP",
         ),
-        AnyConnection::Sqlite(c) => c.batch_execute(
-            "CREATE TEMP TABLE staging_records AS SELECT * FROM main.staging_records WHERE 0",
-        ),
+        AnyConnection::Sqlite(_) => Ok(()),
     }
 }
 
-/// Drops the staging table before commit (PostgreSQL drops it on commit by itself).
-pub fn end(conn: &mut AnyConnection) -> QueryResult<()> {
-    match conn {
-        AnyConnection::Postgresql(_) => Ok(()),
-        AnyConnection::Sqlite(c) => c.batch_execute("DROP TABLE temp.staging_records"),
-    }
-}
-
-/// How a flush changed `records`.
+/// How a batch changed `records`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
-    pub inserted: usize,
-    pub updated: usize,
+    pub inserted: u64,
+    pub updated: u64,
 }
 
-/// Stages `rows` and merges them into `records`; returns how many were new and how many replaced
-/// an earlier version of the same person (18-character ID number + graduation year).
-pub fn write(
-    conn: &mut AnyConnection,
-    rows: &[NewRecord],
-    batch_id: i64,
-    now: NaiveDateTime,
-) -> QueryResult<Written> {
+/// Writes `rows` (all of one batch, each person at most once) into `records`.
+pub fn write(conn: &mut AnyConnection, rows: &[NewRecord], now: NaiveDateTime) -> QueryResult<()> {
     if rows.is_empty() {
-        return Ok(Written::default());
+        return Ok(());
     }
     match conn {
         AnyConnection::Postgresql(c) => {
             diesel::copy_from(staging_records::table)
                 .from_insertable(rows)
                 .execute(c)?;
+            merge_staged(conn, now)
         }
         AnyConnection::Sqlite(c) => {
+            use diesel::upsert::excluded;
+            use records::*;
             for chunk in rows.chunks(SQLITE_CHUNK) {
-                diesel::insert_into(staging_records::table)
-                    .values(chunk)
+                let values: Vec<RecordInsert<'_>> =
+                    chunk.iter().map(|r| RecordInsert::new(r, now)).collect();
+                // OR IGNORE (never met: NOT NULL holds by construction, the person conflict is the
+                // upsert's) spares SQLite a statement journal: with ABORT it copies every page a
+                // chunk touches, which grows with the indexes and dominated the ingest time.
+                diesel::insert_or_ignore_into(table)
+                    .values(values)
+                    .on_conflict((person_key, graduation_year))
+                    .do_update()
+                    .set((
+                        (
+                            name.eq(excluded(name)),
+                            sex.eq(excluded(sex)),
+                            ethnicity.eq(excluded(ethnicity)),
+                            id_type.eq(excluded(id_type)),
+                            id_number.eq(excluded(id_number)),
+                            birth_date.eq(excluded(birth_date)),
+                            political_status.eq(excluded(political_status)),
+                            education_level.eq(excluded(education_level)),
+                            school_code.eq(excluded(school_code)),
+                            school_name.eq(excluded(school_name)),
+                            major_code.eq(excluded(major_code)),
+                            major_name.eq(excluded(major_name)),
+                            graduation_date.eq(excluded(graduation_date)),
+                            hukou_code.eq(excluded(hukou_code)),
+                            hukou_address.eq(excluded(hukou_address)),
+                        ),
+                        (
+                            phone.eq(excluded(phone)),
+                            email.eq(excluded(email)),
+                            hardship.eq(excluded(hardship)),
+                            intention.eq(excluded(intention)),
+                            route_province.eq(excluded(route_province)),
+                            route_prefecture.eq(excluded(route_prefecture)),
+                            route_county.eq(excluded(route_county)),
+                            route_method.eq(excluded(route_method)),
+                            route_note.eq(excluded(route_note)),
+                            division_edition.eq(excluded(division_edition)),
+                            source.eq(excluded(source)),
+                            channel.eq(excluded(channel)),
+                            batch_id.eq(excluded(batch_id)),
+                            source_line.eq(excluded(source_line)),
+                            version.eq(version + 1),
+                            updated_at.eq(excluded(updated_at)),
+                        ),
+                    ))
                     .execute(c)?;
             }
+            Ok(())
         }
     }
-    let updated = merge(conn, batch_id, now)?;
-    Ok(Written {
-        inserted: rows.len() - updated,
-        updated,
-    })
 }
 
-/// Keeps the versions being replaced, upserts the staged rows, empties the staging table.
-fn merge(conn: &mut AnyConnection, batch_id: i64, now: NaiveDateTime) -> QueryResult<usize> {
-    // Only values the program made are inlined (an integer id and a formatted timestamp), so the
-    // same text runs on both backends without their different placeholder syntax.
+/// Upserts the staged rows into `records` and empties the staging table (PostgreSQL).
+fn merge_staged(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<()> {
+    // Only a timestamp the program made is inlined, so no placeholder syntax is needed.
     let now = now.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     let cols = SHARED_COLUMNS.join(", ");
-    let r_cols = SHARED_COLUMNS
-        .iter()
-        .map(|c| format!("r.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let keep_history = format!(
-        "INSERT INTO record_history (record_id, replaced_by_batch, replaced_at, version, {cols}) \
-         SELECT r.id, {batch_id}, '{now}', r.version, {r_cols} \
-         FROM staging_records s JOIN records r \
-         ON r.person_key = s.person_key AND r.graduation_year = s.graduation_year"
-    );
-    let updated = diesel::sql_query(keep_history).execute(conn)?;
     let set = SHARED_COLUMNS
         .iter()
         .filter(|c| !matches!(**c, "person_key" | "graduation_year"))
         .map(|c| format!("{c} = excluded.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    // `WHERE true` keeps SQLite from reading ON CONFLICT as part of a join.
     let upsert = format!(
         "INSERT INTO records ({cols}, first_batch_id, version, created_at, updated_at) \
-         SELECT {cols}, batch_id, 1, '{now}', '{now}' FROM staging_records WHERE true \
+         SELECT {cols}, batch_id, 1, '{now}', '{now}' FROM staging_records \
          ON CONFLICT (person_key, graduation_year) DO UPDATE SET {set}, \
          version = records.version + 1, updated_at = excluded.updated_at"
     );
     diesel::sql_query(upsert).execute(conn)?;
-    diesel::sql_query("DELETE FROM staging_records").execute(conn)?;
-    Ok(updated)
+    diesel::sql_query("TRUNCATE staging_records").execute(conn)?;
+    Ok(())
+}
+
+/// What the batch did to `records`: people new with it, and people it updated (their record now
+/// carries the batch, but an earlier batch created it).
+pub fn written(conn: &mut AnyConnection, batch: i64) -> QueryResult<Written> {
+    use super::schema::records::dsl::{batch_id, first_batch_id, records as all_records};
+    let inserted: i64 = all_records
+        .filter(batch_id.eq(batch))
+        .filter(first_batch_id.eq(batch))
+        .count()
+        .get_result(conn)?;
+    let updated: i64 = all_records
+        .filter(batch_id.eq(batch))
+        .filter(first_batch_id.ne(batch))
+        .count()
+        .get_result(conn)?;
+    Ok(Written {
+        inserted: u64::try_from(inserted).unwrap_or(0),
+        updated: u64::try_from(updated).unwrap_or(0),
+    })
 }

@@ -100,7 +100,7 @@ pub fn establish(url: &str, sqlite_busy_timeout: Duration) -> Result<AnyConnecti
             conn.batch_execute(&format!(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; \
-                 PRAGMA temp_store = FILE; PRAGMA cache_size = -65536;",
+                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
                 sqlite_busy_timeout.as_millis()
             ))
             .map_err(|e| DbError::Connect(e.to_string()))?;

@@ -275,7 +275,9 @@ pub fn ingest(
         )?;
         pipeline.check_complete()?;
         pipeline.flush(conn, true)?;
-        bulk::end(conn)?;
+        let written = bulk::written(conn, batch_id)?;
+        pipeline.counts.accepted = written.inserted;
+        pipeline.counts.updated = written.updated;
         let routed = serde_json::to_string(&pipeline.routed_map()).unwrap_or_default();
         let unknown = serde_json::to_string(&pipeline.unknown_columns).unwrap_or_default();
         let c = &pipeline.counts;
@@ -577,9 +579,7 @@ impl<'r> Pipeline<'r> {
     /// Writes what has gathered (everything when `all`), keeping memory flat.
     fn flush(&mut self, conn: &mut AnyConnection, all: bool) -> Result<(), IngestError> {
         if all || self.records.len() >= FLUSH_ROWS {
-            let written = bulk::write(conn, &self.records, self.batch_id, Utc::now().naive_utc())?;
-            self.counts.accepted += written.inserted as u64;
-            self.counts.updated += written.updated as u64;
+            bulk::write(conn, &self.records, Utc::now().naive_utc())?;
             self.records.clear();
         }
         if all || self.problems.len() >= FLUSH_PROBLEMS {

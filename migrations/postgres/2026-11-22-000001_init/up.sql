@@ -125,6 +125,18 @@ CREATE TABLE record_history (
 );
 CREATE INDEX record_history_record ON record_history (record_id);
 
+-- Every update of a record keeps the version it replaces, whatever path updates it.
+CREATE FUNCTION records_keep_history() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO record_history (record_id, replaced_by_batch, replaced_at, version, person_key, graduation_year, name, sex, ethnicity, id_type, id_number, birth_date, political_status, education_level, school_code, school_name, major_code, major_name, graduation_date, hukou_code, hukou_address, phone, email, hardship, intention, route_province, route_prefecture, route_county, route_method, route_note, division_edition, source, channel, batch_id, source_line)
+    VALUES (OLD.id, NEW.batch_id, NEW.updated_at, OLD.version, OLD.person_key, OLD.graduation_year, OLD.name, OLD.sex, OLD.ethnicity, OLD.id_type, OLD.id_number, OLD.birth_date, OLD.political_status, OLD.education_level, OLD.school_code, OLD.school_name, OLD.major_code, OLD.major_name, OLD.graduation_date, OLD.hukou_code, OLD.hukou_address, OLD.phone, OLD.email, OLD.hardship, OLD.intention, OLD.route_province, OLD.route_prefecture, OLD.route_county, OLD.route_method, OLD.route_note, OLD.division_edition, OLD.source, OLD.channel, OLD.batch_id, OLD.source_line);
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql;
+
+CREATE TRIGGER records_keep_history BEFORE UPDATE ON records
+    FOR EACH ROW EXECUTE FUNCTION records_keep_history();
+
 -- One line per problem found in a batch (rejects and warnings), the reject report's source.
 CREATE TABLE batch_problems (
     id BIGSERIAL PRIMARY KEY,

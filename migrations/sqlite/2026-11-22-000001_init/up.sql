@@ -73,9 +73,9 @@ CREATE TABLE records (
     division_edition TEXT NOT NULL,
     source TEXT NOT NULL,
     channel TEXT NOT NULL,
-    batch_id BIGINT NOT NULL REFERENCES batches (id),
+    batch_id BIGINT NOT NULL REFERENCES batches (id) DEFERRABLE INITIALLY DEFERRED,
     source_line BIGINT NOT NULL,
-    first_batch_id BIGINT NOT NULL REFERENCES batches (id),
+    first_batch_id BIGINT NOT NULL REFERENCES batches (id) DEFERRABLE INITIALLY DEFERRED,
     version INTEGER NOT NULL,
     created_at TIMESTAMP NOT NULL,
     updated_at TIMESTAMP NOT NULL
@@ -87,8 +87,8 @@ CREATE INDEX records_batch ON records (batch_id);
 -- Earlier versions of a record, written when a later batch replaces it.
 CREATE TABLE record_history (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-    record_id BIGINT NOT NULL REFERENCES records (id),
-    replaced_by_batch BIGINT NOT NULL REFERENCES batches (id),
+    record_id BIGINT NOT NULL REFERENCES records (id) DEFERRABLE INITIALLY DEFERRED,
+    replaced_by_batch BIGINT NOT NULL REFERENCES batches (id) DEFERRABLE INITIALLY DEFERRED,
     replaced_at TIMESTAMP NOT NULL,
     version INTEGER NOT NULL,
     person_key TEXT NOT NULL,
@@ -125,10 +125,17 @@ CREATE TABLE record_history (
 );
 CREATE INDEX record_history_record ON record_history (record_id);
 
+-- Every update of a record keeps the version it replaces, whatever path updates it.
+CREATE TRIGGER records_keep_history BEFORE UPDATE ON records
+BEGIN
+    INSERT INTO record_history (record_id, replaced_by_batch, replaced_at, version, person_key, graduation_year, name, sex, ethnicity, id_type, id_number, birth_date, political_status, education_level, school_code, school_name, major_code, major_name, graduation_date, hukou_code, hukou_address, phone, email, hardship, intention, route_province, route_prefecture, route_county, route_method, route_note, division_edition, source, channel, batch_id, source_line)
+    VALUES (OLD.id, NEW.batch_id, NEW.updated_at, OLD.version, OLD.person_key, OLD.graduation_year, OLD.name, OLD.sex, OLD.ethnicity, OLD.id_type, OLD.id_number, OLD.birth_date, OLD.political_status, OLD.education_level, OLD.school_code, OLD.school_name, OLD.major_code, OLD.major_name, OLD.graduation_date, OLD.hukou_code, OLD.hukou_address, OLD.phone, OLD.email, OLD.hardship, OLD.intention, OLD.route_province, OLD.route_prefecture, OLD.route_county, OLD.route_method, OLD.route_note, OLD.division_edition, OLD.source, OLD.channel, OLD.batch_id, OLD.source_line);
+END;
+
 -- One line per problem found in a batch (rejects and warnings), the reject report's source.
 CREATE TABLE batch_problems (
     id INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL,
-    batch_id BIGINT NOT NULL REFERENCES batches (id),
+    batch_id BIGINT NOT NULL REFERENCES batches (id) DEFERRABLE INITIALLY DEFERRED,
     line BIGINT NOT NULL,
     column_key TEXT NOT NULL,
     value TEXT NOT NULL,
