@@ -520,6 +520,7 @@ fn divisions(config: Config, action: DivisionsAction) -> Result<(), Failure> {
                 DivisionTable::from_parts(edition, list, current.successors().cloned().collect())
                     .map_err(|e| Failure::Refused(e.to_string()))?;
             db::reference::replace_table(&mut conn, &table)?;
+            print_table_warnings(&table);
             println!(
                 "已导入 / imported edition {}: {} divisions (restart `gradhub serve` to use it)",
                 table.edition(),
@@ -541,10 +542,22 @@ fn divisions(config: Config, action: DivisionsAction) -> Result<(), Failure> {
                 successors,
             )
             .map_err(|e| Failure::Refused(e.to_string()))?;
+            if !table.warnings().is_empty() {
+                print_table_warnings(&table);
+                return Err(Failure::Refused(
+                    "沿革表有与现行区划不符的行，未导入 / successor rows disagree with the current edition; nothing imported".into(),
+                ));
+            }
             db::reference::replace_table(&mut conn, &table)?;
             println!("已导入 {count} 条沿革 / imported {count} successor rows");
             Ok(())
         }
+    }
+}
+
+fn print_table_warnings(table: &DivisionTable) {
+    for warning in table.warnings() {
+        eprintln!("警告 / warning: {warning}");
     }
 }
 
