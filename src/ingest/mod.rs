@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// Rows staged per flush: bounds memory (flat in the file's size) while keeping merges large.
-const FLUSH_ROWS: usize = 20_000;
+const FLUSH_ROWS: usize = 8_000;
 const FLUSH_PROBLEMS: usize = 5_000;
 
 /// How a person came to the hub (LD/T 6009-2024 §4.1 and §4.2).
@@ -71,8 +71,8 @@ pub struct IngestRequest<'a> {
     pub dry_run: bool,
 }
 
-/// Reports progress of long work (a terminal bar, or nothing).
-pub trait Progress {
+/// Reports progress of long work (a terminal bar, or nothing). Called from the reading thread.
+pub trait Progress: Sync {
     fn start(&self, _total_bytes: u64) {}
     fn update(&self, _bytes_read: u64, _rows: u64) {}
     fn finish(&self) {}
@@ -167,6 +167,9 @@ pub enum IngestError {
     Storage(#[from] DbError),
     #[error("reading the file: {0}")]
     Io(#[from] std::io::Error),
+    /// The writer stopped (its own error says why); the reader ends with this.
+    #[error("the storing side stopped")]
+    WriterStopped,
 }
 
 impl From<diesel::result::Error> for IngestError {
@@ -221,7 +224,7 @@ pub fn ingest(
             &sniffed,
             bytes_read.clone(),
             &mut |line, cells| {
-                pipeline.on_row(None, line, cells)?;
+                pipeline.on_row(line, cells)?;
                 pipeline.tick(progress, &bytes_read);
                 Ok(())
             },
@@ -263,18 +266,54 @@ pub fn ingest(
         };
         pipeline.batch_id = batch_id;
         bulk::begin(conn)?;
-        readers::read_rows(
-            request.path,
-            &sniffed,
-            bytes_read.clone(),
-            &mut |line, cells| {
-                pipeline.on_row(Some(&mut *conn), line, cells)?;
-                pipeline.tick(progress, &bytes_read);
+        let reading = &mut pipeline;
+        let sniffed = &sniffed;
+        // Reading and checking rows (one core) overlaps with storing them (the other core, or
+        // the database server): a bounded channel of chunks keeps memory flat.
+        let (chunks, arrivals) = std::sync::mpsc::sync_channel::<Chunk>(1);
+        let (read, written) = std::thread::scope(|scope| {
+            let reader = scope.spawn(move || -> Result<(), IngestError> {
+                let bytes = bytes_read.clone();
+                readers::read_rows(
+                    request.path,
+                    sniffed,
+                    bytes_read.clone(),
+                    &mut |line, cells| {
+                        reading.on_row(line, cells)?;
+                        reading.tick(progress, &bytes);
+                        if reading.chunk_ready() {
+                            chunks
+                                .send(reading.take_chunk())
+                                .map_err(|_| IngestError::WriterStopped)?;
+                        }
+                        Ok(())
+                    },
+                )?;
+                reading.check_complete()?;
+                chunks
+                    .send(reading.take_chunk())
+                    .map_err(|_| IngestError::WriterStopped)?;
                 Ok(())
-            },
-        )?;
-        pipeline.check_complete()?;
-        pipeline.flush(conn, true)?;
+            });
+            let written = (|| -> Result<(), IngestError> {
+                for chunk in arrivals.iter() {
+                    bulk::write(conn, &chunk.records, Utc::now().naive_utc())?;
+                    batches::insert_problems(conn, &chunk.problems)?;
+                }
+                Ok(())
+            })();
+            // A failed write drops the receiver, which stops the reader at its next chunk.
+            drop(arrivals);
+            let read = reader.join().unwrap_or(Err(IngestError::WriterStopped));
+            (read, written)
+        });
+        // The reader's refusal explains more than the writer's stop, and the other way round.
+        match (read, written) {
+            (Err(IngestError::WriterStopped), Err(e)) | (Err(e), _) | (Ok(()), Err(e)) => {
+                return Err(e)
+            }
+            (Ok(()), Ok(())) => {}
+        }
         let written = bulk::written(conn, batch_id)?;
         pipeline.counts.accepted = written.inserted;
         pipeline.counts.updated = written.updated;
@@ -324,6 +363,12 @@ fn duplicate(row: &BatchRow) -> Outcome {
         summary,
         problems: Vec::new(),
     }
+}
+
+/// Rows and problem lines on their way from the reader to the writer.
+struct Chunk {
+    records: Vec<NewRecord>,
+    problems: Vec<ProblemRow>,
 }
 
 #[derive(Default)]
@@ -386,12 +431,7 @@ impl<'r> Pipeline<'r> {
         }
     }
 
-    fn on_row(
-        &mut self,
-        conn: Option<&mut AnyConnection>,
-        line: u64,
-        cells: &mut [String],
-    ) -> Result<(), IngestError> {
+    fn on_row(&mut self, line: u64, cells: &mut [String]) -> Result<(), IngestError> {
         let Some(map) = &self.header else {
             return self.find_header(cells);
         };
@@ -426,9 +466,6 @@ impl<'r> Pipeline<'r> {
         }
         if rejected {
             self.counts.rejected += 1;
-        }
-        if let Some(conn) = conn {
-            self.flush(conn, false)?;
         }
         Ok(())
     }
@@ -576,17 +613,16 @@ impl<'r> Pipeline<'r> {
         });
     }
 
-    /// Writes what has gathered (everything when `all`), keeping memory flat.
-    fn flush(&mut self, conn: &mut AnyConnection, all: bool) -> Result<(), IngestError> {
-        if all || self.records.len() >= FLUSH_ROWS {
-            bulk::write(conn, &self.records, Utc::now().naive_utc())?;
-            self.records.clear();
+    /// Whether enough has gathered to hand a chunk to the writer (keeps memory flat).
+    fn chunk_ready(&self) -> bool {
+        self.records.len() >= FLUSH_ROWS || self.problems.len() >= FLUSH_PROBLEMS
+    }
+
+    fn take_chunk(&mut self) -> Chunk {
+        Chunk {
+            records: std::mem::replace(&mut self.records, Vec::with_capacity(FLUSH_ROWS)),
+            problems: std::mem::take(&mut self.problems),
         }
-        if all || self.problems.len() >= FLUSH_PROBLEMS {
-            batches::insert_problems(conn, &self.problems)?;
-            self.problems.clear();
-        }
-        Ok(())
     }
 
     fn routed_map(&self) -> BTreeMap<String, u64> {
