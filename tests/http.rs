@@ -48,6 +48,13 @@ fn spawn_app(db: &TestDb) -> String {
 fn upload_stores_a_batch_and_serves_its_report(db: &TestDb) {
     let base = spawn_app(db);
     let client = reqwest::blocking::Client::new();
+    let index: serde_json::Value = client
+        .get(format!("{base}/"))
+        .send()
+        .expect("index")
+        .json()
+        .expect("json");
+    assert_eq!(index["openapi"], "/api-docs/openapi.json");
     let health: serde_json::Value = client
         .get(format!("{base}/health"))
         .send()

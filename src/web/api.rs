@@ -24,13 +24,25 @@ use utoipa::OpenApi;
 pub struct ApiDoc;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health", web::get().to(health))
+    cfg.route("/", web::get().to(index))
+        .route("/health", web::get().to(health))
         .route("/api-docs/openapi.json", web::get().to(openapi))
         .route("/api/v1/batches", web::post().to(upload))
         .route("/api/v1/batches", web::get().to(list_batches))
         .route("/api/v1/batches/{id}", web::get().to(get_batch))
         .route("/api/v1/batches/{id}/rejects", web::get().to(batch_rejects))
         .route("/api/v1/route/explain", web::get().to(explain_route));
+}
+
+/// What a person who opens the hub's address finds: where things are.
+async fn index() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "name": "gradhub 离校未就业高校毕业生实名登记分发中心",
+        "health": "/health",
+        "openapi": "/api-docs/openapi.json",
+        "batches": "/api/v1/batches",
+        "route_explain": "/api/v1/route/explain?value=山东省莱芜市莱城区",
+    }))
 }
 
 async fn openapi() -> HttpResponse {
