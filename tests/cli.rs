@@ -7,11 +7,8 @@ use common::{id18, line, write_file, TestDb, HEADER};
 use std::process::{Command, Output};
 
 fn gradhub(db: &TestDb, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gradhub"))
+    common::gradhub_command(db)
         .args(args)
-        .env("GRADHUB_DATABASE_URL", &db.url)
-        .env_remove("DATABASE_URL")
-        .env("GRADHUB_LOG", "warn")
         .output()
         .expect("run gradhub")
 }

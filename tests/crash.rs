@@ -6,16 +6,10 @@ mod common;
 
 use common::TestDb;
 use gradhub::db::{batches, records};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn gradhub(db: &TestDb) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_gradhub"));
-    c.env("GRADHUB_DATABASE_URL", &db.url)
-        .env_remove("DATABASE_URL")
-        .env("GRADHUB_LOG", "warn");
-    c
-}
+use common::gradhub_command as gradhub;
 
 /// Bytes the process has read so far (from /proc), to kill it while it writes, not before.
 fn bytes_read(pid: u32) -> u64 {

@@ -160,6 +160,16 @@ macro_rules! on_both_backends {
     };
 }
 
+/// The `gradhub` binary, pointed at the test's database.
+pub fn gradhub_command(db: &TestDb) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gradhub"));
+    command
+        .env("GRADHUB_DATABASE_URL", &db.url)
+        .env_remove("DATABASE_URL")
+        .env("GRADHUB_LOG", "warn");
+    command
+}
+
 /// Writes `text` to a file in the test's directory.
 pub fn write_file(db: &TestDb, name: &str, bytes: &[u8]) -> PathBuf {
     let path = db.path(name);
