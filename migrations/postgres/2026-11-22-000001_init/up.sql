@@ -45,9 +45,11 @@ CREATE TABLE batches (
 -- batch_id / first_batch_id name the batch that wrote the row. They carry no foreign-key
 -- constraint: only the ingest transaction writes them, right after creating that batch, and a
 -- per-row check would double the cost of a million-row batch on PostgreSQL.
+-- Codes and ID numbers are ASCII: byte order ("C") is their order, and it spares every index
+-- comparison a locale-aware collation (about a fifth of the bulk-load time).
 CREATE TABLE records (
     id BIGSERIAL PRIMARY KEY,
-    person_key TEXT NOT NULL,
+    person_key TEXT COLLATE "C" NOT NULL,
     graduation_year INTEGER NOT NULL,
     name TEXT NOT NULL,
     sex TEXT NOT NULL,
@@ -68,9 +70,9 @@ CREATE TABLE records (
     email TEXT,
     hardship TEXT,
     intention TEXT NOT NULL,
-    route_province TEXT,
-    route_prefecture TEXT,
-    route_county TEXT,
+    route_province TEXT COLLATE "C",
+    route_prefecture TEXT COLLATE "C",
+    route_county TEXT COLLATE "C",
     route_method TEXT NOT NULL,
     route_note TEXT,
     division_edition TEXT NOT NULL,
