@@ -402,10 +402,7 @@ fn ingest_file(
         }
         Err(e) => return Err(e.into()),
     };
-    let mut summary = outcome.summary;
-    if summary.file_name.is_empty() {
-        summary.file_name = file_name;
-    }
+    let summary = outcome.summary;
     if json {
         let mut value = serde_json::to_value(&summary)?;
         if dry_run {

@@ -160,6 +160,7 @@ fn dry_run_stores_nothing(db: &TestDb) {
     let path = write_file(db, "dry.csv", &csv(&lines));
     let outcome = run(db, &path, true).expect("dry run");
     assert!(outcome.summary.dry_run);
+    assert_eq!(outcome.summary.file_name, "dry.csv");
     assert_eq!(outcome.summary.batch_id, None);
     assert_eq!((outcome.summary.accepted, outcome.summary.rejected), (1, 1));
     assert!(outcome

@@ -385,6 +385,7 @@ struct Counts {
 /// The state of one ingest while rows stream through it.
 struct Pipeline<'r> {
     router: &'r Router,
+    file_name: String,
     source: String,
     channel: &'static str,
     edition: String,
@@ -408,6 +409,7 @@ impl<'r> Pipeline<'r> {
     fn new(router: &'r Router, request: &IngestRequest<'_>, today: NaiveDate) -> Pipeline<'r> {
         Pipeline {
             router,
+            file_name: request.file_name.to_string(),
             source: request.source.to_string(),
             channel: request.channel.as_str(),
             edition: router.table().edition().to_string(),
@@ -644,7 +646,7 @@ impl<'r> Pipeline<'r> {
             batch_id: None,
             source: self.source.clone(),
             channel: self.channel.to_string(),
-            file_name: String::new(),
+            file_name: self.file_name.clone(),
             sha256: sniffed.sha256.clone(),
             format: sniffed.format.as_str().to_string(),
             encoding: sniffed.encoding.as_str().to_string(),

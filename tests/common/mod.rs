@@ -59,7 +59,10 @@ impl TestDb {
                         if std::env::var_os("GRADHUB_REQUIRE_POSTGRES").is_some() {
                             panic!("PostgreSQL required but not reachable at {admin_url}: {e}");
                         }
-                        eprintln!(
+                        // Straight to the stream: libtest hides eprintln! of passing tests.
+                        use std::io::Write;
+                        let _ = writeln!(
+                            std::io::stderr(),
                             "SKIPPED (PostgreSQL not reachable at {admin_url}: {e}); set GRADHUB_TEST_POSTGRES_URL"
                         );
                         return None;
