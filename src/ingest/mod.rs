@@ -304,7 +304,11 @@ pub fn ingest(
             })();
             // A failed write drops the receiver, which stops the reader at its next chunk.
             drop(arrivals);
-            let read = reader.join().unwrap_or(Err(IngestError::WriterStopped));
+            let read = reader.join().unwrap_or_else(|_| {
+                Err(IngestError::Io(std::io::Error::other(
+                    "the reading thread stopped unexpectedly",
+                )))
+            });
             (read, written)
         });
         // The reader's refusal explains more than the writer's stop, and the other way round.
