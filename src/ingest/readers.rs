@@ -78,6 +78,10 @@ fn read_text<R: Read>(
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
+        // Records end at LF only (a CR before it is trimmed with the cell): with CRLF as one
+        // terminator the csv crate numbers every CRLF line after the first one line too low,
+        // and a clerk must find the line the report names.
+        .terminator(csv::Terminator::Any(b'\n'))
         .buffer_capacity(1 << 20)
         .from_reader(BufReader::with_capacity(1 << 20, source));
     let mut record = csv::ByteRecord::new();
@@ -212,6 +216,35 @@ fn float_text(f: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lines_of(bytes: &[u8], encoding: Encoding) -> Vec<u64> {
+        let mut lines = Vec::new();
+        read_text(bytes, encoding, b',', &mut |line, _| {
+            lines.push(line);
+            Ok(())
+        })
+        .expect("readable");
+        lines
+    }
+
+    #[test]
+    fn line_numbers_count_crlf_lines_in_every_encoding() {
+        let text = "名单（标题）,,\r\n姓名,性别,证件号码\r\n张三,男,1\r\n\r\n李四,女,2\r\n";
+        let (gbk, _, _) = encoding_rs::GB18030.encode(text);
+        assert_eq!(lines_of(text.as_bytes(), Encoding::Utf8), vec![1, 2, 3, 5]);
+        assert_eq!(lines_of(&gbk, Encoding::Gb18030), vec![1, 2, 3, 5]);
+        let quoted = "a,\"b\"\r\n\"c,d\",\"e\"\r\n";
+        let mut cells = Vec::new();
+        read_text(quoted.as_bytes(), Encoding::Utf8, b',', &mut |line, row| {
+            cells.push((
+                line,
+                row.iter().map(|c| c.trim().to_string()).collect::<Vec<_>>(),
+            ));
+            Ok(())
+        })
+        .expect("readable");
+        assert_eq!(cells[1], (2, vec!["c,d".to_string(), "e".to_string()]));
+    }
 
     #[test]
     fn large_numbers_keep_excel_scientific_form() {
