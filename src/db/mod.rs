@@ -96,11 +96,11 @@ pub fn establish(url: &str, sqlite_busy_timeout: Duration) -> Result<AnyConnecti
                 SqliteConnection::establish(path).map_err(|e| DbError::Connect(e.to_string()))?;
             // WAL lets readers go on while a batch is written; NORMAL sync is safe with WAL
             // (a crash loses at most the last commit, never corrupts); the busy timeout makes a
-            // second writer wait for the first instead of failing.
+            // second writer wait for the first instead of failing, and goes first because
+            // switching to WAL needs a lock another connection may hold for a moment.
             conn.batch_execute(&format!(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; \
-                 PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
+                "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                 PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536;",
                 sqlite_busy_timeout.as_millis()
             ))
             .map_err(|e| DbError::Connect(e.to_string()))?;
@@ -174,6 +174,8 @@ impl Db {
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(size)
+            // Connections open as needed: a command-line run uses one.
+            .min_idle(Some(1))
             .connection_timeout(Duration::from_secs(30))
             .build(manager)
             .map_err(|e| DbError::Pool(e.to_string()))?;
