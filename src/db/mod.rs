@@ -174,8 +174,10 @@ impl Db {
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(size)
-            // Connections open as needed: a command-line run uses one.
-            .min_idle(Some(1))
+            // Connections open on demand, in the caller's thread. With a minimum of idle ones r2d2
+            // refills in background threads, and a short command could exit while one of them is
+            // inside libpq: a crash at exit.
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(30))
             .build(manager)
             .map_err(|e| DbError::Pool(e.to_string()))?;
