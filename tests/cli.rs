@@ -158,7 +158,79 @@ fn route_explain_names_the_method(db: &TestDb) {
     assert!(stdout(&out).contains("370116"));
 }
 
+/// An operator loads a newer division edition: a new county becomes a direct route, and the
+/// shipped successors still apply.
+fn newer_division_edition_is_imported(db: &TestDb) {
+    let out = gradhub(db, &["migrate"]);
+    assert_eq!(out.status.code(), Some(0));
+    let before = gradhub(db, &["route", "--explain", "370199", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&before)).expect("json");
+    assert_eq!(v["route"]["method"], "prefecture_only");
+
+    let shipped = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/divisions/divisions-2025-12-31.csv"
+    ))
+    .expect("fixture");
+    let newer = write_file(
+        db,
+        "divisions-2026.csv",
+        format!("{shipped}370199,新设区,county,370100\n").as_bytes(),
+    );
+    let out = gradhub(
+        db,
+        &[
+            "divisions",
+            "import",
+            newer.to_str().expect("p"),
+            "--edition",
+            "2026-06-30",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let shown = gradhub(db, &["divisions", "show"]);
+    assert!(stdout(&shown).contains("2026-06-30"), "{}", stdout(&shown));
+
+    let after = gradhub(db, &["route", "--explain", "370199", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&after)).expect("json");
+    assert_eq!(
+        (v["route"]["method"].as_str(), v["edition"].as_str()),
+        (Some("direct"), Some("2026-06-30"))
+    );
+    let laiwu = gradhub(db, &["route", "--explain", "371202", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&laiwu)).expect("json");
+    assert_eq!(v["route"]["method"], "successor");
+
+    let broken = write_file(
+        db,
+        "broken.csv",
+        "code,name,level,parent\n37019X,坏,county,370100\n".as_bytes(),
+    );
+    let out = gradhub(
+        db,
+        &[
+            "divisions",
+            "import",
+            broken.to_str().expect("p"),
+            "--edition",
+            "2026-07-01",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "a bad table is refused");
+    let shown = gradhub(db, &["divisions", "show"]);
+    assert!(
+        stdout(&shown).contains("2026-06-30"),
+        "the table in use is unchanged"
+    );
+}
+
 on_both_backends!(
+    newer_division_edition_is_imported,
     ingest_json_reports_counts_and_exit_codes,
     export_filters_by_province,
     route_explain_names_the_method,
