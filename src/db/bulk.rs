@@ -36,6 +36,10 @@ macro_rules! record_values {
             updated_at: NaiveDateTime,
         }
 
+        /// The columns `records`, `record_history` and `staging_records` share, taken from the
+        /// same field list so the PostgreSQL merge cannot drift from the row it writes.
+        const SHARED_COLUMNS: &[&str] = &[$(stringify!($field)),*];
+
         impl<'a> RecordInsert<'a> {
             fn new(r: &'a NewRecord, now: NaiveDateTime) -> RecordInsert<'a> {
                 RecordInsert {
@@ -83,42 +87,6 @@ record_values!(
     batch_id: i64,
     source_line: i64,
 );
-
-/// The columns `records`, `record_history` and `staging_records` share, in one place so the merge
-/// statements cannot drift from each other.
-const SHARED_COLUMNS: &[&str] = &[
-    "person_key",
-    "graduation_year",
-    "name",
-    "sex",
-    "ethnicity",
-    "id_type",
-    "id_number",
-    "birth_date",
-    "political_status",
-    "education_level",
-    "school_code",
-    "school_name",
-    "major_code",
-    "major_name",
-    "graduation_date",
-    "hukou_code",
-    "hukou_address",
-    "phone",
-    "email",
-    "hardship",
-    "intention",
-    "route_province",
-    "route_prefecture",
-    "route_county",
-    "route_method",
-    "route_note",
-    "division_edition",
-    "source",
-    "channel",
-    "batch_id",
-    "source_line",
-];
 
 /// Rows a SQLite multi-row INSERT carries: 35 bound values each, under the 32,766 limit.
 const SQLITE_CHUNK: usize = 900;
