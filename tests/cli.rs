@@ -1,10 +1,13 @@
-//! The command line as an operator uses it: exit codes, `--json`, reports, exports, routing.
+//! The command line as an operator uses it: exit codes, `--json`, reports, exports, routing,
+//! division imports, the progress bar, and the README's demo command.
 
 #[macro_use]
 mod common;
 
-use common::{id18, line, write_file, TestDb, HEADER};
-use std::process::{Command, Output};
+use common::{expect_exit, id18, line, write_file, TestDb, HEADER};
+use serde_json::Value;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn gradhub(db: &TestDb, args: &[&str]) -> Output {
     common::gradhub_command(db)
@@ -13,8 +16,18 @@ fn gradhub(db: &TestDb, args: &[&str]) -> Output {
         .expect("run gradhub")
 }
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
+/// Runs a command that must succeed; its standard output.
+fn ok(db: &TestDb, args: &[&str]) -> String {
+    expect_exit(&gradhub(db, args), 0)
+}
+
+/// Runs a command that must succeed and print one JSON value.
+fn json(db: &TestDb, args: &[&str]) -> Value {
+    serde_json::from_str(&ok(db, args)).expect("one JSON value")
+}
+
+fn explain(db: &TestDb, value: &str) -> Value {
+    json(db, &["route", "--explain", value, "--json"])
 }
 
 fn ingest_json_reports_counts_and_exit_codes(db: &TestDb) {
@@ -25,14 +38,7 @@ fn ingest_json_reports_counts_and_exit_codes(db: &TestDb) {
     );
     let file = write_file(db, "t.csv", text.as_bytes());
     let file = file.to_str().expect("path");
-    let out = gradhub(db, &["ingest", file, "--source", "370000", "--json"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("one JSON object");
+    let v = json(db, &["ingest", file, "--source", "370000", "--json"]);
     for key in [
         "batch_id",
         "sha256",
@@ -49,75 +55,56 @@ fn ingest_json_reports_counts_and_exit_codes(db: &TestDb) {
     ] {
         assert!(v.get(key).is_some(), "missing {key}");
     }
-    assert_eq!(
-        (
-            v["rows"].as_u64(),
-            v["accepted"].as_u64(),
-            v["rejected"].as_u64()
-        ),
-        (Some(2), Some(1), Some(1))
+    let counts = (
+        v["rows"].as_u64(),
+        v["accepted"].as_u64(),
+        v["rejected"].as_u64(),
     );
+    assert_eq!(counts, (Some(2), Some(1), Some(1)));
     assert_eq!(v["routed"]["direct"].as_u64(), Some(1));
     assert!(v["duplicate_of"].is_null());
-    let batch = v["batch_id"].as_i64().expect("id");
+    let batch = v["batch_id"].as_i64().expect("id").to_string();
 
-    let again = gradhub(db, &["ingest", file, "--source", "370000", "--json"]);
-    assert_eq!(again.status.code(), Some(0));
-    let v2: serde_json::Value = serde_json::from_str(&stdout(&again)).expect("json");
-    assert_eq!(v2["duplicate_of"].as_i64(), Some(batch));
+    let again = json(db, &["ingest", file, "--source", "370000", "--json"]);
+    assert_eq!(again["duplicate_of"].as_i64(), v["batch_id"].as_i64());
 
     let refused = write_file(db, "empty.csv", b"");
     let out = gradhub(
         db,
-        &[
-            "ingest",
-            refused.to_str().expect("path"),
-            "--source",
-            "370000",
-        ],
+        &["ingest", refused.to_str().expect("p"), "--source", "370000"],
     );
-    assert_eq!(out.status.code(), Some(2));
+    expect_exit(&out, 2);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("FILE_EMPTY") && err.contains("文件"), "{err}");
 
     let rejects = db.path("rejects.csv");
-    let out = gradhub(
+    ok(
         db,
         &[
             "batch",
             "rejects",
-            &batch.to_string(),
+            &batch,
             "-o",
             rejects.to_str().expect("p"),
         ],
     );
-    assert_eq!(out.status.code(), Some(0));
     let report = std::fs::read_to_string(&rejects).expect("report");
     assert!(
         report.contains("行号,列,值,原因代码,说明") && report.contains("NAME_SPACE"),
         "{report}"
     );
-
     let xlsx = db.path("rejects.xlsx");
-    let out = gradhub(
+    let xlsx_arg = xlsx.to_str().expect("p");
+    ok(
         db,
         &[
-            "batch",
-            "rejects",
-            &batch.to_string(),
-            "--format",
-            "xlsx",
-            "-o",
-            xlsx.to_str().expect("p"),
+            "batch", "rejects", &batch, "--format", "xlsx", "-o", xlsx_arg,
         ],
     );
-    assert_eq!(out.status.code(), Some(0));
     assert!(std::fs::read(&xlsx).expect("xlsx").starts_with(b"PK"));
 
-    let out = gradhub(db, &["batch", "show", &batch.to_string(), "--json"]);
-    assert_eq!(out.status.code(), Some(0));
-    let out = gradhub(db, &["batches", "--json"]);
-    let list: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    assert_eq!(json(db, &["batch", "show", &batch, "--json"])["rows"], 2);
+    let list = json(db, &["batches", "--json"]);
     assert_eq!(list.as_array().map(Vec::len), Some(1));
 }
 
@@ -128,105 +115,96 @@ fn export_filters_by_province(db: &TestDb) {
         line("李四", &id18("110105", "20020316", 124), "110105", "")
     );
     let file = write_file(db, "p.csv", text.as_bytes());
-    let out = gradhub(
+    ok(
         db,
         &["ingest", file.to_str().expect("p"), "--source", "EDU-1"],
     );
-    assert_eq!(out.status.code(), Some(0));
-    let out = gradhub(db, &["records", "export", "--province", "370000"]);
-    assert_eq!(out.status.code(), Some(0));
-    let text = stdout(&out);
+    let text = ok(db, &["records", "export", "--province", "370000"]);
     assert_eq!(text.lines().count(), 2, "header and one row: {text}");
     assert!(text.contains("张三") && !text.contains("李四"));
-    let out = gradhub(db, &["records", "export", "--mask"]);
-    let text = stdout(&out);
-    assert!(
-        text.contains("370102**********3") || text.contains("370102********"),
-        "{text}"
-    );
+    let text = ok(db, &["records", "export", "--mask"]);
+    assert!(text.contains("370102********"), "{text}");
     assert!(!text.contains(&id18("370102", "20020315", 123)));
 }
 
 fn route_explain_names_the_method(db: &TestDb) {
-    let out = gradhub(db, &["route", "--explain", "371202", "--json"]);
-    assert_eq!(out.status.code(), Some(0));
-    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let v = explain(db, "371202");
     assert_eq!(v["route"]["method"], "successor");
     assert_eq!(v["route"]["county"], "370116");
-    let out = gradhub(db, &["route", "--explain", "山东省莱芜市莱城区"]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(stdout(&out).contains("370116"));
+    assert!(ok(db, &["route", "--explain", "山东省莱芜市莱城区"]).contains("370116"));
 }
 
 /// An operator loads a newer division edition: a new county becomes a direct route, and the
-/// shipped successors still apply.
+/// shipped successors still apply; a bad table is refused and the one in use stays.
 fn newer_division_edition_is_imported(db: &TestDb) {
-    let out = gradhub(db, &["migrate"]);
-    assert_eq!(out.status.code(), Some(0));
-    let before = gradhub(db, &["route", "--explain", "370199", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&before)).expect("json");
-    assert_eq!(v["route"]["method"], "prefecture_only");
+    ok(db, &["migrate"]);
+    assert_eq!(explain(db, "370199")["route"]["method"], "prefecture_only");
 
     let shipped = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/fixtures/divisions/divisions-2025-12-31.csv"
     ))
     .expect("fixture");
-    let newer = write_file(
+    let newer = format!("{shipped}370199,新设区,county,370100\n");
+    let newer = write_file(db, "divisions-2026.csv", newer.as_bytes());
+    let newer = newer.to_str().expect("p");
+    ok(
         db,
-        "divisions-2026.csv",
-        format!("{shipped}370199,新设区,county,370100\n").as_bytes(),
+        &["divisions", "import", newer, "--edition", "2026-06-30"],
     );
+    assert!(ok(db, &["divisions", "show"]).contains("2026-06-30"));
+    let v = explain(db, "370199");
+    let got = (v["route"]["method"].as_str(), v["edition"].as_str());
+    assert_eq!(got, (Some("direct"), Some("2026-06-30")));
+    assert_eq!(explain(db, "371202")["route"]["method"], "successor");
+
+    let broken = "code,name,level,parent\n37019X,坏,county,370100\n";
+    let broken = write_file(db, "broken.csv", broken.as_bytes());
+    let broken = broken.to_str().expect("p");
     let out = gradhub(
         db,
-        &[
-            "divisions",
-            "import",
-            newer.to_str().expect("p"),
-            "--edition",
-            "2026-06-30",
-        ],
+        &["divisions", "import", broken, "--edition", "2026-07-01"],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let shown = gradhub(db, &["divisions", "show"]);
-    assert!(stdout(&shown).contains("2026-06-30"), "{}", stdout(&shown));
-
-    let after = gradhub(db, &["route", "--explain", "370199", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&after)).expect("json");
-    assert_eq!(
-        (v["route"]["method"].as_str(), v["edition"].as_str()),
-        (Some("direct"), Some("2026-06-30"))
-    );
-    let laiwu = gradhub(db, &["route", "--explain", "371202", "--json"]);
-    let v: serde_json::Value = serde_json::from_str(&stdout(&laiwu)).expect("json");
-    assert_eq!(v["route"]["method"], "successor");
-
-    let broken = write_file(
-        db,
-        "broken.csv",
-        "code,name,level,parent\n37019X,坏,county,370100\n".as_bytes(),
-    );
-    let out = gradhub(
-        db,
-        &[
-            "divisions",
-            "import",
-            broken.to_str().expect("p"),
-            "--edition",
-            "2026-07-01",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(2), "a bad table is refused");
-    let shown = gradhub(db, &["divisions", "show"]);
+    expect_exit(&out, 2);
     assert!(
-        stdout(&shown).contains("2026-06-30"),
-        "the table in use is unchanged"
+        ok(db, &["divisions", "show"]).contains("2026-06-30"),
+        "the table in use stays"
     );
+}
+
+/// On a terminal `gradhub ingest` draws a progress bar (run under `script`, which gives it one);
+/// with `--json` or output to a file, nothing but the summary.
+fn ingest_shows_progress_on_a_terminal(db: &TestDb) {
+    let file = db.path("progress.csv");
+    gradhub::demo::write_csv(
+        &common::table(),
+        &gradhub::demo::Options {
+            rows: 30_000,
+            seed: 8,
+            fault_rate: 0.0,
+            encoding: gradhub::demo::TextEncoding::Utf8,
+        },
+        &file,
+    )
+    .expect("file");
+    let command = format!(
+        "{} ingest {} --source 370000",
+        env!("CARGO_BIN_EXE_gradhub"),
+        file.display()
+    );
+    // `script` (util-linux) runs the command on a pseudo-terminal and copies the screen out.
+    let out = common::with_db(db, Command::new("script"))
+        .args(["-qec", &command, "/dev/null"])
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("script runs");
+    let screen = expect_exit(&out, 0);
+    assert!(
+        screen.contains("MiB") && screen.contains('█'),
+        "a bar: {screen}"
+    );
+    assert!(screen.contains("新增 30000"), "then the summary: {screen}");
 }
 
 on_both_backends!(
@@ -234,6 +212,7 @@ on_both_backends!(
     ingest_json_reports_counts_and_exit_codes,
     export_filters_by_province,
     route_explain_names_the_method,
+    ingest_shows_progress_on_a_terminal,
 );
 
 #[test]
@@ -257,18 +236,52 @@ fn demo_data_writes_the_requested_rows() {
             .args(&all)
             .output()
             .expect("run");
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        expect_exit(&out, 0);
         assert!(std::fs::metadata(&path).expect("file").len() > 1000);
     }
     let text = std::fs::read_to_string(dir.path().join("d.csv")).expect("utf8 csv");
     assert_eq!(text.lines().count(), 201);
-    assert!(
-        std::str::from_utf8(&std::fs::read(dir.path().join("g.csv")).expect("gbk")).is_err(),
-        "GBK is not UTF-8"
+    let gbk = std::fs::read(dir.path().join("g.csv")).expect("gbk");
+    assert!(std::str::from_utf8(&gbk).is_err(), "GBK is not UTF-8");
+}
+
+/// The README's first command: `gradhub demo` makes its database, loads demo graduates and
+/// serves them.
+#[test]
+fn demo_command_serves_generated_graduates() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let db = dir.path().join("demo.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gradhub"))
+        .args(["demo", "--rows", "300", "--db", db.to_str().expect("p")])
+        .env("GRADHUB_BIND", format!("127.0.0.1:{port}"))
+        .env("GRADHUB_UPLOAD_DIR", dir.path().join("up"))
+        .env("GRADHUB_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .env_remove("GRADHUB_DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn demo");
+    let url = format!("http://127.0.0.1:{port}/api/v1/batches");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let batches = loop {
+        if let Ok(resp) = reqwest::blocking::get(&url) {
+            break resp.json::<Value>().expect("json");
+        }
+        assert!(Instant::now() < deadline, "demo never served");
+        assert!(child.try_wait().expect("wait").is_none(), "demo exited");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let first = &batches[0];
+    assert_eq!(
+        (first["source"].as_str(), first["rows"].as_u64()),
+        (Some("DEMO-EDU"), Some(300))
     );
+    assert!(first["accepted"].as_u64().unwrap_or(0) > 250, "{first}");
 }

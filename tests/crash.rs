@@ -72,27 +72,22 @@ fn killed_ingest_leaves_no_trace_and_resend_completes_once(db: &TestDb) {
         );
     }
 
-    let out = gradhub(db)
-        .args(["ingest", file_arg, "--source", "370000", "--json"])
-        .output()
-        .expect("run");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let resend = || -> serde_json::Value {
+        let out = gradhub(db)
+            .args(["ingest", file_arg, "--source", "370000", "--json"])
+            .output()
+            .expect("run");
+        serde_json::from_str(&common::expect_exit(&out, 0)).expect("json")
+    };
+    let v = resend();
     let accepted = v["accepted"].as_i64().expect("accepted");
     assert!(accepted > 100_000);
     assert!(v["duplicate_of"].is_null());
-
-    let again = gradhub(db)
-        .args(["ingest", file_arg, "--source", "370000", "--json"])
-        .output()
-        .expect("run");
-    let v2: serde_json::Value = serde_json::from_slice(&again.stdout).expect("json");
-    assert_eq!(v2["duplicate_of"], v["batch_id"]);
+    assert_eq!(
+        resend()["duplicate_of"],
+        v["batch_id"],
+        "a third send changes nothing"
+    );
     let mut conn = db.db.conn().expect("conn");
     assert_eq!(records::count(&mut conn).expect("count"), accepted);
     assert_eq!(batches::list(&mut conn, 10).expect("list").len(), 1);

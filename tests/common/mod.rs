@@ -165,12 +165,30 @@ macro_rules! on_both_backends {
 
 /// The `gradhub` binary, pointed at the test's database.
 pub fn gradhub_command(db: &TestDb) -> std::process::Command {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_gradhub"));
+    with_db(
+        db,
+        std::process::Command::new(env!("CARGO_BIN_EXE_gradhub")),
+    )
+}
+
+/// Points a command (gradhub, or something that runs it) at the test's database.
+pub fn with_db(db: &TestDb, mut command: std::process::Command) -> std::process::Command {
     command
         .env("GRADHUB_DATABASE_URL", &db.url)
         .env_remove("DATABASE_URL")
         .env("GRADHUB_LOG", "warn");
     command
+}
+
+/// Asserts how a command ended (its standard error in the failure message); returns its output.
+pub fn expect_exit(out: &std::process::Output, code: i32) -> String {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// Writes `text` to a file in the test's directory.
