@@ -26,18 +26,7 @@ fn run(db: &TestDb, name: &str, bytes: &[u8]) -> Result<Outcome, IngestError> {
     )
 }
 
-fn nothing_stored(db: &TestDb) {
-    let mut conn = db.db.conn().expect("conn");
-    assert_eq!(
-        records::count(&mut conn).expect("count"),
-        0,
-        "no record stored"
-    );
-    assert!(
-        batches::list(&mut conn, 10).expect("list").is_empty(),
-        "no batch stored"
-    );
-}
+use common::nothing_stored;
 
 /// Expects the file refused with `code`, a Chinese and an English message, and nothing stored.
 fn refused(db: &TestDb, name: &str, bytes: &[u8], code: &str) {
@@ -107,19 +96,7 @@ fn binary_garbage_and_nul_bytes_are_refused(db: &TestDb) {
 
 fn broken_xlsx_files_are_refused(db: &TestDb) {
     // Truncated: the first half of a real XLSX.
-    let table = common::table();
-    let path = db.path("real.xlsx");
-    gradhub::demo::write_xlsx(
-        &table,
-        &gradhub::demo::Options {
-            rows: 50,
-            seed: 1,
-            fault_rate: 0.0,
-            encoding: gradhub::demo::TextEncoding::Utf8,
-        },
-        &path,
-    )
-    .expect("xlsx");
+    let path = common::demo_file(db, "real.xlsx", &common::demo_options(50, 1, 0.0));
     let bytes = std::fs::read(&path).expect("read");
     refused(
         db,

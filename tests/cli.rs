@@ -175,18 +175,7 @@ fn newer_division_edition_is_imported(db: &TestDb) {
 /// On a terminal `gradhub ingest` draws a progress bar (run under `script`, which gives it one);
 /// with `--json` or output to a file, nothing but the summary.
 fn ingest_shows_progress_on_a_terminal(db: &TestDb) {
-    let file = db.path("progress.csv");
-    gradhub::demo::write_csv(
-        &common::table(),
-        &gradhub::demo::Options {
-            rows: 30_000,
-            seed: 8,
-            fault_rate: 0.0,
-            encoding: gradhub::demo::TextEncoding::Utf8,
-        },
-        &file,
-    )
-    .expect("file");
+    let file = common::demo_file(db, "progress.csv", &common::demo_options(30_000, 8, 0.0));
     let command = format!(
         "{} ingest {} --source 370000",
         env!("CARGO_BIN_EXE_gradhub"),

@@ -25,18 +25,7 @@ fn bytes_read(pid: u32) -> u64 {
 }
 
 fn killed_ingest_leaves_no_trace_and_resend_completes_once(db: &TestDb) {
-    let file = db.path("big.csv");
-    gradhub::demo::write_csv(
-        &common::table(),
-        &gradhub::demo::Options {
-            rows: 120_000,
-            seed: 42,
-            fault_rate: 0.03,
-            encoding: gradhub::demo::TextEncoding::Utf8,
-        },
-        &file,
-    )
-    .expect("file");
+    let file = common::demo_file(db, "big.csv", &common::demo_options(120_000, 42, 0.03));
     let size = std::fs::metadata(&file).expect("size").len();
     let file_arg = file.to_str().expect("path");
 
@@ -59,18 +48,7 @@ fn killed_ingest_leaves_no_trace_and_resend_completes_once(db: &TestDb) {
     child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
 
-    {
-        let mut conn = db.db.conn().expect("conn");
-        assert_eq!(
-            records::count(&mut conn).expect("count"),
-            0,
-            "no record of the killed batch"
-        );
-        assert!(
-            batches::list(&mut conn, 10).expect("list").is_empty(),
-            "no batch row either"
-        );
-    }
+    common::nothing_stored(db);
 
     let resend = || -> serde_json::Value {
         let out = gradhub(db)

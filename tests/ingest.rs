@@ -246,25 +246,18 @@ fn s_quarantined(db: &TestDb) -> u64 {
 
 /// GBK and XLSX files from the generator are read like UTF-8 CSV: same counts.
 fn gbk_and_xlsx_read_like_utf8(db: &TestDb) {
-    let table = common::table();
-    let options = |encoding| gradhub::demo::Options {
-        rows: 300,
-        seed: 11,
-        fault_rate: 0.0,
-        encoding,
+    let gbk_options = gradhub::demo::Options {
+        encoding: gradhub::demo::TextEncoding::Gbk,
+        ..common::demo_options(300, 11, 0.0)
     };
-    let gbk = db.path("gbk.csv");
-    gradhub::demo::write_csv(&table, &options(gradhub::demo::TextEncoding::Gbk), &gbk)
-        .expect("gbk");
+    let gbk = common::demo_file(db, "gbk.csv", &gbk_options);
     let s = run(db, &gbk, true).expect("gbk").summary;
     assert_eq!(
         (s.encoding.as_str(), s.rows, s.rejected),
         ("GB18030", 300, 0),
         "{s:?}"
     );
-    let xlsx = db.path("f.xlsx");
-    gradhub::demo::write_xlsx(&table, &options(gradhub::demo::TextEncoding::Utf8), &xlsx)
-        .expect("xlsx");
+    let xlsx = common::demo_file(db, "f.xlsx", &common::demo_options(300, 11, 0.0));
     let s = run(db, &xlsx, false).expect("xlsx").summary;
     assert_eq!(
         (s.format.as_str(), s.rows, s.accepted),
@@ -275,19 +268,7 @@ fn gbk_and_xlsx_read_like_utf8(db: &TestDb) {
 
 /// Two sends of one file at the same moment make one batch.
 fn simultaneous_sends_make_one_batch(db: &TestDb) {
-    let table = common::table();
-    let path = db.path("same.csv");
-    gradhub::demo::write_csv(
-        &table,
-        &gradhub::demo::Options {
-            rows: 3_000,
-            seed: 5,
-            fault_rate: 0.02,
-            encoding: gradhub::demo::TextEncoding::Utf8,
-        },
-        &path,
-    )
-    .expect("file");
+    let path = common::demo_file(db, "same.csv", &common::demo_options(3_000, 5, 0.02));
     let summaries: Vec<_> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..2)
             .map(|_| scope.spawn(|| run(db, &path, false)))

@@ -180,6 +180,37 @@ pub fn with_db(db: &TestDb, mut command: std::process::Command) -> std::process:
     command
 }
 
+/// Asserts that the database holds no record and no batch: what a refused or killed ingest leaves.
+pub fn nothing_stored(db: &TestDb) {
+    let mut conn = db.db.conn().expect("conn");
+    let records = gradhub::db::records::count(&mut conn).expect("count");
+    assert_eq!(records, 0, "no record stored");
+    let batches = gradhub::db::batches::list(&mut conn, 10).expect("list");
+    assert!(batches.is_empty(), "no batch stored");
+}
+
+/// Generator options for a UTF-8 file of `rows` rows, `fault_rate` of them faulty.
+pub fn demo_options(rows: usize, seed: u64, fault_rate: f64) -> gradhub::demo::Options {
+    gradhub::demo::Options {
+        rows,
+        seed,
+        fault_rate,
+        encoding: gradhub::demo::TextEncoding::Utf8,
+    }
+}
+
+/// A generated transfer file in the test's directory; a name ending in `.xlsx` makes XLSX.
+pub fn demo_file(db: &TestDb, name: &str, options: &gradhub::demo::Options) -> PathBuf {
+    let path = db.path(name);
+    let written = if name.ends_with(".xlsx") {
+        gradhub::demo::write_xlsx(&table(), options, &path)
+    } else {
+        gradhub::demo::write_csv(&table(), options, &path)
+    };
+    written.expect("generated file");
+    path
+}
+
 /// Asserts how a command ended (its standard error in the failure message); returns its output.
 pub fn expect_exit(out: &std::process::Output, code: i32) -> String {
     assert_eq!(
