@@ -1,6 +1,7 @@
 //! The one typed configuration: `GRADHUB_*` environment variables over an optional TOML file
 //! (`GRADHUB_CONFIG`), over documented defaults. `docs/operations.md` lists every key.
 
+use crate::notify::MailConfig;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -27,6 +28,32 @@ pub struct Config {
     pub log_format: String,
     /// `log` / `GRADHUB_LOG`: tracing filter, e.g. `info` or `gradhub=debug`.
     pub log: String,
+    /// `ack_deadline_days` / `GRADHUB_ACK_DEADLINE_DAYS`: working days a receiver has to
+    /// acknowledge a package before it is overdue and its contacts are reminded.
+    pub ack_deadline_days: u32,
+    /// `escalation_deadline_days` / `GRADHUB_ESCALATION_DEADLINE_DAYS`: working days after
+    /// delivery when an unacknowledged package is reported to the receiver's parent organisation.
+    pub escalation_deadline_days: u32,
+    /// `auto_cut` / `GRADHUB_AUTO_CUT`: which holders have their waiting records cut into packages
+    /// by the background job: `ministry` (the hub, after every batch), `all`, or `none`.
+    pub auto_cut: String,
+    /// `drop_dir` / `GRADHUB_DROP_DIR`: the drop folder (one sub-folder per sender organisation
+    /// code); empty turns it off.
+    pub drop_dir: String,
+    /// `drop_settle_secs` / `GRADHUB_DROP_SETTLE_SECS`: a dropped file is taken once its size and
+    /// time have not changed for this long (so files still being copied are left alone).
+    pub drop_settle_secs: u64,
+    /// `jobs_interval_secs` / `GRADHUB_JOBS_INTERVAL_SECS`: how often the background jobs look for
+    /// work; 0 turns the jobs off in this process.
+    pub jobs_interval_secs: u64,
+    /// `node_name` / `GRADHUB_NODE_NAME`: this process's name in job claims (default host-pid).
+    pub node_name: String,
+    /// `hub_url` / `GRADHUB_HUB_URL`: the address staff open, quoted in e-mails.
+    pub hub_url: String,
+    /// `[mail]`: SMTP settings (`GRADHUB_SMTP_HOST`, `GRADHUB_SMTP_PORT`,
+    /// `GRADHUB_SMTP_SECURITY`, `GRADHUB_SMTP_USERNAME`, `GRADHUB_SMTP_PASSWORD`,
+    /// `GRADHUB_MAIL_FROM`, `GRADHUB_SMTP_TIMEOUT_SECS`, `GRADHUB_MAIL_RETRY_SECS`).
+    pub mail: MailConfig,
 }
 
 impl Default for Config {
@@ -40,6 +67,15 @@ impl Default for Config {
             max_upload_bytes: 1 << 30,
             log_format: "human".into(),
             log: "info".into(),
+            ack_deadline_days: 5,
+            escalation_deadline_days: 10,
+            auto_cut: "ministry".into(),
+            drop_dir: String::new(),
+            drop_settle_secs: 10,
+            jobs_interval_secs: 5,
+            node_name: String::new(),
+            hub_url: "http://127.0.0.1:8080".into(),
+            mail: MailConfig::default(),
         }
     }
 }
@@ -106,7 +142,76 @@ impl Config {
         if let Some(v) = get("GRADHUB_LOG") {
             self.log = v;
         }
+        let number = |key: &'static str| -> Result<Option<u64>, ConfigError> {
+            get(key)
+                .map(|v| v.parse::<u64>().map_err(|_| ConfigError::Env(key, v)))
+                .transpose()
+        };
+        if let Some(n) = number("GRADHUB_ACK_DEADLINE_DAYS")? {
+            self.ack_deadline_days = n.min(365) as u32;
+        }
+        if let Some(n) = number("GRADHUB_ESCALATION_DEADLINE_DAYS")? {
+            self.escalation_deadline_days = n.min(365) as u32;
+        }
+        if let Some(v) = get("GRADHUB_AUTO_CUT") {
+            self.auto_cut = v;
+        }
+        if !matches!(self.auto_cut.as_str(), "ministry" | "all" | "none") {
+            return Err(ConfigError::Env("GRADHUB_AUTO_CUT", self.auto_cut.clone()));
+        }
+        if let Some(v) = get("GRADHUB_DROP_DIR") {
+            self.drop_dir = v;
+        }
+        if let Some(n) = number("GRADHUB_DROP_SETTLE_SECS")? {
+            self.drop_settle_secs = n;
+        }
+        if let Some(n) = number("GRADHUB_JOBS_INTERVAL_SECS")? {
+            self.jobs_interval_secs = n;
+        }
+        if let Some(v) = get("GRADHUB_NODE_NAME") {
+            self.node_name = v;
+        }
+        if let Some(v) = get("GRADHUB_HUB_URL") {
+            self.hub_url = v;
+        }
+        if let Some(v) = get("GRADHUB_SMTP_HOST") {
+            self.mail.smtp_host = v;
+        }
+        if let Some(n) = number("GRADHUB_SMTP_PORT")? {
+            self.mail.smtp_port = u16::try_from(n)
+                .map_err(|_| ConfigError::Env("GRADHUB_SMTP_PORT", n.to_string()))?;
+        }
+        if let Some(v) = get("GRADHUB_SMTP_SECURITY") {
+            self.mail.smtp_security = v;
+        }
+        if let Some(v) = get("GRADHUB_SMTP_USERNAME") {
+            self.mail.smtp_username = v;
+        }
+        if let Some(v) = get("GRADHUB_SMTP_PASSWORD") {
+            self.mail.smtp_password = v;
+        }
+        if let Some(v) = get("GRADHUB_MAIL_FROM") {
+            self.mail.mail_from = v;
+        }
+        if let Some(n) = number("GRADHUB_SMTP_TIMEOUT_SECS")? {
+            self.mail.smtp_timeout_secs = n;
+        }
+        if let Some(n) = number("GRADHUB_MAIL_RETRY_SECS")? {
+            self.mail.retry_secs = n;
+        }
         Ok(())
+    }
+
+    /// This process's name in job claims.
+    pub fn node(&self) -> String {
+        if self.node_name.is_empty() {
+            let host = std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_string())
+                .unwrap_or_else(|_| "node".into());
+            format!("{host}-{}", std::process::id())
+        } else {
+            self.node_name.clone()
+        }
     }
 
     pub fn busy_timeout(&self) -> Duration {
@@ -158,6 +263,22 @@ mod tests {
             "max_upload_bytes",
             "log_format",
             "log",
+            "ack_deadline_days",
+            "escalation_deadline_days",
+            "auto_cut",
+            "drop_dir",
+            "drop_settle_secs",
+            "jobs_interval_secs",
+            "node_name",
+            "hub_url",
+            "smtp_host",
+            "smtp_port",
+            "smtp_security",
+            "smtp_username",
+            "smtp_password",
+            "mail_from",
+            "smtp_timeout_secs",
+            "retry_secs",
         ] {
             assert!(
                 text.contains(&format!("{key} =")),

@@ -1,15 +1,19 @@
 //! gradhub: the distribution hub for the real-name registration of university graduates who
 //! leave school without a job (离校未就业高校毕业生实名登记).
 //!
-//! Data flows one way: `web` and the command line call the services (`ingest`, `export`),
-//! which use `domain` for rules and `db` for storage. `domain` imports nothing of the project.
+//! Data flows one way: `web`, `jobs` and the command line call the services (`ingest`,
+//! `distribution`, `access`, `export`), which use `domain` for rules and `db` for storage. `domain` imports nothing of the project.
 
+pub mod access;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod distribution;
 pub mod domain;
 pub mod export;
 pub mod ingest;
+pub mod jobs;
+pub mod notify;
 pub mod telemetry;
 pub mod web;

@@ -12,15 +12,22 @@ macro_rules! on_backend {
     };
 }
 
+pub mod audit;
 pub mod batches;
 pub mod bulk;
+pub mod claims;
+pub mod orgs;
+pub mod outbox;
+pub mod packages;
 pub mod records;
 pub mod reference;
 pub mod schema;
+pub mod scope;
+pub mod users;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};
-use diesel::{Connection, PgConnection, SqliteConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 use std::time::Duration;
 
@@ -119,6 +126,25 @@ pub fn migrate(conn: &mut AnyConnection) -> Result<usize, DbError> {
     Ok(applied.len())
 }
 
+/// Runs `f` in a transaction that holds the write lock from its first statement. On SQLite a
+/// transaction that reads and then writes can fail to upgrade its lock (SQLITE_BUSY, without
+/// waiting) when another writer got in between; taking the lock first makes it wait instead.
+/// PostgreSQL needs nothing: its row locks do the work.
+pub fn write_transaction<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        if conn.backend() == Backend::Sqlite {
+            diesel::sql_query("UPDATE write_lock SET n = n + 1 WHERE id = 1").execute(conn)?;
+        }
+        f(conn)
+    })
+}
+
 /// r2d2 manager that establishes by URL scheme (see [`establish`]).
 #[derive(Clone, Debug)]
 pub struct Manager {
@@ -171,6 +197,8 @@ impl Db {
         let mut first = manager.connect()?;
         migrate(&mut first)?;
         reference::seed_if_empty(&mut first)?;
+        let table = reference::load_table(&mut first)?;
+        orgs::sync_with_divisions(&mut first, &table)?;
         drop(first);
         let pool = r2d2::Pool::builder()
             .max_size(size)

@@ -185,10 +185,186 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    orgs (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_id -> Nullable<BigInt>,
+        division_code -> Nullable<Text>,
+        path -> Text,
+        inbox_seq -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    org_contacts (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        display_name -> Text,
+        role -> Text,
+        org_id -> BigInt,
+        password_hash -> Text,
+        disabled -> Bool,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        org_id -> BigInt,
+        role -> Text,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    packages (id) {
+        id -> BigInt,
+        sender_org_id -> BigInt,
+        receiver_org_id -> BigInt,
+        receiver_seq -> BigInt,
+        state -> Text,
+        records -> BigInt,
+        returned -> BigInt,
+        delivered_at -> Timestamp,
+        delivered_on -> Date,
+        deadline -> Date,
+        escalation_deadline -> Date,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<Text>,
+        reminded_at -> Nullable<Timestamp>,
+        escalated_at -> Nullable<Timestamp>,
+        created_by -> Text,
+    }
+}
+
+diesel::table! {
+    placements (record_id) {
+        record_id -> BigInt,
+        holder_org_id -> BigInt,
+        target_org_id -> BigInt,
+        state -> Text,
+        package_id -> Nullable<BigInt>,
+        returns -> Integer,
+        reason -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    batch_placements (batch_id) {
+        batch_id -> BigInt,
+        records -> BigInt,
+        placed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    record_hops (id) {
+        id -> BigInt,
+        record_id -> BigInt,
+        package_id -> Nullable<BigInt>,
+        kind -> Text,
+        from_org_id -> Nullable<BigInt>,
+        to_org_id -> BigInt,
+        actor -> Text,
+        at -> Timestamp,
+        outcome -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        outcome_by -> Nullable<Text>,
+        outcome_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        actor_org_id -> Nullable<BigInt>,
+        action -> Text,
+        subject -> Text,
+        before -> Nullable<Text>,
+        after -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        dedupe_key -> Text,
+        to_addr -> Text,
+        subject -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    job_claims (key) {
+        key -> Text,
+        owner -> Text,
+        claimed_until -> Timestamp,
+        done -> Bool,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(placements -> records (record_id));
+diesel::joinable!(record_hops -> records (record_id));
+diesel::joinable!(org_contacts -> orgs (org_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     batches,
     records,
     record_history,
     batch_problems,
-    staging_records
+    staging_records,
+    orgs,
+    org_contacts,
+    users,
+    api_tokens,
+    sessions,
+    packages,
+    placements,
+    batch_placements,
+    record_hops,
+    audit_events,
+    outbox,
+    job_claims,
 );

@@ -10,5 +10,6 @@ pub mod dates;
 pub mod division;
 pub mod graduate;
 pub mod id_number;
+pub mod organisation;
 pub mod routing;
 pub mod text;

@@ -1,0 +1,13 @@
+DROP TABLE IF EXISTS write_lock;
+DROP TABLE job_claims;
+DROP TABLE outbox;
+DROP TABLE audit_events;
+DROP TABLE record_hops;
+DROP TABLE batch_placements;
+DROP TABLE placements;
+DROP TABLE packages;
+DROP TABLE sessions;
+DROP TABLE api_tokens;
+DROP TABLE users;
+DROP TABLE org_contacts;
+DROP TABLE orgs;

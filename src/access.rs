@@ -1,0 +1,287 @@
+//! Who is calling and what they may see: password hashing (argon2id), API tokens and sign-in
+//! sessions (stored as SHA-256), sign-in limits, and the [`Caller`] every service takes.
+
+use crate::db::audit::Actor;
+use crate::db::orgs::{self, OrgRow};
+use crate::db::scope::Scope;
+use crate::db::users::{self, TokenRow, UserRow};
+use crate::db::{AnyConnection, DbError};
+use crate::distribution::tree::OrgTree;
+use crate::domain::organisation::{OrgLevel, Role};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::{Duration, Utc};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// Failed sign-ins before an account is locked, and for how long.
+pub const MAX_FAILED_LOGINS: i32 = 5;
+pub const LOCK_MINUTES: i64 = 15;
+/// How long a sign-in session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// The authenticated caller: a user or a token, its role, its organisation and its scope.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub actor: Actor,
+    pub role: Role,
+    pub org_id: i64,
+    pub org_code: String,
+    pub org_level: OrgLevel,
+    pub scope: Scope,
+}
+
+impl Caller {
+    /// The hub's own jobs: the ministry's scope, acting as the system.
+    pub fn job(name: &str, tree: &OrgTree) -> Option<Caller> {
+        let root = tree.root()?;
+        Some(Caller {
+            actor: Actor {
+                name: format!("job:{name}"),
+                org_id: Some(root.id),
+            },
+            role: Role::Ministry,
+            org_id: root.id,
+            org_code: root.code.clone(),
+            org_level: OrgLevel::Ministry,
+            scope: Scope::All,
+        })
+    }
+
+    fn from_parts(actor: String, role: &str, org_id: i64, tree: &OrgTree) -> Option<Caller> {
+        let role = Role::parse(role)?;
+        let org = tree.get(org_id)?;
+        Some(Caller {
+            actor: Actor {
+                name: actor,
+                org_id: Some(org_id),
+            },
+            role,
+            org_id,
+            org_code: org.code.clone(),
+            org_level: org.level,
+            scope: tree.scope_of(org_id),
+        })
+    }
+}
+
+/// Why a sign-in or an account change failed, with a message for the person.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("用户名或密码错误 / wrong user name or password")]
+    BadCredentials,
+    #[error("登录失败次数过多，账户已锁定至 {0} / too many failed sign-ins: locked until {0}")]
+    Locked(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<diesel::result::Error> for AccessError {
+    fn from(e: diesel::result::Error) -> Self {
+        AccessError::Db(DbError::Query(e))
+    }
+}
+
+/// SHA-256 of a secret, hex: what is stored for tokens and sessions.
+pub fn secret_hash(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+fn random_secret(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+pub fn hash_password(password: &str) -> Result<String, AccessError> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill_bytes(&mut salt);
+    let salt = SaltString::encode_b64(&salt).map_err(|e| AccessError::Invalid(e.to_string()))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AccessError::Invalid(e.to_string()))
+}
+
+fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+fn org_or_invalid(conn: &mut AnyConnection, code: &str) -> Result<OrgRow, AccessError> {
+    orgs::find_by_code(conn, code)?.ok_or_else(|| {
+        AccessError::Invalid(format!(
+            "机构代码 {code} 不存在 / no organisation with code {code}"
+        ))
+    })
+}
+
+/// Creates a user bound to an organisation; the role must fit the organisation's level.
+pub fn create_user(
+    conn: &mut AnyConnection,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    org_code: &str,
+    password: &str,
+) -> Result<UserRow, AccessError> {
+    if password.chars().count() < 10 {
+        return Err(AccessError::Invalid(
+            "密码至少 10 个字符 / the password needs at least 10 characters".into(),
+        ));
+    }
+    if username.is_empty() || username.len() > 64 || username.contains(char::is_whitespace) {
+        return Err(AccessError::Invalid(
+            "用户名不能为空、不能含空格、最长 64 字节 / the user name must be 1-64 bytes without spaces"
+                .into(),
+        ));
+    }
+    let org = org_or_invalid(conn, org_code)?;
+    let level = OrgLevel::parse(&org.level)
+        .ok_or_else(|| AccessError::Invalid(format!("bad level {}", org.level)))?;
+    role.fits(level).map_err(AccessError::Invalid)?;
+    if users::find_user(conn, username)?.is_some() {
+        return Err(AccessError::Invalid(format!(
+            "用户名 {username} 已存在 / user {username} already exists"
+        )));
+    }
+    let hash = hash_password(password)?;
+    Ok(users::insert_user(
+        conn,
+        username,
+        display_name,
+        role.as_str(),
+        org.id,
+        &hash,
+        Utc::now().naive_utc(),
+    )?)
+}
+
+/// Creates an API token for an organisation; returns the row and the secret, shown once.
+pub fn create_token(
+    conn: &mut AnyConnection,
+    name: &str,
+    org_code: &str,
+    role: Option<Role>,
+) -> Result<(TokenRow, String), AccessError> {
+    let org = org_or_invalid(conn, org_code)?;
+    let level = OrgLevel::parse(&org.level)
+        .ok_or_else(|| AccessError::Invalid(format!("bad level {}", org.level)))?;
+    let role = role.unwrap_or(Role::for_token(level));
+    if role != Role::System {
+        role.fits(level).map_err(AccessError::Invalid)?;
+    } else if level == OrgLevel::Sender {
+        return Err(AccessError::Invalid(
+            "移交部门的令牌只能是 sender 角色 / a sender organisation's token has the sender role"
+                .into(),
+        ));
+    }
+    let secret = random_secret("ghk_");
+    let row = users::insert_token(
+        conn,
+        name,
+        org.id,
+        role.as_str(),
+        &secret_hash(&secret),
+        &secret[..12],
+        Utc::now().naive_utc(),
+    )?;
+    Ok((row, secret))
+}
+
+/// Checks a user name and password, counting failures and locking after too many; on success
+/// opens a session and returns its secret.
+pub fn sign_in(
+    conn: &mut AnyConnection,
+    username: &str,
+    password: &str,
+) -> Result<(UserRow, String), AccessError> {
+    let now = Utc::now().naive_utc();
+    let Some(user) = users::find_user(conn, username)? else {
+        // Spend the same time as a real check so that timing does not tell which names exist.
+        let _ = verify_password(password, DUMMY_HASH);
+        return Err(AccessError::BadCredentials);
+    };
+    if let Some(until) = user.locked_until {
+        if until > now {
+            return Err(AccessError::Locked(
+                (until + Duration::hours(8)).format("%H:%M").to_string(),
+            ));
+        }
+    }
+    if user.disabled || !verify_password(password, &user.password_hash) {
+        let failed = user.failed_logins + 1;
+        let lock = (failed >= MAX_FAILED_LOGINS).then(|| now + Duration::minutes(LOCK_MINUTES));
+        users::record_failed_login(conn, user.id, if lock.is_some() { 0 } else { failed }, lock)?;
+        return Err(AccessError::BadCredentials);
+    }
+    users::reset_failed_logins(conn, user.id)?;
+    let secret = random_secret("ghs_");
+    users::insert_session(
+        conn,
+        user.id,
+        &secret_hash(&secret),
+        now,
+        now + Duration::hours(SESSION_HOURS),
+    )?;
+    Ok((user, secret))
+}
+
+/// An argon2id hash of a random password, checked against when the user name is unknown.
+const DUMMY_HASH: &str =
+    "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1k3bCGzYqHcyk3cj1Ym2Vh0jVCdcuBCgwSMhGpY5Ijo";
+
+/// The caller a bearer secret (API token or session) stands for, if any.
+pub fn authenticate(
+    conn: &mut AnyConnection,
+    tree: &OrgTree,
+    secret: &str,
+) -> Result<Option<Caller>, DbError> {
+    let hash = secret_hash(secret);
+    if secret.starts_with("ghs_") {
+        let user = users::session_user(conn, &hash, Utc::now().naive_utc())?;
+        return Ok(user.and_then(|u| {
+            Caller::from_parts(format!("user:{}", u.username), &u.role, u.org_id, tree)
+        }));
+    }
+    let token = users::find_token(conn, &hash)?;
+    Ok(token.and_then(|t| {
+        Caller::from_parts(format!("token:{}:{}", t.id, t.name), &t.role, t.org_id, tree)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_hash_with_argon2id_and_verify() {
+        let h = hash_password("correct horse battery").expect("hash");
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("wrong horse battery", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn the_dummy_hash_parses_so_unknown_names_cost_a_real_check() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+    }
+
+    #[test]
+    fn secrets_are_random_and_stored_only_as_hashes() {
+        let a = random_secret("ghk_");
+        let b = random_secret("ghk_");
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 4 + 64);
+        assert_eq!(secret_hash(&a).len(), 64);
+        assert_ne!(secret_hash(&a), a);
+    }
+}

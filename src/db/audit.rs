@@ -1,0 +1,83 @@
+//! Audit events: who did what to which subject, with the state before and after. Written by the
+//! services inside the transaction of the change they describe.
+
+use super::schema::audit_events;
+use super::scope::Scope;
+use super::AnyConnection;
+use chrono::{NaiveDateTime, Utc};
+use diesel::prelude::*;
+
+/// Who acts: a user, an API token, or the hub's own jobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    /// `user:zhang`, `token:7:jiangsu-sync`, `job:cutter`.
+    pub name: String,
+    pub org_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn job(name: &str) -> Actor {
+        Actor {
+            name: format!("job:{name}"),
+            org_id: None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
+#[diesel(table_name = audit_events)]
+pub struct AuditRow {
+    pub id: i64,
+    #[schema(value_type = String)]
+    pub at: NaiveDateTime,
+    pub actor: String,
+    pub actor_org_id: Option<i64>,
+    pub action: String,
+    pub subject: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Writes one event. `before` / `after` are JSON texts (or `None` where there is no state).
+pub fn record(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+) -> QueryResult<()> {
+    diesel::insert_into(audit_events::table)
+        .values((
+            audit_events::at.eq(Utc::now().naive_utc()),
+            audit_events::actor.eq(&actor.name),
+            audit_events::actor_org_id.eq(actor.org_id),
+            audit_events::action.eq(action),
+            audit_events::subject.eq(subject),
+            audit_events::before.eq(before.map(|v| v.to_string())),
+            audit_events::after.eq(after.map(|v| v.to_string())),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The latest events about a subject, or of actors within the scope, newest first.
+pub fn list(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    subject: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut q = audit_events::table
+        .select(AuditRow::as_select())
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(s) = subject {
+        q = q.filter(audit_events::subject.eq(s.to_string()));
+    }
+    if let Some(ids) = scope.ids() {
+        q = q.filter(audit_events::actor_org_id.eq_any(ids.to_vec()));
+    }
+    q.load(conn)
+}

@@ -1,0 +1,721 @@
+//! Distribution packages, record placements and hops as stored: the set-based statements the
+//! distribution service runs (never one round trip per record), and the scoped reads.
+
+use super::records::RecordRow;
+use super::schema::{batch_placements, batches, packages, placements, record_hops, records};
+use super::scope::Scope;
+use super::AnyConnection;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Timestamp};
+
+/// Placement states: waiting to be cut downward, delivered and awaiting acknowledgement,
+/// waiting for a person to choose where it goes, or arrived where it belongs.
+pub const QUEUED: &str = "queued";
+pub const PENDING: &str = "pending";
+pub const UNASSIGNED: &str = "unassigned";
+pub const SETTLED: &str = "settled";
+
+/// Package states.
+pub const DELIVERED: &str = "delivered";
+pub const ACKNOWLEDGED: &str = "acknowledged";
+
+/// Hop outcomes.
+pub const OUTCOME_PENDING: &str = "pending";
+pub const OUTCOME_ACKNOWLEDGED: &str = "acknowledged";
+pub const OUTCOME_RETURNED: &str = "returned";
+
+/// Rows per IN list: well under SQLite's bound-parameter limit.
+const IN_CHUNK: usize = 500;
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = packages)]
+pub struct PackageRow {
+    pub id: i64,
+    pub sender_org_id: i64,
+    pub receiver_org_id: i64,
+    pub receiver_seq: i64,
+    pub state: String,
+    pub records: i64,
+    pub returned: i64,
+    pub delivered_at: NaiveDateTime,
+    pub delivered_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub escalation_deadline: NaiveDate,
+    pub acknowledged_at: Option<NaiveDateTime>,
+    pub acknowledged_by: Option<String>,
+    pub reminded_at: Option<NaiveDateTime>,
+    pub escalated_at: Option<NaiveDateTime>,
+    pub created_by: String,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = placements)]
+pub struct PlacementRow {
+    pub record_id: i64,
+    pub holder_org_id: i64,
+    pub target_org_id: i64,
+    pub state: String,
+    pub package_id: Option<i64>,
+    pub returns: i32,
+    pub reason: Option<String>,
+    pub updated_at: NaiveDateTime,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = record_hops)]
+pub struct HopRow {
+    pub id: i64,
+    pub record_id: i64,
+    pub package_id: Option<i64>,
+    pub kind: String,
+    pub from_org_id: Option<i64>,
+    pub to_org_id: i64,
+    pub actor: String,
+    pub at: NaiveDateTime,
+    pub outcome: Option<String>,
+    pub reason: Option<String>,
+    pub outcome_by: Option<String>,
+    pub outcome_at: Option<NaiveDateTime>,
+}
+
+/// A package about to be delivered.
+#[derive(Insertable)]
+#[diesel(table_name = packages)]
+pub struct NewPackage<'a> {
+    pub sender_org_id: i64,
+    pub receiver_org_id: i64,
+    pub receiver_seq: i64,
+    pub state: &'a str,
+    pub records: i64,
+    pub returned: i64,
+    pub delivered_at: NaiveDateTime,
+    pub delivered_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub escalation_deadline: NaiveDate,
+    pub created_by: &'a str,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Placing new records
+
+/// Batches whose records have not been placed yet, oldest first.
+pub fn unplaced_batches(conn: &mut AnyConnection) -> QueryResult<Vec<i64>> {
+    batches::table
+        .left_join(batch_placements::table.on(batch_placements::batch_id.eq(batches::id)))
+        .filter(batch_placements::batch_id.is_null())
+        .select(batches::id)
+        .order(batches::id)
+        .load(conn)
+}
+
+/// Marks a batch placed; `false` when another node got there first (then do nothing more).
+pub fn mark_batch_placed(
+    conn: &mut AnyConnection,
+    batch_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let values = (
+        batch_placements::batch_id.eq(batch_id),
+        batch_placements::records.eq(0i64),
+        batch_placements::placed_at.eq(now),
+    );
+    let n = on_backend!(conn, |c| diesel::insert_into(batch_placements::table)
+        .values(values)
+        .on_conflict(batch_placements::batch_id)
+        .do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
+}
+
+/// Places the batch's records that have no placement yet at the hub (`root`): each gets as target
+/// the organisation of its deepest routed division; records with no route wait unassigned at the
+/// hub with their routing note. Returns how many were placed.
+pub fn place_batch(
+    conn: &mut AnyConnection,
+    batch_id: i64,
+    root: i64,
+    actor: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let target = "COALESCE(oc.id, op.id, opr.id)";
+    let placed = diesel::sql_query(format!(
+        "INSERT INTO placements (record_id, holder_org_id, target_org_id, state, package_id, returns, reason, updated_at) \
+         SELECT r.id, $1, COALESCE({target}, $1), \
+                CASE WHEN {target} IS NULL THEN '{UNASSIGNED}' ELSE '{QUEUED}' END, \
+                NULL, 0, \
+                CASE WHEN {target} IS NULL THEN COALESCE(r.route_note, r.route_method) ELSE NULL END, $2 \
+         FROM records r \
+         LEFT JOIN orgs oc ON oc.division_code = r.route_county \
+         LEFT JOIN orgs op ON op.division_code = r.route_prefecture \
+         LEFT JOIN orgs opr ON opr.division_code = r.route_province \
+         WHERE r.batch_id = $3 AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.record_id = r.id)"
+    ))
+    .bind::<BigInt, _>(root)
+    .bind::<Timestamp, _>(now)
+    .bind::<BigInt, _>(batch_id)
+    .execute(conn)?;
+    diesel::sql_query(
+        "INSERT INTO record_hops (record_id, package_id, kind, from_org_id, to_org_id, actor, at, outcome) \
+         SELECT p.record_id, NULL, 'placed', NULL, p.holder_org_id, $1, $2, NULL \
+         FROM placements p JOIN records r ON r.id = p.record_id \
+         WHERE r.batch_id = $3 AND p.package_id IS NULL \
+           AND NOT EXISTS (SELECT 1 FROM record_hops h WHERE h.record_id = p.record_id)",
+    )
+    .bind::<Text, _>(actor)
+    .bind::<Timestamp, _>(now)
+    .bind::<BigInt, _>(batch_id)
+    .execute(conn)?;
+    diesel::update(batch_placements::table.filter(batch_placements::batch_id.eq(batch_id)))
+        .set(batch_placements::records.eq(placed as i64))
+        .execute(conn)?;
+    Ok(placed)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cutting and delivering
+
+/// Holders with records waiting to be cut.
+pub fn holders_with_queued(conn: &mut AnyConnection) -> QueryResult<Vec<i64>> {
+    placements::table
+        .filter(placements::state.eq(QUEUED))
+        .select(placements::holder_org_id)
+        .distinct()
+        .load(conn)
+}
+
+/// Waiting records of one holder, counted per target organisation.
+pub fn queued_targets(conn: &mut AnyConnection, holder: i64) -> QueryResult<Vec<(i64, i64)>> {
+    placements::table
+        .filter(placements::holder_org_id.eq(holder))
+        .filter(placements::state.eq(QUEUED))
+        .group_by(placements::target_org_id)
+        .select((placements::target_org_id, diesel::dsl::count_star()))
+        .load(conn)
+}
+
+/// Locks the holder's row for the rest of the transaction (PostgreSQL), so two nodes cutting
+/// for the same holder take turns; SQLite's write lock already does.
+pub fn lock_org(conn: &mut AnyConnection, org_id: i64) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        use super::schema::orgs;
+        orgs::table
+            .filter(orgs::id.eq(org_id))
+            .select(orgs::id)
+            .for_update()
+            .load::<i64>(c)?;
+    }
+    Ok(())
+}
+
+/// Queued records of `holder` whose target is in `targets` become unassigned at the holder
+/// (nobody below to send them to without a person's choice).
+pub fn hold_unassigned(
+    conn: &mut AnyConnection,
+    holder: i64,
+    targets: &[i64],
+    reason: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in targets.chunks(IN_CHUNK) {
+        n += diesel::update(
+            placements::table
+                .filter(placements::holder_org_id.eq(holder))
+                .filter(placements::state.eq(QUEUED))
+                .filter(placements::target_org_id.eq_any(chunk)),
+        )
+        .set((
+            placements::state.eq(UNASSIGNED),
+            placements::reason.eq(reason),
+            placements::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    }
+    Ok(n)
+}
+
+pub fn insert_package(conn: &mut AnyConnection, p: &NewPackage<'_>) -> QueryResult<i64> {
+    on_backend!(conn, |c| diesel::insert_into(packages::table)
+        .values(p)
+        .returning(packages::id)
+        .get_result(c))
+}
+
+/// Which records go into a package being delivered.
+pub enum Selection<'a> {
+    /// Queued records of the holder whose targets are these.
+    Targets(&'a [i64]),
+    /// These records of the holder, if queued, unassigned or settled there.
+    Records(&'a [i64]),
+}
+
+/// Moves the selected records of `holder` into package `package_id` for `receiver`, writes one
+/// hop each, and returns how many moved.
+pub fn fill_package(
+    conn: &mut AnyConnection,
+    holder: i64,
+    receiver: i64,
+    package_id: i64,
+    selection: Selection<'_>,
+    actor: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut moved = 0;
+    let set = (
+        placements::holder_org_id.eq(receiver),
+        placements::state.eq(PENDING),
+        placements::package_id.eq(Some(package_id)),
+        placements::reason.eq(None::<String>),
+        placements::updated_at.eq(now),
+    );
+    match selection {
+        Selection::Targets(targets) => {
+            for chunk in targets.chunks(IN_CHUNK) {
+                moved += diesel::update(
+                    placements::table
+                        .filter(placements::holder_org_id.eq(holder))
+                        .filter(placements::state.eq(QUEUED))
+                        .filter(placements::target_org_id.eq_any(chunk)),
+                )
+                .set(set.clone())
+                .execute(conn)?;
+            }
+        }
+        Selection::Records(ids) => {
+            for chunk in ids.chunks(IN_CHUNK) {
+                moved += diesel::update(
+                    placements::table
+                        .filter(placements::holder_org_id.eq(holder))
+                        .filter(placements::state.eq_any([QUEUED, UNASSIGNED, SETTLED]))
+                        .filter(placements::record_id.eq_any(chunk)),
+                )
+                .set(set.clone())
+                .execute(conn)?;
+            }
+        }
+    }
+    diesel::sql_query(format!(
+        "INSERT INTO record_hops (record_id, package_id, kind, from_org_id, to_org_id, actor, at, outcome) \
+         SELECT record_id, $1, 'delivered', $2, $3, $4, $5, '{OUTCOME_PENDING}' FROM placements WHERE package_id = $1"
+    ))
+    .bind::<BigInt, _>(package_id)
+    .bind::<BigInt, _>(holder)
+    .bind::<BigInt, _>(receiver)
+    .bind::<Text, _>(actor)
+    .bind::<Timestamp, _>(now)
+    .execute(conn)?;
+    Ok(moved)
+}
+
+pub fn set_package_records(conn: &mut AnyConnection, id: i64, n: i64) -> QueryResult<usize> {
+    diesel::update(packages::table.filter(packages::id.eq(id)))
+        .set(packages::records.eq(n))
+        .execute(conn)
+}
+
+pub fn delete_package(conn: &mut AnyConnection, id: i64) -> QueryResult<usize> {
+    diesel::delete(packages::table.filter(packages::id.eq(id))).execute(conn)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Acknowledging and returning
+
+pub fn get(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<PackageRow>> {
+    packages::table
+        .filter(packages::id.eq(id))
+        .select(PackageRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A package the scope may see: it was sent or received by an organisation of the scope.
+pub fn get_scoped(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    id: i64,
+) -> QueryResult<Option<PackageRow>> {
+    let row = get(conn, id)?;
+    Ok(row.filter(|p| scope.contains(p.receiver_org_id) || scope.contains(p.sender_org_id)))
+}
+
+/// Records of a package still awaiting acknowledgement that are among `ids`.
+pub fn pending_in_package(
+    conn: &mut AnyConnection,
+    package_id: i64,
+    ids: &[i64],
+) -> QueryResult<Vec<i64>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        out.extend(
+            record_hops::table
+                .filter(record_hops::package_id.eq(package_id))
+                .filter(record_hops::outcome.eq(OUTCOME_PENDING))
+                .filter(record_hops::record_id.eq_any(chunk))
+                .select(record_hops::record_id)
+                .load::<i64>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Returns one record of a package to the package's sender, unassigned there.
+pub fn return_record(
+    conn: &mut AnyConnection,
+    package: &PackageRow,
+    record_id: i64,
+    reason: &str,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        record_hops::table
+            .filter(record_hops::package_id.eq(package.id))
+            .filter(record_hops::record_id.eq(record_id))
+            .filter(record_hops::outcome.eq(OUTCOME_PENDING)),
+    )
+    .set((
+        record_hops::outcome.eq(OUTCOME_RETURNED),
+        record_hops::reason.eq(reason),
+        record_hops::outcome_by.eq(by),
+        record_hops::outcome_at.eq(now),
+    ))
+    .execute(conn)?;
+    diesel::update(
+        placements::table
+            .filter(placements::record_id.eq(record_id))
+            .filter(placements::package_id.eq(package.id)),
+    )
+    .set((
+        placements::holder_org_id.eq(package.sender_org_id),
+        placements::state.eq(UNASSIGNED),
+        placements::package_id.eq(None::<i64>),
+        placements::returns.eq(placements::returns + 1),
+        placements::reason.eq(format!("退回 returned: {reason}")),
+        placements::updated_at.eq(now),
+    ))
+    .execute(conn)
+}
+
+pub fn add_returned(conn: &mut AnyConnection, id: i64, n: i64) -> QueryResult<usize> {
+    diesel::update(packages::table.filter(packages::id.eq(id)))
+        .set(packages::returned.eq(packages::returned + n))
+        .execute(conn)
+}
+
+/// Marks the package acknowledged and its pending records arrived: queued again where their
+/// target lies further down, else settled (a county or grassroots point) or unassigned (a
+/// higher level that must choose the county by hand).
+pub fn acknowledge(
+    conn: &mut AnyConnection,
+    package: &PackageRow,
+    final_level: bool,
+    by: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let n = diesel::update(
+        packages::table
+            .filter(packages::id.eq(package.id))
+            .filter(packages::state.eq(DELIVERED)),
+    )
+    .set((
+        packages::state.eq(ACKNOWLEDGED),
+        packages::acknowledged_at.eq(now),
+        packages::acknowledged_by.eq(by),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(0);
+    }
+    diesel::update(
+        record_hops::table
+            .filter(record_hops::package_id.eq(package.id))
+            .filter(record_hops::outcome.eq(OUTCOME_PENDING)),
+    )
+    .set((
+        record_hops::outcome.eq(OUTCOME_ACKNOWLEDGED),
+        record_hops::outcome_by.eq(by),
+        record_hops::outcome_at.eq(now),
+    ))
+    .execute(conn)?;
+    let arrived = if final_level { SETTLED } else { UNASSIGNED };
+    diesel::sql_query(format!(
+        "UPDATE placements SET state = CASE WHEN target_org_id <> holder_org_id THEN '{QUEUED}' ELSE '{arrived}' END, \
+         reason = CASE WHEN target_org_id <> holder_org_id OR '{arrived}' = '{SETTLED}' THEN NULL \
+                  ELSE '路由只到本级，需人工分配到下级 / routed only to this level: choose the level below' END, \
+         updated_at = $1 WHERE package_id = $2 AND state = '{PENDING}'"
+    ))
+    .bind::<Timestamp, _>(now)
+    .bind::<BigInt, _>(package.id)
+    .execute(conn)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assigning by hand
+
+/// Gives records held by `holder` (unassigned or settled there) a new target and queues them.
+/// Returns the ids that were changed.
+pub fn assign(
+    conn: &mut AnyConnection,
+    holder: i64,
+    record_ids: &[i64],
+    target: i64,
+    actor: &str,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<i64>> {
+    let mut changed = Vec::new();
+    for chunk in record_ids.chunks(IN_CHUNK) {
+        let ids: Vec<i64> = placements::table
+            .filter(placements::holder_org_id.eq(holder))
+            .filter(placements::state.eq_any([UNASSIGNED, SETTLED, QUEUED]))
+            .filter(placements::record_id.eq_any(chunk))
+            .select(placements::record_id)
+            .load(conn)?;
+        if ids.is_empty() {
+            continue;
+        }
+        diesel::update(placements::table.filter(placements::record_id.eq_any(&ids)))
+            .set((
+                placements::target_org_id.eq(target),
+                placements::state.eq(QUEUED),
+                placements::reason.eq(None::<String>),
+                placements::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let hops: Vec<_> = ids
+            .iter()
+            .map(|id| {
+                (
+                    record_hops::record_id.eq(*id),
+                    record_hops::kind.eq("assigned"),
+                    record_hops::from_org_id.eq(Some(holder)),
+                    record_hops::to_org_id.eq(target),
+                    record_hops::actor.eq(actor),
+                    record_hops::at.eq(now),
+                )
+            })
+            .collect();
+        on_backend!(&mut *conn, |c| diesel::insert_into(record_hops::table)
+            .values(&hops)
+            .execute(c))?;
+        changed.extend(ids);
+    }
+    Ok(changed)
+}
+
+/// (record, target) of those of `ids` the holder has waiting, unassigned or settled.
+pub fn held_targets(
+    conn: &mut AnyConnection,
+    holder: i64,
+    ids: &[i64],
+) -> QueryResult<Vec<(i64, i64)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        out.extend(
+            placements::table
+                .filter(placements::holder_org_id.eq(holder))
+                .filter(placements::state.eq_any([QUEUED, UNASSIGNED, SETTLED]))
+                .filter(placements::record_id.eq_any(chunk))
+                .select((placements::record_id, placements::target_org_id))
+                .load::<(i64, i64)>(conn)?,
+        );
+    }
+    Ok(out)
+}
+
+/// Points records at a new target (their state is left alone).
+pub fn retarget(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+    target: i64,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in ids.chunks(IN_CHUNK) {
+        n += diesel::update(placements::table.filter(placements::record_id.eq_any(chunk)))
+            .set((
+                placements::target_org_id.eq(target),
+                placements::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(n)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoped reads
+
+/// A receiver's packages after an inbox position, in delivery order (the exchange cursor).
+pub fn inbox(
+    conn: &mut AnyConnection,
+    receiver: i64,
+    after_seq: i64,
+    state: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<PackageRow>> {
+    let mut q = packages::table
+        .filter(packages::receiver_org_id.eq(receiver))
+        .filter(packages::receiver_seq.gt(after_seq))
+        .order(packages::receiver_seq)
+        .limit(limit)
+        .select(PackageRow::as_select())
+        .into_boxed();
+    if let Some(s) = state {
+        q = q.filter(packages::state.eq(s.to_string()));
+    }
+    q.load(conn)
+}
+
+/// Packages an organisation sent, newest first.
+pub fn outbox_of(
+    conn: &mut AnyConnection,
+    sender: i64,
+    before_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<PackageRow>> {
+    let mut q = packages::table
+        .filter(packages::sender_org_id.eq(sender))
+        .order(packages::id.desc())
+        .limit(limit)
+        .select(PackageRow::as_select())
+        .into_boxed();
+    if let Some(b) = before_id {
+        q = q.filter(packages::id.lt(b));
+    }
+    q.load(conn)
+}
+
+/// Every package sent or received inside the scope (for the figures; a few thousand a year).
+pub fn all_in_scope(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<PackageRow>> {
+    let mut q = packages::table
+        .select(PackageRow::as_select())
+        .into_boxed();
+    if let Some(ids) = scope.ids() {
+        q = q.filter(
+            packages::receiver_org_id
+                .eq_any(ids.to_vec())
+                .or(packages::sender_org_id.eq_any(ids.to_vec())),
+        );
+    }
+    q.load(conn)
+}
+
+/// A package's records after a record id, in id order, with each one's hop outcome.
+pub fn package_records(
+    conn: &mut AnyConnection,
+    package_id: i64,
+    after_record: i64,
+    limit: i64,
+) -> QueryResult<Vec<(RecordRow, Option<String>, Option<String>)>> {
+    record_hops::table
+        .inner_join(records::table)
+        .filter(record_hops::package_id.eq(package_id))
+        .filter(record_hops::record_id.gt(after_record))
+        .order(record_hops::record_id)
+        .limit(limit)
+        .select((
+            RecordRow::as_select(),
+            record_hops::outcome,
+            record_hops::reason,
+        ))
+        .load(conn)
+}
+
+/// Records held in the scope, in id order after `after`, optionally in one state or held by one
+/// organisation.
+pub fn held_records(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    holder: Option<i64>,
+    state: Option<&str>,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<(RecordRow, PlacementRow)>> {
+    let mut q = placements::table
+        .inner_join(records::table)
+        .filter(placements::record_id.gt(after))
+        .order(placements::record_id)
+        .limit(limit)
+        .select((RecordRow::as_select(), PlacementRow::as_select()))
+        .into_boxed();
+    if let Some(ids) = scope.ids() {
+        q = q.filter(placements::holder_org_id.eq_any(ids.to_vec()));
+    }
+    if let Some(h) = holder {
+        q = q.filter(placements::holder_org_id.eq(h));
+    }
+    if let Some(s) = state {
+        q = q.filter(placements::state.eq(s.to_string()));
+    }
+    q.load(conn)
+}
+
+/// One record with its placement, if held in the scope.
+pub fn record_in_scope(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    record_id: i64,
+) -> QueryResult<Option<(RecordRow, PlacementRow)>> {
+    let row: Option<(RecordRow, PlacementRow)> = placements::table
+        .inner_join(records::table)
+        .filter(placements::record_id.eq(record_id))
+        .select((RecordRow::as_select(), PlacementRow::as_select()))
+        .first(conn)
+        .optional()?;
+    Ok(row.filter(|(_, p)| scope.contains(p.holder_org_id)))
+}
+
+pub fn hops_of(conn: &mut AnyConnection, record_id: i64) -> QueryResult<Vec<HopRow>> {
+    record_hops::table
+        .filter(record_hops::record_id.eq(record_id))
+        .order(record_hops::id)
+        .select(HopRow::as_select())
+        .load(conn)
+}
+
+/// Unassigned records per holder within the scope.
+pub fn unassigned_counts(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<(i64, i64)>> {
+    let mut q = placements::table
+        .filter(placements::state.eq(UNASSIGNED))
+        .group_by(placements::holder_org_id)
+        .select((placements::holder_org_id, diesel::dsl::count_star()))
+        .into_boxed();
+    if let Some(ids) = scope.ids() {
+        q = q.filter(placements::holder_org_id.eq_any(ids.to_vec()));
+    }
+    q.load(conn)
+}
+
+/// Open packages past a date (for reminders and escalations).
+pub fn open_past(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<PackageRow>> {
+    packages::table
+        .filter(packages::state.eq(DELIVERED))
+        .filter(packages::deadline.lt(today))
+        .order(packages::id)
+        .select(PackageRow::as_select())
+        .load(conn)
+}
+
+/// Sets `reminded_at` if not yet set; `false` when another pass already did.
+pub fn mark_reminded(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        packages::table
+            .filter(packages::id.eq(id))
+            .filter(packages::reminded_at.is_null()),
+    )
+    .set(packages::reminded_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Sets `escalated_at` if not yet set; `false` when another pass already did.
+pub fn mark_escalated(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> QueryResult<bool> {
+    let n = diesel::update(
+        packages::table
+            .filter(packages::id.eq(id))
+            .filter(packages::escalated_at.is_null()),
+    )
+    .set(packages::escalated_at.eq(now))
+    .execute(conn)?;
+    Ok(n == 1)
+}

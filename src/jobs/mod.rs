@@ -1,0 +1,190 @@
+//! Background work: the drop folder, placing and cutting packages, reminders, and the mail
+//! outbox. One worker thread per process runs a pass every few seconds; work is claimed from
+//! tables, so several `gradhub serve` processes on one PostgreSQL never do the same work twice.
+
+pub mod drop_folder;
+pub mod mail;
+
+use crate::db::{claims, Backend};
+use crate::distribution::{AutoCut, Distribution};
+use crate::domain::organisation::OrgLevel;
+use crate::domain::routing::Router;
+use crate::export::{self, TableFormat};
+use crate::ingest::{self, Channel, IngestError, IngestRequest, Silent};
+use crate::notify::Mailer;
+use chrono::{NaiveDate, Utc};
+use drop_folder::{DropFolder, DroppedFile, Outcome};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// How long a node may hold a dropped file before another may take it over (it died).
+const DROP_LEASE_MINUTES: i64 = 30;
+
+/// What one pass did (for logs and tests).
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct PassReport {
+    pub files_ingested: usize,
+    pub files_failed: usize,
+    pub records_placed: usize,
+    pub packages_cut: usize,
+    pub reminded: usize,
+    pub escalated: usize,
+    pub mails_sent: usize,
+    pub mails_failed: usize,
+}
+
+/// The background worker of one process.
+pub struct Worker {
+    pub dist: Arc<Distribution>,
+    pub router: Arc<Router>,
+    pub mailer: Option<Mailer>,
+    pub retry_secs: u64,
+    pub auto_cut: AutoCut,
+    pub drop: Option<DropFolder>,
+    pub node: String,
+}
+
+impl Worker {
+    /// One pass over every kind of work, as of `today` (Beijing date) and `now` (wall clock).
+    /// A failure in one kind is logged and does not stop the others.
+    pub fn pass(&mut self, today: NaiveDate, now: SystemTime) -> PassReport {
+        let mut report = PassReport::default();
+        if let Err(e) = self.drop_pass(now, &mut report) {
+            tracing::error!(error = %e, "drop folder pass failed");
+        }
+        match self.dist.place_new() {
+            Ok(n) => report.records_placed = n,
+            Err(e) => tracing::error!(error = %e, "placing new records failed"),
+        }
+        match self.dist.cut_auto(self.auto_cut, today) {
+            Ok(p) => report.packages_cut = p.len(),
+            Err(e) => tracing::error!(error = %e, "cutting packages failed"),
+        }
+        match self.dist.run_reminders(today) {
+            Ok(r) => {
+                report.reminded = r.reminded;
+                report.escalated = r.escalated;
+            }
+            Err(e) => tracing::error!(error = %e, "reminder pass failed"),
+        }
+        if let Some(mailer) = &self.mailer {
+            match mail::send_due(&self.dist.db, mailer, self.retry_secs) {
+                Ok((sent, failed)) => {
+                    report.mails_sent = sent;
+                    report.mails_failed = failed;
+                }
+                Err(e) => tracing::error!(error = %e, "outbox pass failed"),
+            }
+        }
+        if report.files_ingested + report.packages_cut + report.mails_sent + report.reminded > 0 {
+            tracing::info!(?report, "background pass");
+        }
+        report
+    }
+
+    fn drop_pass(&mut self, now: SystemTime, report: &mut PassReport) -> anyhow::Result<()> {
+        let Some(folder) = self.drop.as_mut() else {
+            return Ok(());
+        };
+        let files = folder.scan(now)?;
+        if files.is_empty() {
+            return Ok(());
+        }
+        let tree = self.dist.tree()?;
+        for file in files {
+            let key = format!("drop:{}", file.claim_key());
+            let mut conn = self.dist.db.conn()?;
+            let at = Utc::now().naive_utc();
+            if !claims::try_claim(
+                &mut conn,
+                &key,
+                &self.node,
+                at,
+                chrono::Duration::minutes(DROP_LEASE_MINUTES),
+            )? {
+                // Another node has it; look again later in case that node dies.
+                if let Some(folder) = self.drop.as_mut() {
+                    folder.offer_again(&file);
+                }
+                continue;
+            }
+            let sender_ok = tree
+                .by_code(&file.sender)
+                .is_some_and(|n| matches!(n.level, OrgLevel::Sender | OrgLevel::Ministry));
+            let result = if sender_ok {
+                let request = IngestRequest {
+                    path: &file.path,
+                    file_name: &file.file_name,
+                    source: &file.sender,
+                    channel: Channel::Education,
+                    dry_run: false,
+                };
+                ingest::ingest(&mut conn, &self.router, &request, &Silent)
+            } else {
+                Err(IngestError::Refused(ingest::Refusal::bad_source(&file.sender)))
+            };
+            let Some(folder) = self.drop.as_mut() else {
+                return Ok(());
+            };
+            match result {
+                Ok(outcome) => {
+                    let summary = serde_json::to_string_pretty(&outcome.summary)?;
+                    let mut rejects = Vec::new();
+                    if let Some(batch) = outcome.summary.batch_id {
+                        export::write_rejects(&mut conn, batch, TableFormat::Csv, false, &mut rejects)?;
+                    }
+                    file_away(folder, &file, Outcome::Processed, &summary, Some(&rejects));
+                    report.files_ingested += 1;
+                }
+                Err(IngestError::Refused(r)) => {
+                    let summary = serde_json::to_string_pretty(&serde_json::json!({
+                        "file_name": file.file_name, "sender": file.sender, "refused": r,
+                    }))?;
+                    file_away(folder, &file, Outcome::Failed, &summary, None);
+                    report.files_failed += 1;
+                }
+                Err(e) => {
+                    // Not the file's fault (the database, the disk): give it back and retry.
+                    tracing::error!(file = %file.path.display(), error = %e, "dropped file not ingested; will retry");
+                    claims::release(&mut conn, &key, &self.node)?;
+                    folder.offer_again(&file);
+                    continue;
+                }
+            }
+            claims::finish(&mut conn, &key, &self.node, Utc::now().naive_utc())?;
+        }
+        Ok(())
+    }
+
+    /// Runs passes every `interval` on a thread until `stop` is set.
+    pub fn spawn(mut self, interval: Duration, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+        std::thread::Builder::new()
+            .name("gradhub-jobs".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    self.pass(ingest::china_today(), SystemTime::now());
+                    // Sleep in short steps so that a stop is noticed quickly.
+                    let mut slept = Duration::ZERO;
+                    while slept < interval && !stop.load(Ordering::Relaxed) {
+                        let step = Duration::from_millis(200).min(interval - slept);
+                        std::thread::sleep(step);
+                        slept += step;
+                    }
+                }
+            })
+            .unwrap_or_else(|e| panic!("cannot start the jobs thread: {e}"))
+    }
+}
+
+fn file_away(folder: &DropFolder, file: &DroppedFile, outcome: Outcome, summary: &str, rejects: Option<&[u8]>) {
+    match folder.file_away(file, outcome, summary, rejects) {
+        Ok(to) => tracing::info!(from = %file.path.display(), to = %to.display(), "dropped file filed away"),
+        Err(e) => tracing::error!(file = %file.path.display(), error = %e, "cannot file the dropped file away"),
+    }
+}
+
+/// Whether several processes may run workers on this backend (SQLite: one process only).
+pub fn shared_between_nodes(backend: Backend) -> bool {
+    backend == Backend::Postgres
+}

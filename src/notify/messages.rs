@@ -1,0 +1,209 @@
+//! The Chinese texts of the overdue-package mails, as pure functions returning (subject, body).
+
+use chrono::{Datelike, NaiveDate};
+
+/// What the mails say about one package that has not been signed for in time.
+#[derive(Clone, Debug)]
+pub struct PackageNotice<'a> {
+    pub package_id: i64,
+    pub receiver_name: &'a str,
+    pub receiver_code: &'a str,
+    pub sender_name: &'a str,
+    pub records: i64,
+    pub delivered_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub working_days_overdue: i64,
+    /// Where to sign; empty leaves the link line out.
+    pub hub_url: &'a str,
+}
+
+/// The reminder to the receiving organisation's contacts.
+pub fn reminder(n: &PackageNotice) -> (String, String) {
+    let subject = format!(
+        "【gradhub】分发包 #{} 逾期未签收，请尽快登录签收",
+        n.package_id
+    );
+    let mut body = format!(
+        "{receiver}（机构代码 {code}）：\n\
+         \n\
+         您好！{sender}于{delivered}分发给贵单位的分发包 #{id}（共 {records} 条记录）尚未签收。\n\
+         签收期限为{deadline}，目前已逾期 {overdue} 个工作日。\n\
+         \n",
+        receiver = n.receiver_name,
+        code = n.receiver_code,
+        sender = n.sender_name,
+        delivered = chinese_date(n.delivered_on),
+        id = n.package_id,
+        records = n.records,
+        deadline = chinese_date(n.deadline),
+        overdue = n.working_days_overdue,
+    );
+    body.push_str(&sign_line(
+        "请于收到本邮件后尽快登录 gradhub 签收",
+        n.hub_url,
+    ));
+    body.push_str("如继续逾期未签收，系统将通知贵单位的上级机构。\n");
+    body.push_str(&footer(&format!(
+        "Reminder: package #{} ({}) delivered {} was due {} and is {} overdue; please sign for it.",
+        n.package_id,
+        count(n.records, "record"),
+        n.delivered_on,
+        n.deadline,
+        count(n.working_days_overdue, "working day"),
+    )));
+    (subject, body)
+}
+
+/// The escalation to the parent organisation once the second deadline has passed too.
+pub fn escalation(n: &PackageNotice, parent_name: &str) -> (String, String) {
+    let subject = format!(
+        "【gradhub】下级机构 {} 的分发包 #{} 逾期未签收（已超过第二期限）",
+        n.receiver_name, n.package_id
+    );
+    let mut body = format!(
+        "{parent}：\n\
+         \n\
+         您好！贵单位下级机构 {receiver}（机构代码 {code}）尚未签收{sender}于{delivered}分发的分发包 #{id}（共 {records} 条记录）。\n\
+         签收期限为{deadline}，目前已逾期 {overdue} 个工作日，已超过第二期限。\n\
+         该机构此前已收到催办邮件。\n\
+         \n",
+        parent = parent_name,
+        receiver = n.receiver_name,
+        code = n.receiver_code,
+        sender = n.sender_name,
+        delivered = chinese_date(n.delivered_on),
+        id = n.package_id,
+        records = n.records,
+        deadline = chinese_date(n.deadline),
+        overdue = n.working_days_overdue,
+    );
+    body.push_str(&sign_line("请督促该机构尽快登录 gradhub 签收", n.hub_url));
+    body.push_str(&footer(&format!(
+        "Escalation: {} ({}) has not signed for package #{} ({}) due {}, now {} overdue, past the second deadline.",
+        n.receiver_name,
+        n.receiver_code,
+        n.package_id,
+        count(n.records, "record"),
+        n.deadline,
+        count(n.working_days_overdue, "working day"),
+    )));
+    (subject, body)
+}
+
+/// `2024年7月5日`: the written form, without zero padding.
+fn chinese_date(d: NaiveDate) -> String {
+    format!("{}年{}月{}日", d.year(), d.month(), d.day())
+}
+
+fn sign_line(text: &str, hub_url: &str) -> String {
+    if hub_url.is_empty() {
+        format!("{text}。\n")
+    } else {
+        format!("{text}：{hub_url}\n")
+    }
+}
+
+fn footer(gloss: &str) -> String {
+    format!("\n——\n本邮件由 gradhub 自动发送，请勿直接回复。\n{gloss}\n")
+}
+
+fn count(n: i64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notice() -> PackageNotice<'static> {
+        PackageNotice {
+            package_id: 4217,
+            receiver_name: "武汉市江汉区人社局",
+            receiver_code: "420103",
+            sender_name: "湖北省就业服务中心",
+            records: 1385,
+            delivered_on: NaiveDate::from_ymd_opt(2024, 7, 1).unwrap(),
+            deadline: NaiveDate::from_ymd_opt(2024, 7, 5).unwrap(),
+            working_days_overdue: 3,
+            hub_url: "https://hub.example.org/packages/4217",
+        }
+    }
+
+    #[test]
+    fn dates_are_written_without_padding() {
+        let d = NaiveDate::from_ymd_opt(2024, 1, 9).unwrap();
+        assert_eq!(chinese_date(d), "2024年1月9日");
+        let d = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
+        assert_eq!(chinese_date(d), "2025年12月31日");
+    }
+
+    #[test]
+    fn reminder_names_package_counts_and_dates() {
+        let (subject, body) = reminder(&notice());
+        assert!(subject.contains("分发包 #4217 逾期未签收"), "{subject}");
+        assert!(!subject.contains('\n'));
+        for part in [
+            "武汉市江汉区人社局（机构代码 420103）",
+            "湖北省就业服务中心于2024年7月1日",
+            "分发包 #4217（共 1385 条记录）",
+            "签收期限为2024年7月5日",
+            "已逾期 3 个工作日",
+            "https://hub.example.org/packages/4217",
+        ] {
+            assert!(body.contains(part), "missing {part:?} in\n{body}");
+        }
+        let gloss = body.lines().last().unwrap();
+        assert!(gloss.is_ascii(), "{gloss}");
+        assert!(
+            gloss.contains("#4217") && gloss.contains("1385 records"),
+            "{gloss}"
+        );
+        assert!(gloss.contains("3 working days"), "{gloss}");
+    }
+
+    #[test]
+    fn escalation_names_receiver_parent_and_second_deadline() {
+        let n = PackageNotice {
+            working_days_overdue: 1,
+            records: 1,
+            ..notice()
+        };
+        let (subject, body) = escalation(&n, "武汉市人社局");
+        assert!(
+            subject.contains(
+                "下级机构 武汉市江汉区人社局 的分发包 #4217 逾期未签收（已超过第二期限）"
+            ),
+            "{subject}"
+        );
+        for part in [
+            "武汉市人社局：",
+            "武汉市江汉区人社局（机构代码 420103）",
+            "分发包 #4217（共 1 条记录）",
+            "2024年7月1日",
+            "签收期限为2024年7月5日",
+            "已逾期 1 个工作日",
+            "第二期限",
+        ] {
+            assert!(body.contains(part), "missing {part:?} in\n{body}");
+        }
+        let gloss = body.lines().last().unwrap();
+        assert!(gloss.starts_with("Escalation:"), "{gloss}");
+        assert!(gloss.contains("(1 record)"), "{gloss}");
+        assert!(gloss.contains("1 working day overdue"), "{gloss}");
+    }
+
+    #[test]
+    fn empty_hub_url_leaves_no_dangling_colon() {
+        let n = PackageNotice {
+            hub_url: "",
+            ..notice()
+        };
+        let (_, body) = reminder(&n);
+        assert!(body.contains("尽快登录 gradhub 签收。"), "{body}");
+        assert!(!body.contains("签收：\n"), "{body}");
+    }
+}
