@@ -2,6 +2,7 @@
 //! it) or XLSX, with cells that would run as formulas escaped.
 
 use crate::db::batches::{self, ProblemRow};
+use crate::db::packages;
 use crate::db::records::{self, RecordFilter, RecordRow};
 use crate::db::AnyConnection;
 use crate::domain::graduate::Column;
@@ -257,6 +258,53 @@ pub fn write_records<W: Write + Send>(
     }
     writer.finish()?;
     Ok(count)
+}
+
+/// The columns a package file adds after the route: the hub's record number (to return a record
+/// by) and the record's outcome in the package.
+pub const PACKAGE_EXTRA_HEADER: [&str; 2] = ["记录号", "签收状态"];
+
+/// Exports one package: transfer-file columns, route columns, record number and outcome.
+pub fn write_package<W: Write + Send>(
+    conn: &mut AnyConnection,
+    package_id: i64,
+    format: TableFormat,
+    mask: bool,
+    out: W,
+) -> Result<u64, ExportError> {
+    let header: Vec<&str> = Column::ALL
+        .iter()
+        .map(|c| c.header_zh())
+        .chain(ROUTE_HEADER)
+        .chain(PACKAGE_EXTRA_HEADER)
+        .collect();
+    let mut writer = TableWriter::new(format, out, &header)?;
+    let mut after = 0i64;
+    let mut count = 0u64;
+    loop {
+        let page = packages::package_records(conn, package_id, after, 5_000)?;
+        let Some((last, _, _)) = page.last() else {
+            break;
+        };
+        after = last.id;
+        for (r, outcome, _) in &page {
+            let mut cells = record_cells(r, mask);
+            cells.push(r.id.to_string());
+            cells.push(outcome_label(outcome.as_deref()).to_string());
+            writer.row(cells.iter().map(String::as_str))?;
+            count += 1;
+        }
+    }
+    writer.finish()?;
+    Ok(count)
+}
+
+fn outcome_label(outcome: Option<&str>) -> &'static str {
+    match outcome {
+        Some(packages::OUTCOME_ACKNOWLEDGED) => "已签收",
+        Some(packages::OUTCOME_RETURNED) => "已退回",
+        _ => "待签收",
+    }
 }
 
 fn record_cells(r: &RecordRow, mask: bool) -> Vec<String> {

@@ -123,6 +123,23 @@ pub fn get(conn: &mut AnyConnection, id: i64) -> QueryResult<Option<BatchRow>> {
         .optional()
 }
 
+/// Newest first, only batches sent by one of `sources` (`None`: every batch).
+pub fn list_scoped(
+    conn: &mut AnyConnection,
+    sources: Option<&[String]>,
+    limit: i64,
+) -> QueryResult<Vec<BatchRow>> {
+    let mut q = batches::table
+        .order(batches::id.desc())
+        .limit(limit)
+        .select(BatchRow::as_select())
+        .into_boxed();
+    if let Some(s) = sources {
+        q = q.filter(batches::source.eq_any(s.to_vec()));
+    }
+    q.load(conn)
+}
+
 /// Newest first.
 pub fn list(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<BatchRow>> {
     batches::table

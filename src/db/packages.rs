@@ -28,7 +28,7 @@ pub const OUTCOME_RETURNED: &str = "returned";
 /// Rows per IN list: well under SQLite's bound-parameter limit.
 const IN_CHUNK: usize = 500;
 
-#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = packages)]
 pub struct PackageRow {
     pub id: i64,
@@ -49,7 +49,7 @@ pub struct PackageRow {
     pub created_by: String,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = placements)]
 pub struct PlacementRow {
     pub record_id: i64,
@@ -62,7 +62,7 @@ pub struct PlacementRow {
     pub updated_at: NaiveDateTime,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = record_hops)]
 pub struct HopRow {
     pub id: i64,

@@ -7,7 +7,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 /// A stored record with its route.
-#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = records)]
 pub struct RecordRow {
     pub id: i64,

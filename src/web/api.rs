@@ -1,10 +1,12 @@
 //! The JSON API, version 1: health, transfer-file upload, batch status, reject reports, routing
 //! explanations, and the OpenAPI document that describes them (`/api-docs/openapi.json`).
 
+use super::auth::{batch_sources, Authenticated};
 use super::error::ApiError;
+use super::exchange::{self, parse_format, require_uploader};
 use super::AppState;
 use crate::db::batches;
-use crate::export::{self, TableFormat};
+use crate::export;
 use crate::ingest::{self, BatchSummary, Channel, IngestRequest, Refusal, Silent};
 use actix_web::{web, HttpResponse};
 use futures_util::StreamExt;
@@ -18,10 +20,36 @@ use utoipa::OpenApi;
         title = "gradhub API",
         description = "离校未就业高校毕业生实名登记分发中心 — distribution hub for the real-name registration of unemployed graduates."
     ),
-    paths(health, upload, list_batches, get_batch, batch_rejects, explain_route),
-    components(schemas(BatchSummary, Refusal, ApiError, Health, Channel))
+    paths(health, upload, list_batches, get_batch, batch_rejects, explain_route,
+        exchange::sign_in, exchange::sign_out, exchange::me, exchange::inbox, exchange::sent,
+        exchange::package, exchange::package_records, exchange::download, exchange::acknowledge,
+        exchange::return_records, exchange::cut, exchange::push, exchange::queue,
+        exchange::records, exchange::record, exchange::assign, exchange::figures, exchange::orgs),
+    components(schemas(BatchSummary, Refusal, ApiError, Health, Channel)),
+    modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;
+
+/// Declares the bearer scheme (API token or session token) the exchange endpoints use.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An API token (`gradhub tokens create`) or a session token (`POST /api/v1/session`).",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(index))
@@ -41,6 +69,8 @@ async fn index() -> HttpResponse {
         "health": "/health",
         "openapi": "/api-docs/openapi.json",
         "batches": "/api/v1/batches",
+        "inbox": "/api/v1/inbox",
+        "sign_in": "/api/v1/session",
         "route_explain": "/api/v1/route/explain?value=山东省莱芜市莱城区",
     }))
 }
@@ -63,7 +93,7 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // A query proves the database answers, not only that the process runs.
     web::block(move || -> Result<(), ApiError> {
         let mut conn = db.conn()?;
-        crate::db::records::count(&mut conn)?;
+        diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), &mut conn)?;
         Ok(())
     })
     .await??;
@@ -76,8 +106,9 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct UploadQuery {
-    /// Sender code (the education department or office), e.g. `370000` or `SD-EDU`.
-    source: String,
+    /// Sender code: the caller's own organisation code (the default). Only the ministry may
+    /// upload in another sender's name.
+    source: Option<String>,
     /// `education` (default), `walk_in`, `visit` or `self`.
     channel: Option<String>,
     /// The original file name (shown in summaries; `.tsv`/`.txt` hints a tab-separated file).
@@ -103,9 +134,24 @@ pub struct UploadQuery {
 )]
 async fn upload(
     state: web::Data<AppState>,
+    caller: Authenticated,
     query: web::Query<UploadQuery>,
     mut body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    require_uploader(&caller)?;
+    let source = match query.source.clone() {
+        None => caller.org_code.clone(),
+        Some(s) if s == caller.org_code || caller.scope == crate::db::scope::Scope::All => s,
+        Some(s) => {
+            return Err(ApiError::new(
+                403,
+                "FORBIDDEN",
+                &format!("只能以本机构（{}）名义上传，不能以 {s} 名义上传。", caller.org_code),
+                &format!("You may upload only as your own organisation ({}), not as {s}.", caller.org_code),
+            ))
+        }
+    };
     let channel = match query.channel.as_deref() {
         None => Channel::Education,
         Some(c) => Channel::parse(c).ok_or_else(|| {
@@ -116,8 +162,8 @@ async fn upload(
             )
         })?,
     };
-    if !ingest::valid_source(&query.source) {
-        let r = Refusal::bad_source(&query.source);
+    if !ingest::valid_source(&source) {
+        let r = Refusal::bad_source(&source);
         return Err(ApiError::bad_request(r.code, &r.message, &r.message_en));
     }
     let limit = state.config.max_upload_bytes;
@@ -145,7 +191,6 @@ async fn upload(
         .file_name
         .clone()
         .unwrap_or_else(|| "upload.csv".to_string());
-    let source = query.source.clone();
     let dry_run = query.dry_run;
     let db = state.db.clone();
     let router = state.router.clone();
@@ -179,13 +224,15 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/v1/batches", params(ListQuery), responses((status = 200, body = Vec<BatchSummary>)))]
 async fn list_batches(
     state: web::Data<AppState>,
+    caller: Authenticated,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let sources = batch_sources(&caller.0, &state)?;
     let db = state.db.clone();
     let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
     let rows = web::block(move || -> Result<_, ApiError> {
         let mut conn = db.conn()?;
-        Ok(batches::list(&mut conn, limit)?)
+        Ok(batches::list_scoped(&mut conn, sources.as_deref(), limit)?)
     })
     .await??;
     let summaries: Vec<BatchSummary> = rows.iter().map(BatchSummary::from_row).collect();
@@ -197,8 +244,10 @@ async fn list_batches(
     responses((status = 200, body = BatchSummary), (status = 404, body = ApiError)))]
 async fn get_batch(
     state: web::Data<AppState>,
+    caller: Authenticated,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    let sources = batch_sources(&caller.0, &state)?;
     let db = state.db.clone();
     let id = id.into_inner();
     let row = web::block(move || -> Result<_, ApiError> {
@@ -206,6 +255,7 @@ async fn get_batch(
         Ok(batches::get(&mut conn, id)?)
     })
     .await??
+    .filter(|b| visible_batch(&sources, &b.source))
     .ok_or_else(|| ApiError::not_found("批次", "Batch"))?;
     Ok(HttpResponse::Ok().json(BatchSummary::from_row(&row)))
 }
@@ -222,29 +272,35 @@ pub struct ReportQuery {
     responses((status = 200, description = "CSV or XLSX file", content_type = "text/csv"), (status = 404, body = ApiError)))]
 async fn batch_rejects(
     state: web::Data<AppState>,
+    caller: Authenticated,
     id: web::Path<i64>,
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let format = match query.format.as_deref() {
-        None => TableFormat::Csv,
-        Some(f) => TableFormat::parse(f).ok_or_else(|| {
-            ApiError::bad_request(
-                "FORMAT_INVALID",
-                "格式应为 csv 或 xlsx。",
-                "Format must be csv or xlsx.",
-            )
-        })?,
-    };
+    let caller = caller.0;
+    let format = parse_format(query.format.as_deref())?;
+    let sources = batch_sources(&caller, &state)?;
     let db = state.db.clone();
     let id = id.into_inner();
     let bytes = web::block(move || -> Result<Option<Vec<u8>>, ApiError> {
         let mut conn = db.conn()?;
-        if batches::get(&mut conn, id)?.is_none() {
+        let Some(batch) = batches::get(&mut conn, id)?.filter(|b| visible_batch(&sources, &b.source))
+        else {
             return Ok(None);
-        }
+        };
+        // The sender sees its own file's ID numbers; staff who work the records see them whole;
+        // everyone else masked.
+        let own = batch.source == caller.org_code;
+        let mask = !(own || caller.role.sees_personal_numbers());
         let mut out = Vec::new();
-        // Without sign-in (next issue) nobody is known to be the sender: ID numbers are masked.
-        export::write_rejects(&mut conn, id, format, true, &mut out).map_err(ApiError::internal)?;
+        export::write_rejects(&mut conn, id, format, mask, &mut out).map_err(ApiError::internal)?;
+        crate::db::audit::record(
+            &mut conn,
+            &caller.actor,
+            "batch.rejects_exported",
+            &format!("batch:{id}"),
+            None,
+            Some(&serde_json::json!({ "masked": mask })),
+        )?;
         Ok(Some(out))
     })
     .await??
@@ -272,7 +328,15 @@ pub struct ExplainQuery {
     responses((status = 200, description = "The steps tried and the route", body = Object)))]
 async fn explain_route(
     state: web::Data<AppState>,
+    _caller: Authenticated,
     query: web::Query<ExplainQuery>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(state.router.explain(&query.value)))
+}
+
+/// Whether a batch from `source` is among the sender codes a caller may see.
+fn visible_batch(sources: &Option<Vec<String>>, source: &str) -> bool {
+    sources
+        .as_ref()
+        .is_none_or(|list| list.iter().any(|s| s == source))
 }

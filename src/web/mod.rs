@@ -1,11 +1,15 @@
-//! The HTTP side: actix-web server start-up, shared state, and the JSON API with its OpenAPI
-//! document. Handlers call the services (`ingest`, `export`); storage runs on the blocking pool.
+//! The HTTP side: actix-web server start-up, shared state, authentication, and the JSON API with
+//! its OpenAPI document. Handlers call the services (`ingest`, `distribution`, `export`); storage
+//! runs on the blocking pool.
 
 pub mod api;
+pub mod auth;
 pub mod error;
+pub mod exchange;
 
 use crate::config::Config;
 use crate::db::Db;
+use crate::distribution::Distribution;
 use crate::domain::routing::Router;
 use actix_web::dev::Server;
 use actix_web::{web, App, HttpServer};
@@ -17,6 +21,7 @@ pub struct AppState {
     pub db: Db,
     pub router: Arc<Router>,
     pub config: Config,
+    pub dist: Arc<Distribution>,
 }
 
 /// Builds the server on an already bound listener (tests bind port 0 and read the port back).
@@ -28,6 +33,7 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
             .app_data(state.clone())
             .wrap(tracing_actix())
             .configure(api::routes)
+            .configure(exchange::routes)
     })
     .listen(listener)?
     .run();

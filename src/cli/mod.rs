@@ -2,6 +2,8 @@
 //! was done (a file processed, even with rejects), 2 when the input was refused and nothing
 //! stored, 1 for an internal error.
 
+mod admin;
+
 use crate::config::Config;
 use crate::db::{self, batches, Db};
 use crate::domain::division::DivisionTable;
@@ -84,6 +86,31 @@ enum Command {
         #[command(subcommand)]
         action: DivisionsAction,
     },
+    /// Organisations: the receiving tree, grassroots points, senders, contacts.
+    Orgs {
+        #[command(subcommand)]
+        action: admin::OrgsAction,
+    },
+    /// Users who sign in (password hashed with argon2id).
+    Users {
+        #[command(subcommand)]
+        action: admin::UsersAction,
+    },
+    /// API tokens for systems (stored hashed; shown once).
+    Tokens {
+        #[command(subcommand)]
+        action: admin::TokensAction,
+    },
+    /// Distribution packages: cut, list, acknowledge from the command line.
+    Packages {
+        #[command(subcommand)]
+        action: admin::PackagesAction,
+    },
+    /// Background work: run one pass now (drop folder, placing, cutting, reminders, outbox).
+    Jobs {
+        #[command(subcommand)]
+        action: admin::JobsAction,
+    },
     /// Generate a realistic synthetic transfer file (with a few percent of faults).
     DemoData {
         #[arg(long, default_value_t = 1_000)]
@@ -155,7 +182,7 @@ enum DivisionsAction {
 }
 
 /// A command's failure: refused input (exit 2) or an internal error (exit 1).
-enum Failure {
+pub(crate) enum Failure {
     Refused(String),
     Internal(String),
 }
@@ -190,7 +217,7 @@ pub fn main() -> i32 {
     }
 }
 
-fn open_db(config: &Config) -> Result<Db, Failure> {
+pub(crate) fn open_db(config: &Config) -> Result<Db, Failure> {
     Ok(Db::open(
         &config.database_url,
         config.pool_size,
@@ -198,7 +225,7 @@ fn open_db(config: &Config) -> Result<Db, Failure> {
     )?)
 }
 
-fn load_router(db: &Db) -> Result<Router, Failure> {
+pub(crate) fn load_router(db: &Db) -> Result<Router, Failure> {
     let mut conn = db.conn()?;
     Ok(Router::new(db::reference::load_table(&mut conn)?))
 }
@@ -206,6 +233,11 @@ fn load_router(db: &Db) -> Result<Router, Failure> {
 fn run(command: Command, config: Config) -> Result<(), Failure> {
     match command {
         Command::Serve => serve(config),
+        Command::Orgs { action } => admin::orgs(config, action),
+        Command::Users { action } => admin::users(config, action),
+        Command::Tokens { action } => admin::tokens(config, action),
+        Command::Packages { action } => admin::packages(config, action),
+        Command::Jobs { action } => admin::jobs(config, action),
         Command::Demo { db, rows } => demo(config, &db, rows),
         Command::Migrate => {
             let db = open_db(&config)?;
@@ -576,6 +608,17 @@ fn serve(config: Config) -> Result<(), Failure> {
 
 fn serve_with(config: Config, db: Db, router: Arc<Router>) -> Result<(), Failure> {
     let listener = std::net::TcpListener::bind(&config.bind)?;
+    let dist = Arc::new(crate::distribution::Distribution::new(db.clone(), &config)?);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let jobs = if config.jobs_interval_secs > 0 {
+        let worker = admin::worker(&config, dist.clone(), router.clone())?;
+        Some(worker.spawn(
+            std::time::Duration::from_secs(config.jobs_interval_secs),
+            stop.clone(),
+        ))
+    } else {
+        None
+    };
     tracing::info!(bind = %config.bind, backend = db.backend().as_str(), "gradhub serving");
     eprintln!(
         "gradhub 已启动 / listening on http://{}  (API: /api-docs/openapi.json)",
@@ -585,9 +628,18 @@ fn serve_with(config: Config, db: Db, router: Arc<Router>) -> Result<(), Failure
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let state = crate::web::AppState { db, router, config };
+        let state = crate::web::AppState {
+            db,
+            router,
+            config,
+            dist,
+        };
         crate::web::server(listener, state)?.await
     })?;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(handle) = jobs {
+        let _ = handle.join();
+    }
     Ok(())
 }
 
@@ -607,11 +659,12 @@ fn demo(mut config: Config, path: &Path, rows: usize) -> Result<(), Failure> {
         encoding: crate::demo::TextEncoding::Utf8,
     };
     crate::demo::write_csv(router.table(), &options, &file)?;
+    admin::demo_accounts(&db)?;
     ingest_file(
         &db,
         &router,
         &file,
-        "DEMO-EDU",
+        admin::DEMO_SENDER,
         Channel::Education,
         false,
         false,

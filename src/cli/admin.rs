@@ -1,0 +1,442 @@
+//! Command-line administration: organisations and contacts, users, API tokens, packages, and
+//! one pass of the background jobs on demand; plus the demo's accounts.
+
+use super::{load_router, open_db, Failure};
+use crate::access::{self, AccessError, Caller};
+use crate::config::Config;
+use crate::db::{orgs, users, Db};
+use crate::distribution::{AutoCut, Distribution};
+use crate::domain::organisation::{valid_org_code, OrgLevel, Role};
+use crate::domain::routing::Router;
+use crate::jobs::drop_folder::DropFolder;
+use crate::jobs::Worker;
+use crate::notify::Mailer;
+use chrono::NaiveDate;
+use clap::Subcommand;
+use std::io::BufRead;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// The sender the demo's generated file comes from.
+pub const DEMO_SENDER: &str = "edu-demo";
+
+#[derive(Subcommand)]
+pub enum OrgsAction {
+    /// One organisation with its contacts and the organisations directly below (default: the ministry).
+    Show { code: Option<String> },
+    /// Add a grassroots point under a county, or a sender (education department) anywhere.
+    Add {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// grassroots | sender
+        #[arg(long)]
+        level: String,
+        /// Code of the parent organisation.
+        #[arg(long)]
+        parent: String,
+    },
+    /// Add a contact who receives the organisation's reminders.
+    AddContact {
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UsersAction {
+    /// Add a user. The password is read from standard input (one line) or GRADHUB_NEW_PASSWORD.
+    Add {
+        username: String,
+        /// ministry | province | prefecture | county | grassroots | sender | auditor | admin
+        #[arg(long)]
+        role: String,
+        /// Code of the user's organisation.
+        #[arg(long)]
+        org: String,
+        /// Display name (default: the user name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    List,
+    /// Set a new password (standard input or GRADHUB_NEW_PASSWORD); also unlocks.
+    Password { username: String },
+    Disable { username: String },
+    Enable { username: String },
+}
+
+#[derive(Subcommand)]
+pub enum TokensAction {
+    /// Create a token for an organisation; the secret is printed once.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        /// Default: system (sender for a sender organisation); auditor for read-only access.
+        #[arg(long)]
+        role: Option<String>,
+    },
+    List,
+    Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+pub enum PackagesAction {
+    /// Cut the records waiting at an organisation into packages for the organisations below.
+    Cut {
+        /// The holder (default: the ministry).
+        #[arg(long)]
+        org: Option<String>,
+        /// Only for this organisation directly below.
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Packages delivered to an organisation.
+    Inbox {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum JobsAction {
+    /// One pass of every job now. `--today` computes overdue packages as of another day.
+    Run {
+        #[arg(long)]
+        today: Option<NaiveDate>,
+    },
+}
+
+fn password_input() -> Result<String, Failure> {
+    if let Ok(p) = std::env::var("GRADHUB_NEW_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let p = line.trim_end_matches(['\r', '\n']).to_string();
+    if p.is_empty() {
+        return Err(Failure::Refused(
+            "请在标准输入或 GRADHUB_NEW_PASSWORD 中提供密码 / give the password on standard input or in GRADHUB_NEW_PASSWORD".into(),
+        ));
+    }
+    Ok(p)
+}
+
+fn refused(e: AccessError) -> Failure {
+    match e {
+        AccessError::Db(e) => Failure::Internal(e.to_string()),
+        other => Failure::Refused(other.to_string()),
+    }
+}
+
+fn parse_role(s: &str) -> Result<Role, Failure> {
+    Role::parse(s).ok_or_else(|| {
+        Failure::Refused(format!(
+            "未知角色 {s} / unknown role {s} (ministry, province, prefecture, county, grassroots, sender, auditor, admin, system)"
+        ))
+    })
+}
+
+pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
+    let db = open_db(&config)?;
+    let mut conn = db.conn()?;
+    match action {
+        OrgsAction::Show { code } => {
+            let code = code.unwrap_or_else(|| crate::domain::organisation::MINISTRY_CODE.into());
+            let org = orgs::find_by_code(&mut conn, &code)?
+                .ok_or_else(|| Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}")))?;
+            println!("{} {} ({})", org.code, org.name, org.level);
+            for c in orgs::contacts(&mut conn, org.id)? {
+                println!("  联系人 / contact: {} <{}> {}", c.name, c.email, c.phone.unwrap_or_default());
+            }
+            let tree = crate::distribution::tree::OrgTree::from_rows(orgs::load_all(&mut conn)?);
+            for child in tree.children(org.id) {
+                if let Some(n) = tree.get(*child) {
+                    println!("  {} {} ({})", n.code, n.name, n.level.as_str());
+                }
+            }
+            Ok(())
+        }
+        OrgsAction::Add {
+            code,
+            name,
+            level,
+            parent,
+        } => {
+            let level = OrgLevel::parse(&level)
+                .filter(|l| matches!(l, OrgLevel::Grassroots | OrgLevel::Sender))
+                .ok_or_else(|| {
+                    Failure::Refused("层级只能是 grassroots 或 sender / level must be grassroots or sender".into())
+                })?;
+            if !valid_org_code(&code) || name.trim().is_empty() {
+                return Err(Failure::Refused(
+                    "机构代码只能含字母、数字、- 和 _（最长 40），名称不能为空 / the code may hold letters, digits, - and _ (40 at most); the name may not be empty".into(),
+                ));
+            }
+            if orgs::find_by_code(&mut conn, &code)?.is_some() {
+                return Err(Failure::Refused(format!("机构代码 {code} 已存在 / organisation {code} exists")));
+            }
+            let parent_row = orgs::find_by_code(&mut conn, &parent)?
+                .ok_or_else(|| Failure::Refused(format!("上级机构 {parent} 不存在 / no organisation {parent}")))?;
+            let parent_level = OrgLevel::parse(&parent_row.level).unwrap_or(OrgLevel::Sender);
+            if !level.may_be_child_of(parent_level) {
+                return Err(Failure::Refused(format!(
+                    "{} 不能设在{}机构之下 / a {} cannot sit under a {} organisation",
+                    level.label_zh(),
+                    parent_level.label_zh(),
+                    level.as_str(),
+                    parent_level.as_str()
+                )));
+            }
+            let row = orgs::add(&mut conn, &code, name.trim(), level, &parent_row)?;
+            if level == OrgLevel::Sender && !config.drop_dir.is_empty() {
+                DropFolder::open(&config.drop_dir, Duration::ZERO)?.ensure_sender(&row.code)?;
+            }
+            println!("已添加 / added {} {} under {}", row.code, row.name, parent_row.code);
+            Ok(())
+        }
+        OrgsAction::AddContact {
+            code,
+            name,
+            email,
+            phone,
+        } => {
+            let org = orgs::find_by_code(&mut conn, &code)?
+                .ok_or_else(|| Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}")))?;
+            if lettre::Address::new(
+                email.split('@').next().unwrap_or(""),
+                email.split('@').nth(1).unwrap_or(""),
+            )
+            .is_err()
+                || email.matches('@').count() != 1
+            {
+                return Err(Failure::Refused(format!("电子邮件地址无效 / not an e-mail address: {email}")));
+            }
+            orgs::add_contact(&mut conn, org.id, &name, &email, phone.as_deref())?;
+            println!("已添加联系人 / contact added to {}", org.code);
+            Ok(())
+        }
+    }
+}
+
+pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
+    let db = open_db(&config)?;
+    let mut conn = db.conn()?;
+    match action {
+        UsersAction::Add {
+            username,
+            role,
+            org,
+            name,
+        } => {
+            let role = parse_role(&role)?;
+            if role == Role::System {
+                return Err(Failure::Refused(
+                    "system 角色用于令牌，请用 gradhub tokens create / the system role is for tokens: use gradhub tokens create".into(),
+                ));
+            }
+            let password = password_input()?;
+            let display = name.unwrap_or_else(|| username.clone());
+            let user = access::create_user(&mut conn, &username, &display, role, &org, &password)
+                .map_err(refused)?;
+            println!("已添加用户 / user added: {} ({}, {})", user.username, user.role, org);
+            Ok(())
+        }
+        UsersAction::List => {
+            for u in users::list_users(&mut conn)? {
+                println!(
+                    "{}\t{}\t{}\torg#{}\t{}",
+                    u.id,
+                    u.username,
+                    u.role,
+                    u.org_id,
+                    if u.disabled { "disabled" } else { "active" }
+                );
+            }
+            Ok(())
+        }
+        UsersAction::Password { username } => {
+            let user = users::find_user(&mut conn, &username)?
+                .ok_or_else(|| Failure::Refused(format!("用户 {username} 不存在 / no user {username}")))?;
+            let password = password_input()?;
+            if password.chars().count() < 10 {
+                return Err(Failure::Refused("密码至少 10 个字符 / at least 10 characters".into()));
+            }
+            let hash = access::hash_password(&password).map_err(refused)?;
+            users::set_password(&mut conn, user.id, &hash)?;
+            println!("密码已更新 / password changed for {username}");
+            Ok(())
+        }
+        UsersAction::Disable { username } => set_disabled(&mut conn, &username, true),
+        UsersAction::Enable { username } => set_disabled(&mut conn, &username, false),
+    }
+}
+
+fn set_disabled(conn: &mut crate::db::AnyConnection, username: &str, disable: bool) -> Result<(), Failure> {
+    {
+        {
+            let user = users::find_user(conn, username)?
+                .ok_or_else(|| Failure::Refused(format!("用户 {username} 不存在 / no user {username}")))?;
+            users::set_disabled(conn, user.id, disable)?;
+            println!("{username}: {}", if disable { "disabled" } else { "enabled" });
+            Ok(())
+        }
+    }
+}
+
+pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
+    let db = open_db(&config)?;
+    let mut conn = db.conn()?;
+    match action {
+        TokensAction::Create { org, name, role } => {
+            let role = role.as_deref().map(parse_role).transpose()?;
+            let (row, secret) = access::create_token(&mut conn, &name, &org, role).map_err(refused)?;
+            eprintln!(
+                "令牌 #{} ({}, {}) 只显示这一次，请妥善保存 / token #{} is shown only once:",
+                row.id, row.role, org, row.id
+            );
+            println!("{secret}");
+            Ok(())
+        }
+        TokensAction::List => {
+            for t in users::list_tokens(&mut conn)? {
+                println!(
+                    "{}\t{}\t{}\torg#{}\t{}…\t{}",
+                    t.id,
+                    t.name,
+                    t.role,
+                    t.org_id,
+                    t.prefix,
+                    if t.revoked_at.is_some() { "revoked" } else { "active" }
+                );
+            }
+            Ok(())
+        }
+        TokensAction::Revoke { id } => {
+            let n = users::revoke_token(&mut conn, id, chrono::Utc::now().naive_utc())?;
+            if n == 0 {
+                return Err(Failure::Refused(format!("没有有效的令牌 #{id} / no active token #{id}")));
+            }
+            println!("令牌 #{id} 已吊销 / token #{id} revoked");
+            Ok(())
+        }
+    }
+}
+
+pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
+    let db = open_db(&config)?;
+    let dist = Distribution::new(db, &config)?;
+    let tree = dist.tree()?;
+    match action {
+        PackagesAction::Cut { org, to } => {
+            dist.place_new().map_err(|e| Failure::Internal(e.to_string()))?;
+            let mut caller = Caller::job("cli", &tree)
+                .ok_or_else(|| Failure::Internal("no ministry organisation".into()))?;
+            if let Some(code) = org {
+                let node = tree
+                    .by_code(&code)
+                    .ok_or_else(|| Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}")))?;
+                caller.org_id = node.id;
+                caller.org_code = node.code.clone();
+                caller.org_level = node.level;
+                caller.scope = tree.scope_of(node.id);
+            }
+            caller.actor.name = "cli:packages-cut".into();
+            let made = dist
+                .cut(&caller, to.as_deref(), crate::ingest::china_today())
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            for p in &made {
+                let to = tree.get(p.receiver_org_id).map(|n| n.code.as_str()).unwrap_or("");
+                println!("分发包 / package #{} → {} ({} 条, 期限 deadline {})", p.id, to, p.records, p.deadline);
+            }
+            println!("共 {} 个分发包 / {} packages", made.len(), made.len());
+            Ok(())
+        }
+        PackagesAction::Inbox { org, json } => {
+            let node = tree
+                .by_code(&org)
+                .ok_or_else(|| Failure::Refused(format!("机构 {org} 不存在 / no organisation {org}")))?;
+            let mut conn = dist.db.conn()?;
+            let rows = crate::db::packages::inbox(&mut conn, node.id, 0, None, 10_000)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                for p in rows {
+                    println!("#{}\t{}\t{} 条\t期限 {}", p.id, p.state, p.records, p.deadline);
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The background worker this configuration asks for.
+pub fn worker(config: &Config, dist: Arc<Distribution>, router: Arc<Router>) -> Result<Worker, Failure> {
+    let mailer = Mailer::new(&config.mail)?;
+    let drop = if config.drop_dir.is_empty() {
+        None
+    } else {
+        let folder = DropFolder::open(&config.drop_dir, Duration::from_secs(config.drop_settle_secs))?;
+        // One sub-folder per sender organisation, so bureaus find theirs ready.
+        let tree = dist.tree()?;
+        let mut conn = dist.db.conn()?;
+        for org in orgs::load_all(&mut conn)? {
+            if org.level == OrgLevel::Sender.as_str() && tree.get(org.id).is_some() {
+                folder.ensure_sender(&org.code)?;
+            }
+        }
+        Some(folder)
+    };
+    Ok(Worker {
+        dist,
+        router,
+        mailer,
+        retry_secs: config.mail.retry_secs,
+        auto_cut: AutoCut::parse(&config.auto_cut),
+        drop,
+        node: config.node(),
+    })
+}
+
+pub fn jobs(config: Config, action: JobsAction) -> Result<(), Failure> {
+    let JobsAction::Run { today } = action;
+    let db = open_db(&config)?;
+    let router = Arc::new(load_router(&db)?);
+    let dist = Arc::new(Distribution::new(db, &config)?);
+    let mut worker = worker(&config, dist, router)?;
+    // A drop folder needs two looks to see a file is complete; a one-off run looks twice.
+    let today = today.unwrap_or_else(crate::ingest::china_today);
+    if worker.drop.is_some() {
+        worker.pass(today, SystemTime::now());
+        std::thread::sleep(Duration::from_millis(1_100).max(Duration::from_secs(config.drop_settle_secs.min(5))));
+    }
+    let report = worker.pass(today, SystemTime::now());
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(())
+}
+
+/// The demo's accounts: a sender for the generated file, and tokens for the ministry and one
+/// province, printed so a newcomer can try the exchange API at once.
+pub fn demo_accounts(db: &Db) -> Result<(), Failure> {
+    let mut conn = db.conn()?;
+    let ministry = orgs::find_by_code(&mut conn, crate::domain::organisation::MINISTRY_CODE)?
+        .ok_or_else(|| Failure::Internal("no ministry organisation".into()))?;
+    orgs::add(&mut conn, DEMO_SENDER, "示范教育厅（演示）", OrgLevel::Sender, &ministry)?;
+    let (_, ministry_token) =
+        access::create_token(&mut conn, "demo-ministry", &ministry.code, None).map_err(refused)?;
+    let (_, province_token) =
+        access::create_token(&mut conn, "demo-shandong", "370000", None).map_err(refused)?;
+    eprintln!("示范令牌 / demo tokens (Authorization: Bearer …):");
+    eprintln!("  部 ministry 000000:      {ministry_token}");
+    eprintln!("  山东省 province 370000:  {province_token}");
+    Ok(())
+}

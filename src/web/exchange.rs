@@ -1,0 +1,815 @@
+//! The exchange API (v1): sign-in, the inbox with its cursor, packages (view, records, download,
+//! acknowledge, return, cut, push), the unassigned queue, scoped records, and the
+//! acknowledgement figures. Every handler takes the authenticated caller; data stays in scope.
+
+use super::auth::{forbidden, require_reader, Authenticated};
+use super::error::ApiError;
+use super::AppState;
+use crate::access::{self, AccessError, Caller};
+use crate::db::audit;
+use crate::db::packages::{self as store, HopRow, PackageRow, PlacementRow};
+use crate::db::records::RecordRow;
+use crate::distribution::figures::Figures;
+use crate::distribution::tree::OrgTree;
+use crate::distribution::ReturnItem;
+use crate::export::{self, mask_id, mask_phone, TableFormat};
+use crate::ingest::china_today;
+use actix_web::{web, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/v1/session", web::post().to(sign_in))
+        .route("/api/v1/session", web::delete().to(sign_out))
+        .route("/api/v1/me", web::get().to(me))
+        .route("/api/v1/inbox", web::get().to(inbox))
+        .route("/api/v1/packages/sent", web::get().to(sent))
+        .route("/api/v1/packages/cut", web::post().to(cut))
+        .route("/api/v1/packages", web::post().to(push))
+        .route("/api/v1/packages/{id}", web::get().to(package))
+        .route("/api/v1/packages/{id}/records", web::get().to(package_records))
+        .route("/api/v1/packages/{id}/download", web::get().to(download))
+        .route("/api/v1/packages/{id}/acknowledge", web::post().to(acknowledge))
+        .route("/api/v1/packages/{id}/returns", web::post().to(return_records))
+        .route("/api/v1/queue", web::get().to(queue))
+        .route("/api/v1/queue/assign", web::post().to(assign))
+        .route("/api/v1/records", web::get().to(records))
+        .route("/api/v1/records/{id}", web::get().to(record))
+        .route("/api/v1/figures", web::get().to(figures))
+        .route("/api/v1/orgs", web::get().to(orgs));
+}
+
+/// Runs storage work on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    web::block(move || f(&state)).await?
+}
+
+// ---------------------------------------------------------------------------------------------
+// Views
+
+/// An organisation as the API names it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct OrgRef {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+}
+
+fn org_ref(tree: &OrgTree, id: i64) -> OrgRef {
+    match tree.get(id) {
+        Some(n) => OrgRef {
+            code: n.code.clone(),
+            name: n.name.clone(),
+            level: n.level.as_str().into(),
+        },
+        None => OrgRef {
+            code: String::new(),
+            name: String::new(),
+            level: String::new(),
+        },
+    }
+}
+
+/// A package with its sender and receiver named.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct PackageView {
+    pub id: i64,
+    /// The package's position in the receiver's inbox: the cursor for `GET /api/v1/inbox?after=`.
+    pub inbox_seq: i64,
+    pub sender: OrgRef,
+    pub receiver: OrgRef,
+    /// `delivered` or `acknowledged`.
+    pub state: String,
+    pub records: i64,
+    pub returned: i64,
+    #[schema(value_type = String)]
+    pub delivered_at: chrono::NaiveDateTime,
+    /// Last working day to acknowledge.
+    #[schema(value_type = String)]
+    pub deadline: chrono::NaiveDate,
+    /// After this working day the parent organisation is told.
+    #[schema(value_type = String)]
+    pub escalation_deadline: chrono::NaiveDate,
+    pub overdue: bool,
+    #[schema(value_type = Option<String>)]
+    pub acknowledged_at: Option<chrono::NaiveDateTime>,
+    pub acknowledged_by: Option<String>,
+}
+
+fn package_view(tree: &OrgTree, p: &PackageRow) -> PackageView {
+    PackageView {
+        id: p.id,
+        inbox_seq: p.receiver_seq,
+        sender: org_ref(tree, p.sender_org_id),
+        receiver: org_ref(tree, p.receiver_org_id),
+        state: p.state.clone(),
+        records: p.records,
+        returned: p.returned,
+        delivered_at: p.delivered_at,
+        deadline: p.deadline,
+        escalation_deadline: p.escalation_deadline,
+        overdue: p.state == store::DELIVERED && p.deadline < china_today(),
+        acknowledged_at: p.acknowledged_at,
+        acknowledged_by: p.acknowledged_by.clone(),
+    }
+}
+
+/// A record as a caller may see it: ID and phone numbers masked for roles that may not see them.
+fn visible(mut r: RecordRow, caller: &Caller) -> RecordRow {
+    if !caller.role.sees_personal_numbers() {
+        r.id_number = mask_id(&r.id_number);
+        r.person_key = mask_id(&r.person_key);
+        r.phone = r.phone.as_deref().map(mask_phone);
+    }
+    r
+}
+
+/// One record of a package, with its outcome in that package.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PackageRecord {
+    pub record: RecordRow,
+    /// `pending`, `acknowledged` or `returned`.
+    pub outcome: Option<String>,
+    pub return_reason: Option<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PackageRecordsPage {
+    pub records: Vec<PackageRecord>,
+    /// Pass as `after` for the next page; equal to `after` when the package is exhausted.
+    pub next_cursor: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct InboxPage {
+    pub packages: Vec<PackageView>,
+    /// Pass as `after` for the next page (the last package's `inbox_seq`); equal to `after` when
+    /// nothing newer has arrived.
+    pub next_cursor: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HeldRecord {
+    pub record: RecordRow,
+    pub placement: PlacementRow,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HeldRecordsPage {
+    pub records: Vec<HeldRecord>,
+    pub next_cursor: i64,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RecordDetail {
+    pub record: RecordRow,
+    pub placement: PlacementRow,
+    /// Every hop of the record, oldest first.
+    pub hops: Vec<HopView>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct HopView {
+    #[serde(flatten)]
+    pub hop: HopRow,
+    pub from: Option<OrgRef>,
+    pub to: OrgRef,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sign-in
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SignIn {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct SessionView {
+    /// Send as `Authorization: Bearer <token>`; valid for 12 hours.
+    pub token: String,
+    pub username: String,
+    pub role: String,
+    pub organisation: OrgRef,
+}
+
+/// Signs a user in: answers a session token. Five wrong passwords lock the account 15 minutes.
+#[utoipa::path(post, path = "/api/v1/session", request_body = SignIn,
+    responses((status = 200, body = SessionView), (status = 401, body = ApiError), (status = 429, body = ApiError)))]
+async fn sign_in(
+    state: web::Data<AppState>,
+    body: web::Json<SignIn>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.into_inner();
+    let view = blocking(&state, move |s| {
+        let mut conn = s.db.conn()?;
+        let tree = s.dist.tree()?;
+        match access::sign_in(&mut conn, &body.username, &body.password) {
+            Ok((user, token)) => {
+                let actor = audit::Actor {
+                    name: format!("user:{}", user.username),
+                    org_id: Some(user.org_id),
+                };
+                audit::record(&mut conn, &actor, "session.opened", &format!("user:{}", user.id), None, None)?;
+                Ok(SessionView {
+                    token,
+                    username: user.username,
+                    role: user.role,
+                    organisation: org_ref(&tree, user.org_id),
+                })
+            }
+            Err(AccessError::BadCredentials) => Err(ApiError::new(
+                401,
+                "BAD_CREDENTIALS",
+                "用户名或密码错误。",
+                "Wrong user name or password.",
+            )),
+            Err(AccessError::Locked(until)) => Err(ApiError::new(
+                429,
+                "ACCOUNT_LOCKED",
+                &format!("登录失败次数过多，账户已锁定至北京时间 {until}。"),
+                &format!("Too many failed sign-ins: the account is locked until {until} Beijing time."),
+            )),
+            Err(e) => Err(ApiError::internal(e)),
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Ends the session whose token is sent.
+#[utoipa::path(delete, path = "/api/v1/session", responses((status = 204)))]
+async fn sign_out(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let token = req
+        .headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|s| s.trim().to_string());
+    if let Some(token) = token {
+        blocking(&state, move |s| {
+            let mut conn = s.db.conn()?;
+            crate::db::users::delete_session(&mut conn, &access::secret_hash(&token))?;
+            Ok(())
+        })
+        .await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct MeView {
+    pub actor: String,
+    pub role: String,
+    pub organisation: OrgRef,
+}
+
+/// Who the token or session stands for.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeView), (status = 401, body = ApiError)),
+    security(("bearer" = [])))]
+async fn me(state: web::Data<AppState>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let tree = state.dist.tree()?;
+    Ok(HttpResponse::Ok().json(MeView {
+        actor: caller.actor.name.clone(),
+        role: caller.role.as_str().into(),
+        organisation: org_ref(&tree, caller.org_id),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Inbox and packages
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct InboxQuery {
+    /// The last `inbox_seq` already processed (0 to start).
+    after: Option<i64>,
+    /// Page size, default 50, at most 500.
+    limit: Option<i64>,
+    /// `delivered` or `acknowledged`.
+    state: Option<String>,
+}
+
+/// Packages delivered to the caller's organisation after the cursor, in delivery order. Reading
+/// changes nothing: a repeated pull with the same cursor answers the same packages.
+#[utoipa::path(get, path = "/api/v1/inbox", params(InboxQuery),
+    responses((status = 200, body = InboxPage), (status = 401, body = ApiError), (status = 403, body = ApiError)),
+    security(("bearer" = [])))]
+async fn inbox(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<InboxQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    require_reader(&caller)?;
+    let after = query.after.unwrap_or(0).max(0);
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let filter = query.state.clone();
+    let page = blocking(&state, move |s| {
+        let tree = s.dist.tree()?;
+        let mut conn = s.db.conn()?;
+        let rows = store::inbox(&mut conn, caller.org_id, after, filter.as_deref(), limit)?;
+        Ok(InboxPage {
+            next_cursor: rows.last().map(|p| p.receiver_seq).unwrap_or(after),
+            packages: rows.iter().map(|p| package_view(&tree, p)).collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SentQuery {
+    /// Packages with ids below this (paging backwards); omit for the newest.
+    before: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// Packages the caller's organisation sent, newest first.
+#[utoipa::path(get, path = "/api/v1/packages/sent", params(SentQuery),
+    responses((status = 200, body = Vec<PackageView>)), security(("bearer" = [])))]
+async fn sent(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<SentQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    require_reader(&caller)?;
+    let before = query.before;
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let views = blocking(&state, move |s| {
+        let tree = s.dist.tree()?;
+        let mut conn = s.db.conn()?;
+        let rows = store::outbox_of(&mut conn, caller.org_id, before, limit)?;
+        Ok(rows.iter().map(|p| package_view(&tree, p)).collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(views))
+}
+
+/// One package sent or received within the caller's jurisdiction.
+#[utoipa::path(get, path = "/api/v1/packages/{id}", params(("id" = i64, Path, description = "Package id")),
+    responses((status = 200, body = PackageView), (status = 404, body = ApiError)), security(("bearer" = [])))]
+async fn package(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    require_reader(&caller)?;
+    let id = id.into_inner();
+    let view = blocking(&state, move |s| {
+        let tree = s.dist.tree()?;
+        let mut conn = s.db.conn()?;
+        let p = store::get_scoped(&mut conn, &caller.scope, id)?.ok_or_else(package_not_found)?;
+        Ok(package_view(&tree, &p))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+fn package_not_found() -> ApiError {
+    ApiError::not_found("分发包", "Package")
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// The last record id already taken (0 to start).
+    after: Option<i64>,
+    /// Page size, default 50, at most 1,000.
+    limit: Option<i64>,
+}
+
+/// The records of a package a page at a time, in record-id order, with each one's outcome.
+/// Each page read is an audit event (personal data).
+#[utoipa::path(get, path = "/api/v1/packages/{id}/records", params(("id" = i64, Path, description = "Package id"), PageQuery),
+    responses((status = 200, body = PackageRecordsPage), (status = 404, body = ApiError)), security(("bearer" = [])))]
+async fn package_records(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    query: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    require_reader(&caller)?;
+    let id = id.into_inner();
+    let after = query.after.unwrap_or(0).max(0);
+    let limit = query.limit.unwrap_or(50).clamp(1, 1_000);
+    let page = blocking(&state, move |s| {
+        let mut conn = s.db.conn()?;
+        store::get_scoped(&mut conn, &caller.scope, id)?.ok_or_else(package_not_found)?;
+        let rows = store::package_records(&mut conn, id, after, limit)?;
+        audit::record(
+            &mut conn,
+            &caller.actor,
+            "package.records_read",
+            &format!("package:{id}"),
+            None,
+            Some(&json!({ "after": after, "records": rows.len(), "masked": !caller.role.sees_personal_numbers() })),
+        )?;
+        Ok(PackageRecordsPage {
+            next_cursor: rows.last().map(|(r, _, _)| r.id).unwrap_or(after),
+            records: rows
+                .into_iter()
+                .map(|(r, outcome, reason)| PackageRecord {
+                    record: visible(r, &caller),
+                    outcome,
+                    return_reason: reason,
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct FormatQuery {
+    /// `csv` (default, UTF-8 with BOM) or `xlsx`.
+    format: Option<String>,
+}
+
+pub fn parse_format(f: Option<&str>) -> Result<TableFormat, ApiError> {
+    match f {
+        None => Ok(TableFormat::Csv),
+        Some(f) => TableFormat::parse(f).ok_or_else(|| {
+            ApiError::bad_request("FORMAT_INVALID", "格式应为 csv 或 xlsx。", "Format must be csv or xlsx.")
+        }),
+    }
+}
+
+/// The whole package as a file: the transfer-file columns, the route columns (路由省代码,
+/// 路由市代码, 路由县代码, 路由方式), then 记录号 and 签收状态. An audit event.
+#[utoipa::path(get, path = "/api/v1/packages/{id}/download", params(("id" = i64, Path, description = "Package id"), FormatQuery),
+    responses((status = 200, description = "CSV or XLSX file", content_type = "text/csv"), (status = 404, body = ApiError)),
+    security(("bearer" = [])))]
+async fn download(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    query: web::Query<FormatQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    require_reader(&caller)?;
+    let format = parse_format(query.format.as_deref())?;
+    let id = id.into_inner();
+    let bytes = blocking(&state, move |s| {
+        let mut conn = s.db.conn()?;
+        store::get_scoped(&mut conn, &caller.scope, id)?.ok_or_else(package_not_found)?;
+        let mask = !caller.role.sees_personal_numbers();
+        let mut out = Vec::new();
+        let n = export::write_package(&mut conn, id, format, mask, &mut out).map_err(ApiError::internal)?;
+        audit::record(
+            &mut conn,
+            &caller.actor,
+            "package.exported",
+            &format!("package:{id}"),
+            None,
+            Some(&json!({ "format": format.extension(), "records": n, "masked": mask })),
+        )?;
+        Ok(out)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(format.content_type())
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"package-{id}.{}\"", format.extension()),
+        ))
+        .body(bytes))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct AcknowledgeBody {
+    /// Records to return before acknowledging the rest (optional).
+    #[serde(default)]
+    pub returns: Vec<ReturnItem>,
+}
+
+/// Acknowledges (签收) a package delivered to the caller's organisation, optionally returning
+/// some of its records first. Acknowledging twice is harmless.
+#[utoipa::path(post, path = "/api/v1/packages/{id}/acknowledge", params(("id" = i64, Path, description = "Package id")),
+    request_body = AcknowledgeBody,
+    responses((status = 200, body = PackageView), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
+    security(("bearer" = [])))]
+async fn acknowledge(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    body: Option<web::Json<AcknowledgeBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let id = id.into_inner();
+    let returns = body.map(|b| b.into_inner().returns).unwrap_or_default();
+    let view = blocking(&state, move |s| {
+        let p = s.dist.acknowledge(&caller, id, &returns)?;
+        let tree = s.dist.tree()?;
+        Ok(package_view(&tree, &p))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ReturnBody {
+    pub returns: Vec<ReturnItem>,
+}
+
+/// Returns (退回) records of a package not yet acknowledged to the sender's unassigned queue,
+/// each with a reason. All or nothing.
+#[utoipa::path(post, path = "/api/v1/packages/{id}/returns", params(("id" = i64, Path, description = "Package id")),
+    request_body = ReturnBody,
+    responses((status = 200, body = PackageView), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
+    security(("bearer" = [])))]
+async fn return_records(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+    body: web::Json<ReturnBody>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let id = id.into_inner();
+    let returns = body.into_inner().returns;
+    let view = blocking(&state, move |s| {
+        let p = s.dist.return_records(&caller, id, &returns)?;
+        let tree = s.dist.tree()?;
+        Ok(package_view(&tree, &p))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct CutBody {
+    /// Only for this organisation directly below (its code); omit for all.
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+/// Cuts the records waiting at the caller's organisation into one package per organisation
+/// directly below, delivered at once.
+#[utoipa::path(post, path = "/api/v1/packages/cut", request_body = CutBody,
+    responses((status = 200, body = Vec<PackageView>), (status = 403, body = ApiError)), security(("bearer" = [])))]
+async fn cut(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: Option<web::Json<CutBody>>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let to = body.and_then(|b| b.into_inner().to);
+    let views = blocking(&state, move |s| {
+        let made = s.dist.cut(&caller, to.as_deref(), china_today())?;
+        let tree = s.dist.tree()?;
+        Ok(made.iter().map(|p| package_view(&tree, p)).collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(views))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct PushBody {
+    /// Code of an organisation directly below the caller's.
+    pub receiver: String,
+    /// Records waiting at the caller's organisation.
+    pub record_ids: Vec<i64>,
+}
+
+/// Sends chosen records down as one package (a provincial system redistributing to its
+/// prefectures). All or nothing.
+#[utoipa::path(post, path = "/api/v1/packages", request_body = PushBody,
+    responses((status = 201, body = PackageView), (status = 403, body = ApiError), (status = 422, body = ApiError)),
+    security(("bearer" = [])))]
+async fn push(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: web::Json<PushBody>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let body = body.into_inner();
+    let view = blocking(&state, move |s| {
+        let made = s.dist.push(&caller, &body.receiver, &body.record_ids, china_today())?;
+        let p = made.ok_or_else(|| ApiError::bad_request("NOTHING_TO_SEND", "没有可分发的记录。", "Nothing to send."))?;
+        let tree = s.dist.tree()?;
+        Ok(package_view(&tree, &p))
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(view))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queue and records
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct QueueQuery {
+    /// `unassigned` (default), `queued`, `pending` or `settled`.
+    state: Option<String>,
+    after: Option<i64>,
+    limit: Option<i64>,
+}
+
+/// Records held by the caller's own organisation in one state (by default the unassigned queue
+/// 待分配: returned and unroutable records waiting for a person).
+#[utoipa::path(get, path = "/api/v1/queue", params(QueueQuery),
+    responses((status = 200, body = HeldRecordsPage)), security(("bearer" = [])))]
+async fn queue(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<QueueQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    require_reader(&caller)?;
+    let wanted = query.state.clone().unwrap_or_else(|| store::UNASSIGNED.into());
+    if ![store::UNASSIGNED, store::QUEUED, store::PENDING, store::SETTLED].contains(&wanted.as_str()) {
+        return Err(ApiError::bad_request(
+            "STATE_INVALID",
+            "状态应为 unassigned、queued、pending 或 settled。",
+            "State must be unassigned, queued, pending or settled.",
+        ));
+    }
+    held_page(state, caller, Some(wanted), true, query.after, query.limit).await
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct RecordsQuery {
+    /// Only records in this placement state.
+    state: Option<String>,
+    after: Option<i64>,
+    /// Page size, default 50, at most 1,000.
+    limit: Option<i64>,
+}
+
+/// Records held anywhere in the caller's jurisdiction, in id order (ID and phone numbers masked
+/// for roles that may not see them).
+#[utoipa::path(get, path = "/api/v1/records", params(RecordsQuery),
+    responses((status = 200, body = HeldRecordsPage)), security(("bearer" = [])))]
+async fn records(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<RecordsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    require_reader(&caller)?;
+    held_page(state, caller, query.state.clone(), false, query.after, query.limit).await
+}
+
+async fn held_page(
+    state: web::Data<AppState>,
+    caller: Caller,
+    wanted: Option<String>,
+    own_only: bool,
+    after: Option<i64>,
+    limit: Option<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let after = after.unwrap_or(0).max(0);
+    let limit = limit.unwrap_or(50).clamp(1, 1_000);
+    let page = blocking(&state, move |s| {
+        let mut conn = s.db.conn()?;
+        let holder = own_only.then_some(caller.org_id);
+        let rows = store::held_records(&mut conn, &caller.scope, holder, wanted.as_deref(), after, limit)?;
+        Ok(HeldRecordsPage {
+            next_cursor: rows.last().map(|(r, _)| r.id).unwrap_or(after),
+            records: rows
+                .into_iter()
+                .map(|(r, p)| HeldRecord {
+                    record: visible(r, &caller),
+                    placement: p,
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+/// One record held in the caller's jurisdiction with its whole path (every hop, who, when).
+/// A full view of personal data: an audit event.
+#[utoipa::path(get, path = "/api/v1/records/{id}", params(("id" = i64, Path, description = "Record id")),
+    responses((status = 200, body = RecordDetail), (status = 404, body = ApiError)), security(("bearer" = [])))]
+async fn record(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    id: web::Path<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    require_reader(&caller)?;
+    let id = id.into_inner();
+    let detail = blocking(&state, move |s| {
+        let tree = s.dist.tree()?;
+        let mut conn = s.db.conn()?;
+        let (r, placement) = store::record_in_scope(&mut conn, &caller.scope, id)?
+            .ok_or_else(|| ApiError::not_found("记录", "Record"))?;
+        let hops = store::hops_of(&mut conn, id)?;
+        audit::record(
+            &mut conn,
+            &caller.actor,
+            "record.viewed",
+            &format!("record:{id}"),
+            None,
+            Some(&json!({ "masked": !caller.role.sees_personal_numbers() })),
+        )?;
+        Ok(RecordDetail {
+            record: visible(r, &caller),
+            placement,
+            hops: hops
+                .into_iter()
+                .map(|h| HopView {
+                    from: h.from_org_id.map(|o| org_ref(&tree, o)),
+                    to: org_ref(&tree, h.to_org_id),
+                    hop: h,
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct AssignBody {
+    pub record_ids: Vec<i64>,
+    /// Code of an organisation below the caller's.
+    pub to: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct AssignResult {
+    pub assigned: usize,
+}
+
+/// Assigns records waiting at the caller's organisation (returned, unroutable, or settled at a
+/// county for a grassroots point) to an organisation below; the next cut sends them. All or
+/// nothing.
+#[utoipa::path(post, path = "/api/v1/queue/assign", request_body = AssignBody,
+    responses((status = 200, body = AssignResult), (status = 403, body = ApiError), (status = 422, body = ApiError)),
+    security(("bearer" = [])))]
+async fn assign(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    body: web::Json<AssignBody>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let body = body.into_inner();
+    let assigned = blocking(&state, move |s| Ok(s.dist.assign(&caller, &body.record_ids, &body.to)?)).await?;
+    Ok(HttpResponse::Ok().json(AssignResult { assigned }))
+}
+
+/// Acknowledgement figures of the caller's subtree, per organisation and per level.
+#[utoipa::path(get, path = "/api/v1/figures",
+    responses((status = 200, body = Figures), (status = 403, body = ApiError)), security(("bearer" = [])))]
+async fn figures(state: web::Data<AppState>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let f = blocking(&state, move |s| Ok(s.dist.figures(&caller, china_today())?)).await?;
+    Ok(HttpResponse::Ok().json(f))
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OrgsView {
+    pub organisation: OrgRef,
+    pub parent: Option<OrgRef>,
+    pub children: Vec<OrgRef>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct OrgsQuery {
+    /// An organisation within the caller's jurisdiction (default: the caller's own).
+    code: Option<String>,
+}
+
+/// An organisation of the caller's jurisdiction with its parent and the organisations directly
+/// below it (the codes to cut, push and assign to).
+#[utoipa::path(get, path = "/api/v1/orgs", params(OrgsQuery),
+    responses((status = 200, body = OrgsView), (status = 404, body = ApiError)), security(("bearer" = [])))]
+async fn orgs(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<OrgsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    let tree = blocking(&state, |s| Ok(s.dist.tree()?)).await?;
+    let node = match &query.code {
+        Some(code) => tree
+            .by_code(code)
+            .filter(|n| caller.scope.contains(n.id) || caller.role.administers()),
+        None => tree.get(caller.org_id),
+    }
+    .ok_or_else(|| ApiError::not_found("机构", "Organisation"))?;
+    Ok(HttpResponse::Ok().json(OrgsView {
+        organisation: org_ref(&tree, node.id),
+        parent: node.parent.map(|p| org_ref(&tree, p)),
+        children: tree.children(node.id).iter().map(|c| org_ref(&tree, *c)).collect(),
+    }))
+}
+
+/// 403 unless the caller may upload.
+pub fn require_uploader(caller: &Caller) -> Result<(), ApiError> {
+    if caller.role.uploads() {
+        Ok(())
+    } else {
+        Err(forbidden(caller, "上传移交文件", "upload transfer files"))
+    }
+}
