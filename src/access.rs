@@ -48,21 +48,30 @@ impl Caller {
         })
     }
 
-    fn from_parts(actor: String, role: &str, org_id: i64, tree: &OrgTree) -> Option<Caller> {
-        let role = Role::parse(role)?;
-        let org = tree.get(org_id)?;
+    /// The caller an identity stands for in this tree; `None` if its organisation is not in it.
+    pub fn of(identity: &Identity, tree: &OrgTree) -> Option<Caller> {
+        let role = Role::parse(&identity.role)?;
+        let org = tree.get(identity.org_id)?;
         Some(Caller {
             actor: Actor {
-                name: actor,
-                org_id: Some(org_id),
+                name: identity.actor.clone(),
+                org_id: Some(identity.org_id),
             },
             role,
-            org_id,
+            org_id: identity.org_id,
             org_code: org.code.clone(),
             org_level: org.level,
-            scope: tree.scope_of(org_id),
+            scope: tree.scope_of(identity.org_id),
         })
     }
+}
+
+/// Who a bearer secret belongs to, before the organisation tree is consulted.
+#[derive(Clone, Debug)]
+pub struct Identity {
+    pub actor: String,
+    pub role: String,
+    pub org_id: i64,
 }
 
 /// Why a sign-in or an account change failed, with a message for the person.
@@ -238,22 +247,22 @@ pub fn sign_in(
 const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1k3bCGzYqHcyk3cj1Ym2Vh0jVCdcuBCgwSMhGpY5Ijo";
 
-/// The caller a bearer secret (API token or session) stands for, if any.
-pub fn authenticate(
-    conn: &mut AnyConnection,
-    tree: &OrgTree,
-    secret: &str,
-) -> Result<Option<Caller>, DbError> {
+/// Whose a bearer secret (API token or session) is, if anyone's.
+pub fn identify(conn: &mut AnyConnection, secret: &str) -> Result<Option<Identity>, DbError> {
     let hash = secret_hash(secret);
     if secret.starts_with("ghs_") {
         let user = users::session_user(conn, &hash, Utc::now().naive_utc())?;
-        return Ok(user.and_then(|u| {
-            Caller::from_parts(format!("user:{}", u.username), &u.role, u.org_id, tree)
+        return Ok(user.map(|u| Identity {
+            actor: format!("user:{}", u.username),
+            role: u.role,
+            org_id: u.org_id,
         }));
     }
     let token = users::find_token(conn, &hash)?;
-    Ok(token.and_then(|t| {
-        Caller::from_parts(format!("token:{}:{}", t.id, t.name), &t.role, t.org_id, tree)
+    Ok(token.map(|t| Identity {
+        actor: format!("token:{}:{}", t.id, t.name),
+        role: t.role,
+        org_id: t.org_id,
     }))
 }
 

@@ -36,9 +36,17 @@ impl FromRequest for Authenticated {
                 return Err(unauthenticated());
             }
             let caller = web::block(move || -> Result<Option<Caller>, ApiError> {
-                let tree = state.dist.tree()?;
                 let mut conn = state.db.conn()?;
-                Ok(access::authenticate(&mut conn, &tree, &secret)?)
+                let Some(identity) = access::identify(&mut conn, &secret)? else {
+                    return Ok(None);
+                };
+                drop(conn);
+                let mut tree = state.dist.tree()?;
+                if tree.get(identity.org_id).is_none() {
+                    // An organisation added since the tree was read (by another process).
+                    tree = state.dist.refresh_tree()?;
+                }
+                Ok(Caller::of(&identity, &tree))
             })
             .await??;
             caller.map(Authenticated).ok_or_else(unauthenticated)

@@ -2,6 +2,9 @@
 //! uniquely named PostgreSQL database dropped afterwards), plus helpers to make files.
 #![allow(dead_code)]
 
+pub mod app;
+pub mod smtp;
+
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
 use gradhub::db::{Backend, Db};

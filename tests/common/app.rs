@@ -1,0 +1,145 @@
+//! A running hub for HTTP tests: the app on a real socket (port 0), tokens for any organisation,
+//! and request helpers that answer (status, JSON).
+#![allow(dead_code)]
+
+use super::TestDb;
+use gradhub::access;
+use gradhub::config::Config;
+use gradhub::distribution::Distribution;
+use gradhub::domain::organisation::Role;
+use gradhub::web::{server, AppState};
+use reqwest::blocking::Client;
+use serde_json::Value;
+use std::net::TcpListener;
+use std::sync::Arc;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub dist: Arc<Distribution>,
+    pub config: Config,
+}
+
+/// The configuration tests run with: the test's database, uploads in its folder, no jobs
+/// thread (tests run passes themselves, so they know when work happened).
+pub fn test_config(db: &TestDb) -> Config {
+    Config {
+        database_url: db.url.clone(),
+        upload_dir: db.path("uploads"),
+        max_upload_bytes: 1 << 20,
+        jobs_interval_secs: 0,
+        ..Config::default()
+    }
+}
+
+/// Starts the app in a background thread; returns when it answers.
+pub fn spawn_app(db: &TestDb, config: Config) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let dist = Arc::new(Distribution::new(db.db.clone(), &config).expect("distribution"));
+    let state = AppState {
+        db: db.db.clone(),
+        router: Arc::new(db.router()),
+        config: config.clone(),
+        dist: dist.clone(),
+    };
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            let _ = server(listener, state).expect("server").await;
+        });
+    });
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..100 {
+        if reqwest::blocking::get(format!("{base}/health")).is_ok() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    TestApp {
+        base,
+        client: Client::new(),
+        dist,
+        config,
+    }
+}
+
+/// A new API token for an organisation (role by default: system, or sender for senders).
+pub fn token(db: &TestDb, org: &str, role: Option<Role>) -> String {
+    let mut conn = db.db.conn().expect("conn");
+    access::create_token(&mut conn, &format!("test-{org}"), org, role)
+        .unwrap_or_else(|e| panic!("token for {org}: {e}"))
+        .1
+}
+
+/// Adds a sender organisation (an education department) under `parent`.
+pub fn add_sender(db: &TestDb, code: &str, parent: &str) {
+    let mut conn = db.db.conn().expect("conn");
+    let parent = gradhub::db::orgs::find_by_code(&mut conn, parent)
+        .expect("query")
+        .expect("parent");
+    gradhub::db::orgs::add(
+        &mut conn,
+        code,
+        "测试教育厅",
+        gradhub::domain::organisation::OrgLevel::Sender,
+        &parent,
+    )
+    .expect("add sender");
+}
+
+impl TestApp {
+    fn finish(response: reqwest::Result<reqwest::blocking::Response>) -> (u16, Value) {
+        let response = response.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().unwrap_or_default();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    pub fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        Self::finish(
+            self.client
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(token)
+                .send(),
+        )
+    }
+
+    pub fn post(&self, path: &str, token: &str, body: &Value) -> (u16, Value) {
+        Self::finish(
+            self.client
+                .post(format!("{}{path}", self.base))
+                .bearer_auth(token)
+                .json(body)
+                .send(),
+        )
+    }
+
+    pub fn upload(&self, query: &str, token: &str, bytes: Vec<u8>) -> (u16, Value) {
+        Self::finish(
+            self.client
+                .post(format!("{}/api/v1/batches?{query}", self.base))
+                .bearer_auth(token)
+                .body(bytes)
+                .send(),
+        )
+    }
+
+    /// GET that must answer 200; the JSON.
+    pub fn ok(&self, path: &str, token: &str) -> Value {
+        let (status, body) = self.get(path, token);
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// POST that must answer 200 or 201; the JSON.
+    pub fn ok_post(&self, path: &str, token: &str, body: &Value) -> Value {
+        let (status, answer) = self.post(path, token, body);
+        assert!(status == 200 || status == 201, "POST {path} {body}: {status} {answer}");
+        answer
+    }
+}
