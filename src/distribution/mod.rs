@@ -157,6 +157,16 @@ impl Distribution {
         Ok(tree)
     }
 
+    /// The tree, read again first if it lacks organisation `code` (added by another process
+    /// since it was read).
+    pub fn tree_knowing(&self, code: &str) -> Result<Arc<OrgTree>, DbError> {
+        let tree = self.tree()?;
+        if tree.by_code(code).is_some() {
+            return Ok(tree);
+        }
+        self.refresh_tree()
+    }
+
     /// The two deadlines of a package delivered on `day`.
     pub fn deadlines(&self, day: NaiveDate) -> (NaiveDate, NaiveDate) {
         (

@@ -91,8 +91,8 @@ impl Worker {
         if files.is_empty() {
             return Ok(());
         }
-        let tree = self.dist.tree()?;
         for file in files {
+            let tree = self.dist.tree_knowing(&file.sender)?;
             let key = format!("drop:{}", file.claim_key());
             let mut conn = self.dist.db.conn()?;
             let at = Utc::now().naive_utc();

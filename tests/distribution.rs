@@ -1,0 +1,404 @@
+//! Distribution as its users meet it, on both backends: a file dropped by an education bureau
+//! travels ministry → province → prefecture → county through the exchange API; returns and
+//! re-assignment; deadlines across National Day; reminders through a real SMTP server that goes
+//! down for a while.
+
+#[macro_use]
+mod common;
+
+use common::app::{add_sender, spawn_app, test_config, token, TestApp};
+use common::smtp::SmtpSink;
+use common::{id18, line, TestDb, HEADER};
+use gradhub::distribution::AutoCut;
+use gradhub::ingest::{self, Channel, IngestRequest, Silent};
+use gradhub::jobs::drop_folder::DropFolder;
+use gradhub::jobs::Worker;
+use gradhub::notify::{MailConfig, Mailer};
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().expect("date")
+}
+
+/// A worker for the app's database, run pass by pass by the test.
+fn worker(app: &TestApp, db: &TestDb, drop: Option<&std::path::Path>, mailer: Option<Mailer>) -> Worker {
+    Worker {
+        dist: app.dist.clone(),
+        router: Arc::new(db.router()),
+        mailer,
+        retry_secs: 1,
+        auto_cut: AutoCut::Ministry,
+        drop: drop.map(|d| DropFolder::open(d, Duration::ZERO).expect("drop folder")),
+        node: "test-node".into(),
+    }
+}
+
+/// Three graduates: two from 济南 (历下区, 历城区), one from 北京东城区.
+fn three_graduates() -> String {
+    format!(
+        "{HEADER}\n{}\n{}\n{}\n",
+        line("张三", &id18("370102", "20020315", 123), "370102", ""),
+        line("李四", &id18("370112", "20010610", 456), "370112", ""),
+        line("王五", &id18("110101", "20000101", 789), "110101", ""),
+    )
+}
+
+/// Ingests a file as a sender, places and cuts at the hub as of `day`.
+fn ingest_and_cut(app: &TestApp, db: &TestDb, text: &str, day: &str) {
+    add_sender(db, "edu-test", "000000");
+    let path = db.path("batch.csv");
+    std::fs::write(&path, text).expect("write");
+    let router = db.router();
+    let mut conn = db.db.conn().expect("conn");
+    let request = IngestRequest {
+        path: &path,
+        file_name: "batch.csv",
+        source: "edu-test",
+        channel: Channel::Education,
+        dry_run: false,
+    };
+    ingest::ingest(&mut conn, &router, &request, &Silent).expect("ingest");
+    app.dist.place_new().expect("place");
+    app.dist.cut_auto(AutoCut::Ministry, date(day)).expect("cut");
+}
+
+fn ids_of(page: &Value) -> Vec<i64> {
+    page["records"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|r| r["record"]["id"].as_i64()).collect())
+        .unwrap_or_default()
+}
+
+fn only_package(inbox: &Value) -> Value {
+    let packages = inbox["packages"].as_array().expect("packages");
+    assert_eq!(packages.len(), 1, "one package: {inbox}");
+    packages[0].clone()
+}
+
+fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    add_sender(db, "edu-370000", "370000");
+    let drop = db.path("drop");
+    let mut worker = worker(&app, db, Some(&drop), None);
+    worker.pass(date("2026-11-23"), SystemTime::now());
+    let sender_dir = drop.join("edu-370000");
+    std::fs::create_dir_all(&sender_dir).expect("sender folder");
+    std::fs::write(sender_dir.join("2026届.csv"), three_graduates()).expect("drop");
+    // The first look sees the file, the second sees it unchanged: complete.
+    let first = worker.pass(date("2026-11-23"), SystemTime::now());
+    assert_eq!(first.files_ingested, 0, "not taken at first sight");
+    let second = worker.pass(date("2026-11-23"), SystemTime::now());
+    assert_eq!(second.files_ingested, 1);
+    assert_eq!(second.records_placed, 3);
+    assert_eq!(second.packages_cut, 2, "one package each for 山东 and 北京");
+    let processed: Vec<String> = std::fs::read_dir(sender_dir.join("processed"))
+        .expect("processed")
+        .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
+        .collect();
+    assert_eq!(processed.len(), 3, "file, summary, reject report: {processed:?}");
+    let summary_name = processed.iter().find(|n| n.ends_with(".summary.json")).expect("summary");
+    let summary: Value = serde_json::from_str(
+        &std::fs::read_to_string(sender_dir.join("processed").join(summary_name)).expect("read"),
+    )
+    .expect("json");
+    assert_eq!((summary["accepted"].as_u64(), summary["source"].as_str()), (Some(3), Some("edu-370000")));
+    assert!(!sender_dir.join("2026届.csv").exists(), "moved out of the drop folder");
+
+    // 山东省's system pulls its inbox with a cursor; a repeated pull answers the same.
+    let province = token(db, "370000", None);
+    let inbox = app.ok("/api/v1/inbox?after=0", &province);
+    let package = only_package(&inbox);
+    assert_eq!(app.ok("/api/v1/inbox?after=0", &province), inbox, "pulling again changes nothing");
+    let cursor = inbox["next_cursor"].as_i64().expect("cursor");
+    let later = app.ok(&format!("/api/v1/inbox?after={cursor}"), &province);
+    assert_eq!(later["packages"].as_array().map(Vec::len), Some(0));
+    assert_eq!(later["next_cursor"].as_i64(), Some(cursor));
+    let id = package["id"].as_i64().expect("id");
+    assert_eq!((package["records"].as_i64(), package["state"].as_str()), (Some(2), Some("delivered")));
+    assert_eq!(package["sender"]["code"], "000000");
+
+    // Records a page at a time; the cursor moves on and ends.
+    let page1 = app.ok(&format!("/api/v1/packages/{id}/records?limit=1"), &province);
+    let next = page1["next_cursor"].as_i64().expect("cursor");
+    let page2 = app.ok(&format!("/api/v1/packages/{id}/records?limit=1&after={next}"), &province);
+    let end = page2["next_cursor"].as_i64().expect("cursor");
+    let page3 = app.ok(&format!("/api/v1/packages/{id}/records?limit=1&after={end}"), &province);
+    assert_eq!(ids_of(&page3).len(), 0);
+    let mut ids = ids_of(&page1);
+    ids.extend(ids_of(&page2));
+    assert_eq!(ids.len(), 2);
+    assert_eq!(page1["records"][0]["record"]["route_province"], "370000");
+    assert_eq!(page1["records"][0]["outcome"], "pending");
+
+    let csv = app
+        .client
+        .get(format!("{}/api/v1/packages/{id}/download?format=csv", app.base))
+        .bearer_auth(&province)
+        .send()
+        .expect("download")
+        .text()
+        .expect("text");
+    assert!(csv.starts_with('\u{feff}'), "BOM for Excel");
+    assert!(csv.contains("路由县代码") && csv.contains("记录号") && csv.contains("张三") && csv.contains("李四"));
+    assert!(!csv.contains("王五"), "北京's graduate is not in 山东's package");
+    let xlsx = app
+        .client
+        .get(format!("{}/api/v1/packages/{id}/download?format=xlsx", app.base))
+        .bearer_auth(&province)
+        .send()
+        .expect("xlsx")
+        .bytes()
+        .expect("bytes");
+    assert!(xlsx.starts_with(b"PK"));
+
+    // 签收, then redistribute to the prefectures.
+    let acked = app.ok_post(&format!("/api/v1/packages/{id}/acknowledge"), &province, &json!({}));
+    assert_eq!(acked["state"], "acknowledged");
+    let again = app.ok_post(&format!("/api/v1/packages/{id}/acknowledge"), &province, &json!({}));
+    assert_eq!(again["acknowledged_at"], acked["acknowledged_at"], "acknowledging twice is harmless");
+    let cut = app.ok_post("/api/v1/packages/cut", &province, &json!({}));
+    assert_eq!(cut.as_array().map(Vec::len), Some(1));
+    assert_eq!(cut[0]["receiver"]["code"], "370100");
+
+    let prefecture = token(db, "370100", None);
+    let pkg = only_package(&app.ok("/api/v1/inbox", &prefecture));
+    let pid = pkg["id"].as_i64().expect("id");
+    app.ok_post(&format!("/api/v1/packages/{pid}/acknowledge"), &prefecture, &json!({}));
+    let cut = app.ok_post("/api/v1/packages/cut", &prefecture, &json!({}));
+    let mut receivers: Vec<&str> = cut
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| p["receiver"]["code"].as_str())
+        .collect();
+    receivers.sort_unstable();
+    assert_eq!(receivers, ["370102", "370112"]);
+
+    let county = token(db, "370102", None);
+    let pkg = only_package(&app.ok("/api/v1/inbox", &county));
+    let cid = pkg["id"].as_i64().expect("id");
+    let acked = app.ok_post(&format!("/api/v1/packages/{cid}/acknowledge"), &county, &json!({}));
+    assert_eq!(acked["state"], "acknowledged");
+    let held = app.ok("/api/v1/queue?state=settled", &county);
+    let settled = ids_of(&held);
+    assert_eq!(settled.len(), 1, "the graduate has arrived at 历下区");
+
+    // The record's whole path: placed at the hub, then three deliveries, each acknowledged.
+    let detail = app.ok(&format!("/api/v1/records/{}", settled[0]), &county);
+    let hops = detail["hops"].as_array().expect("hops");
+    let path: Vec<(&str, &str, &str)> = hops
+        .iter()
+        .map(|h| {
+            (
+                h["kind"].as_str().unwrap_or(""),
+                h["to"]["code"].as_str().unwrap_or(""),
+                h["outcome"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        path,
+        [
+            ("placed", "000000", ""),
+            ("delivered", "370000", "acknowledged"),
+            ("delivered", "370100", "acknowledged"),
+            ("delivered", "370102", "acknowledged"),
+        ]
+    );
+    assert!(hops[3]["outcome_by"].as_str().unwrap_or("").starts_with("token:"), "who signed");
+
+    let figures = app.ok("/api/v1/figures", &province);
+    assert_eq!(figures["organisation"]["received"], 2);
+    assert_eq!(figures["organisation"]["distributed"], 2);
+    assert_eq!(figures["organisation"]["acknowledged"], 2);
+    assert!(figures["organisation"]["median_ack_hours"].is_number());
+    let levels: Vec<&str> = figures["levels"]
+        .as_array()
+        .expect("levels")
+        .iter()
+        .filter_map(|l| l["level"].as_str())
+        .collect();
+    assert_eq!(levels, ["province", "prefecture", "county"]);
+    let codes = serde_json::to_string(&figures["organisations"]).expect("json");
+    assert!(!codes.contains("110000"), "no other province in 山东's figures");
+
+    let mut conn = db.db.conn().expect("conn");
+    let events = gradhub::db::audit::list(&mut conn, &gradhub::db::scope::Scope::All, Some(&format!("package:{id}")), 50)
+        .expect("audit");
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    for wanted in ["package.delivered", "package.records_read", "package.exported", "package.acknowledged"] {
+        assert!(actions.contains(&wanted), "{wanted} audited: {actions:?}");
+    }
+}
+
+fn a_returned_record_is_reassigned_by_hand(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    ingest_and_cut(&app, db, &three_graduates(), "2026-11-23");
+    let shandong = token(db, "370000", None);
+    let beijing = token(db, "110000", None);
+    let hub = token(db, "000000", None);
+    let package = only_package(&app.ok("/api/v1/inbox", &shandong));
+    let id = package["id"].as_i64().expect("id");
+    let records = ids_of(&app.ok(&format!("/api/v1/packages/{id}/records"), &shandong));
+    let (wrong, right) = (records[0], records[1]);
+
+    // A record that is not in the package: nothing is returned.
+    let (status, err) = app.post(
+        &format!("/api/v1/packages/{id}/returns"),
+        &shandong,
+        &json!({"returns": [{"record_id": wrong, "reason": "not_our_jurisdiction"}, {"record_id": 999999, "reason": "duplicate"}]}),
+    );
+    assert_eq!((status, err["code"].as_str()), (422, Some("RECORD_NOT_IN_PACKAGE")), "{err}");
+    assert!(err["message"].as_str().unwrap_or("").contains("999999"));
+    assert_eq!(app.ok(&format!("/api/v1/packages/{id}"), &shandong)["returned"], 0, "all or nothing");
+
+    let returned = app.ok_post(
+        &format!("/api/v1/packages/{id}/returns"),
+        &shandong,
+        &json!({"returns": [{"record_id": wrong, "reason": "not_our_jurisdiction", "note": "户籍在北京"}]}),
+    );
+    assert_eq!(returned["returned"], 1);
+    assert_eq!(app.get(&format!("/api/v1/records/{wrong}"), &shandong).0, 404, "no longer 山东's");
+
+    // The hub's unassigned queue holds it, with the reason.
+    let queue = app.ok("/api/v1/queue", &hub);
+    let waiting = queue["records"].as_array().expect("records");
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0]["record"]["id"], wrong);
+    assert!(waiting[0]["placement"]["reason"].as_str().unwrap_or("").contains("非本辖区户籍：户籍在北京"));
+    assert_eq!(waiting[0]["placement"]["returns"], 1);
+
+    let acked = app.ok_post(&format!("/api/v1/packages/{id}/acknowledge"), &shandong, &json!({}));
+    assert_eq!((acked["state"].as_str(), acked["returned"].as_i64()), (Some("acknowledged"), Some(1)));
+    let (status, err) = app.post(
+        &format!("/api/v1/packages/{id}/returns"),
+        &shandong,
+        &json!({"returns": [{"record_id": right, "reason": "duplicate"}]}),
+    );
+    assert_eq!((status, err["code"].as_str()), (422, Some("ALREADY_ACKNOWLEDGED")));
+
+    // Assigned by hand to 北京东城区 and cut again: 北京 receives a second package.
+    let (status, err) = app.post("/api/v1/queue/assign", &hub, &json!({"record_ids": [right], "to": "110101"}));
+    assert_eq!((status, err["code"].as_str()), (422, Some("RECORDS_NOT_HELD")), "held by 山东, not the hub");
+    let assigned = app.ok_post("/api/v1/queue/assign", &hub, &json!({"record_ids": [wrong], "to": "110101"}));
+    assert_eq!(assigned["assigned"], 1);
+    let cut = app.ok_post("/api/v1/packages/cut", &hub, &json!({}));
+    assert_eq!(cut.as_array().map(Vec::len), Some(1));
+    assert_eq!(cut[0]["receiver"]["code"], "110000");
+    let inbox = app.ok("/api/v1/inbox", &beijing);
+    assert_eq!(inbox["packages"].as_array().map(Vec::len), Some(2));
+    assert_eq!(inbox["packages"][1]["inbox_seq"], 2, "inbox numbers follow delivery order");
+
+    let detail = app.ok(&format!("/api/v1/records/{wrong}"), &beijing);
+    let kinds: Vec<(&str, &str)> = detail["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .map(|h| (h["kind"].as_str().unwrap_or(""), h["outcome"].as_str().unwrap_or("")))
+        .collect();
+    assert_eq!(kinds, [("placed", ""), ("delivered", "returned"), ("assigned", ""), ("delivered", "pending")]);
+    assert_eq!(detail["hops"][1]["reason"], "非本辖区户籍：户籍在北京");
+
+    let figures = app.ok("/api/v1/figures", &hub);
+    let shandong_figures = figures["organisations"]
+        .as_array()
+        .expect("orgs")
+        .iter()
+        .find(|o| o["org_code"] == "370000")
+        .cloned()
+        .expect("山东");
+    assert_eq!((shandong_figures["returned"].as_i64(), shandong_figures["acknowledged"].as_i64()), (Some(1), Some(1)));
+}
+
+fn deadlines_count_working_days_across_national_day(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    // Tuesday 29 September 2026: 30 Sep is a working day, 1–7 Oct are holidays, Saturday 10 Oct
+    // is a working day (调休).
+    ingest_and_cut(&app, db, &three_graduates(), "2026-09-29");
+    let hub = token(db, "000000", None);
+    let sent = app.ok("/api/v1/packages/sent", &hub);
+    for p in sent.as_array().expect("packages") {
+        assert_eq!(p["deadline"], "2026-10-12", "5 working days: 30/9, 8/10, 9/10, 10/10, 12/10");
+        assert_eq!(p["escalation_deadline"], "2026-10-19");
+    }
+    assert_eq!(app.dist.run_reminders(date("2026-10-12")).expect("pass").reminded, 0, "not overdue on its last day");
+    let pass = app.dist.run_reminders(date("2026-10-13")).expect("pass");
+    assert_eq!((pass.reminded, pass.escalated), (2, 0));
+    assert_eq!(app.dist.run_reminders(date("2026-10-14")).expect("pass").reminded, 0, "once only");
+    assert_eq!(app.dist.run_reminders(date("2026-10-19")).expect("pass").escalated, 0);
+    assert_eq!(app.dist.run_reminders(date("2026-10-20")).expect("pass").escalated, 2);
+    let overdue = app.ok("/api/v1/inbox", &token(db, "370000", None));
+    assert_eq!(overdue["packages"][0]["overdue"], true);
+}
+
+fn reminders_reach_smtp_once_even_when_it_is_down_for_a_while(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    {
+        let mut conn = db.db.conn().expect("conn");
+        for (org, name, email) in [
+            ("370000", "赵科长", "zhao@hrss.shandong.example"),
+            ("370000", "钱干事", "qian@hrss.shandong.example"),
+            ("000000", "孙处长", "sun@mohrss.example"),
+        ] {
+            let row = gradhub::db::orgs::find_by_code(&mut conn, org).expect("query").expect("org");
+            gradhub::db::orgs::add_contact(&mut conn, row.id, name, email, None).expect("contact");
+        }
+    }
+    ingest_and_cut(&app, db, &three_graduates(), "2026-09-29");
+    let sink = SmtpSink::start();
+    let port = sink.port();
+    let mail = MailConfig {
+        smtp_host: "127.0.0.1".into(),
+        smtp_port: port,
+        smtp_timeout_secs: 2,
+        ..MailConfig::default()
+    };
+    let mailer = Mailer::new(&mail).expect("mailer").expect("configured");
+    let mut worker = worker(&app, db, None, Some(mailer));
+
+    // The SMTP server goes down before the reminders are due.
+    sink.stop();
+    let down = worker.pass(date("2026-10-13"), SystemTime::now());
+    assert_eq!((down.reminded, down.mails_sent), (2, 0));
+    assert_eq!(down.mails_failed, 1, "the first failure stops the pass");
+    let mut conn = db.db.conn().expect("conn");
+    assert_eq!(gradhub::db::outbox::counts(&mut conn).expect("counts"), (2, 0), "both reminders wait");
+
+    // Back on the same port: after the retry wait, each goes out once.
+    let sink = SmtpSink::start_on(port);
+    std::thread::sleep(Duration::from_millis(2_100));
+    let up = worker.pass(date("2026-10-14"), SystemTime::now());
+    assert_eq!((up.reminded, up.mails_sent), (0, 2));
+    let mails = sink.wait_for(2, Duration::from_secs(5));
+    assert_eq!(mails.len(), 2);
+    let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    to.sort();
+    assert_eq!(to, ["qian@hrss.shandong.example", "zhao@hrss.shandong.example"]);
+    let subject = mails[0].subject_decoded();
+    let body = mails[0].body_decoded();
+    assert!(subject.contains("逾期未签收"), "{subject}");
+    assert!(body.contains("2026年10月12日") && body.contains("山东省"), "{body}");
+    assert_eq!(worker.pass(date("2026-10-15"), SystemTime::now()).mails_sent, 0, "nothing twice");
+
+    // After the second deadline the ministry (parent of 山东) is told.
+    let escalated = worker.pass(date("2026-10-20"), SystemTime::now());
+    assert_eq!((escalated.escalated, escalated.mails_sent), (2, 2), "the ministry is the parent of both provinces");
+    let mails = sink.wait_for(4, Duration::from_secs(5));
+    assert_eq!(mails.len(), 4);
+    for m in &mails[2..] {
+        assert_eq!(m.to, ["sun@mohrss.example"]);
+        assert!(m.subject_decoded().contains("第二期限"));
+    }
+    assert_ne!(mails[2].subject_decoded(), mails[3].subject_decoded(), "one notice per package");
+    assert_eq!(gradhub::db::outbox::counts(&mut conn).expect("counts"), (0, 4));
+    sink.stop();
+}
+
+on_both_backends!(
+    dropped_file_travels_to_a_county_acknowledgement,
+    a_returned_record_is_reassigned_by_hand,
+    deadlines_count_working_days_across_national_day,
+    reminders_reach_smtp_once_even_when_it_is_down_for_a_while,
+);
