@@ -1,59 +1,85 @@
-//! Claims on work shared by several nodes (a dropped file, a periodic pass): one row per piece
-//! of work, taken with a lease so that a node that dies mid-work frees it after the lease.
+//! Claims on work several nodes could pick up (a dropped file): one row per piece of work, marked
+//! done when finished. On PostgreSQL the claim is also a session advisory lock, so that a node
+//! that dies mid-work frees its claim the moment its connection drops; SQLite has one node.
+//!
+//! The same connection must make the claim and then `finish` or `release` it.
 
 use super::schema::job_claims;
 use super::AnyConnection;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Text, Timestamp};
+use diesel::sql_types::{Bool, Text, Timestamp};
 
-/// Takes `key` for `owner` until `now + lease` unless another owner holds a live lease or the
-/// work is done. Returns whether this owner now holds it. One statement: two nodes racing for
-/// the same key cannot both win.
+#[derive(QueryableByName)]
+struct Locked {
+    #[diesel(sql_type = Bool)]
+    locked: bool,
+}
+
+/// Takes `key` for `owner` unless the work is done or (PostgreSQL) another live session holds it.
 pub fn try_claim(
     conn: &mut AnyConnection,
     key: &str,
     owner: &str,
     now: NaiveDateTime,
-    lease: Duration,
 ) -> QueryResult<bool> {
-    let until = now + lease;
-    // Written out because diesel's DSL has no portable `DO UPDATE … WHERE`; the same text runs
-    // on both backends.
+    if let AnyConnection::Postgresql(c) = conn {
+        let got: Locked = diesel::sql_query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked")
+            .bind::<Text, _>(key)
+            .get_result(c)?;
+        if !got.locked {
+            return Ok(false);
+        }
+    }
+    let done: Option<bool> = job_claims::table
+        .filter(job_claims::key.eq(key))
+        .select(job_claims::done)
+        .first(conn)
+        .optional()?;
+    if done == Some(true) {
+        unlock(conn, key)?;
+        return Ok(false);
+    }
+    // The row says who works on it, for an operator looking at a stuck file.
     let n = diesel::sql_query(
-        "INSERT INTO job_claims (key, owner, claimed_until, done, updated_at) \
-         VALUES ($1, $2, $3, FALSE, $4) \
-         ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, \
-             claimed_until = excluded.claimed_until, updated_at = excluded.updated_at \
-         WHERE job_claims.done = FALSE \
-           AND (job_claims.claimed_until < excluded.updated_at OR job_claims.owner = excluded.owner)",
+        "INSERT INTO job_claims (key, owner, claimed_until, done, updated_at) VALUES ($1, $2, $3, FALSE, $3) \
+         ON CONFLICT (key) DO UPDATE SET owner = excluded.owner, updated_at = excluded.updated_at \
+         WHERE job_claims.done = FALSE",
     )
     .bind::<Text, _>(key)
     .bind::<Text, _>(owner)
-    .bind::<Timestamp, _>(until)
     .bind::<Timestamp, _>(now)
     .execute(conn)?;
+    if n == 0 {
+        unlock(conn, key)?;
+    }
     Ok(n == 1)
 }
 
-/// Marks the work done; a later claim of the same key fails.
-pub fn finish(conn: &mut AnyConnection, key: &str, owner: &str, now: NaiveDateTime) -> QueryResult<usize> {
-    diesel::update(
-        job_claims::table
-            .filter(job_claims::key.eq(key))
-            .filter(job_claims::owner.eq(owner)),
-    )
-    .set((job_claims::done.eq(true), job_claims::updated_at.eq(now)))
-    .execute(conn)
+/// Marks the work done (a later claim of the same key fails) and lets go of it.
+pub fn finish(conn: &mut AnyConnection, key: &str, now: NaiveDateTime) -> QueryResult<()> {
+    diesel::update(job_claims::table.filter(job_claims::key.eq(key)))
+        .set((job_claims::done.eq(true), job_claims::updated_at.eq(now)))
+        .execute(conn)?;
+    unlock(conn, key)
 }
 
-/// Gives the work back before the lease ends (it failed in a way worth retrying).
-pub fn release(conn: &mut AnyConnection, key: &str, owner: &str) -> QueryResult<usize> {
+/// Lets go of unfinished work so that it can be taken again.
+pub fn release(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
     diesel::delete(
         job_claims::table
             .filter(job_claims::key.eq(key))
-            .filter(job_claims::owner.eq(owner))
             .filter(job_claims::done.eq(false)),
     )
-    .execute(conn)
+    .execute(conn)?;
+    unlock(conn, key)
+}
+
+fn unlock(conn: &mut AnyConnection, key: &str) -> QueryResult<()> {
+    if let AnyConnection::Postgresql(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS locked")
+            .bind::<Text, _>(key)
+            .get_result::<Locked>(c)?;
+    }
+    Ok(())
 }

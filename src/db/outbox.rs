@@ -2,7 +2,7 @@
 //! the outbox job. A unique key per message makes enqueueing the same notice twice a no-op.
 
 use super::schema::outbox;
-use super::{AnyConnection, Backend};
+use super::AnyConnection;
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
 
@@ -113,9 +113,4 @@ pub fn list(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<OutboxRow>>
         .limit(limit)
         .select(OutboxRow::as_select())
         .load(conn)
-}
-
-/// Whether this backend has row locks to share the outbox between nodes.
-pub fn shares_between_nodes(backend: Backend) -> bool {
-    backend == Backend::Postgres
 }

@@ -5,7 +5,7 @@
 pub mod drop_folder;
 pub mod mail;
 
-use crate::db::{claims, Backend};
+use crate::db::claims;
 use crate::distribution::{AutoCut, Distribution};
 use crate::domain::organisation::OrgLevel;
 use crate::domain::routing::Router;
@@ -17,9 +17,6 @@ use drop_folder::{DropFolder, DroppedFile, Outcome};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-
-/// How long a node may hold a dropped file before another may take it over (it died).
-const DROP_LEASE_MINUTES: i64 = 30;
 
 /// What one pass did (for logs and tests).
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -88,73 +85,89 @@ impl Worker {
             return Ok(());
         };
         let files = folder.scan(now)?;
-        if files.is_empty() {
-            return Ok(());
-        }
         for file in files {
-            let tree = self.dist.tree_knowing(&file.sender)?;
             let key = format!("drop:{}", file.claim_key());
+            // One connection for the claim, the ingest and the release: on PostgreSQL the claim
+            // is a lock of this session.
             let mut conn = self.dist.db.conn()?;
-            let at = Utc::now().naive_utc();
-            if !claims::try_claim(
-                &mut conn,
-                &key,
-                &self.node,
-                at,
-                chrono::Duration::minutes(DROP_LEASE_MINUTES),
-            )? {
-                // Another node has it; look again later in case that node dies.
+            let taken = claims::try_claim(&mut conn, &key, &self.node, Utc::now().naive_utc())?;
+            if !taken {
+                // Another node has it (or had it and finished); look again in case it died.
                 if let Some(folder) = self.drop.as_mut() {
                     folder.offer_again(&file);
                 }
                 continue;
             }
-            let sender_ok = tree
-                .by_code(&file.sender)
-                .is_some_and(|n| matches!(n.level, OrgLevel::Sender | OrgLevel::Ministry));
-            let result = if sender_ok {
-                let request = IngestRequest {
-                    path: &file.path,
-                    file_name: &file.file_name,
-                    source: &file.sender,
-                    channel: Channel::Education,
-                    dry_run: false,
-                };
-                ingest::ingest(&mut conn, &self.router, &request, &Silent)
-            } else {
-                Err(IngestError::Refused(ingest::Refusal::bad_source(&file.sender)))
-            };
-            let Some(folder) = self.drop.as_mut() else {
-                return Ok(());
-            };
-            match result {
-                Ok(outcome) => {
-                    let summary = serde_json::to_string_pretty(&outcome.summary)?;
-                    let mut rejects = Vec::new();
-                    if let Some(batch) = outcome.summary.batch_id {
-                        export::write_rejects(&mut conn, batch, TableFormat::Csv, false, &mut rejects)?;
-                    }
-                    file_away(folder, &file, Outcome::Processed, &summary, Some(&rejects));
+            match self.take_dropped(&mut conn, &file) {
+                Ok(Outcome::Processed) => {
                     report.files_ingested += 1;
+                    claims::finish(&mut conn, &key, Utc::now().naive_utc())?;
                 }
-                Err(IngestError::Refused(r)) => {
-                    let summary = serde_json::to_string_pretty(&serde_json::json!({
-                        "file_name": file.file_name, "sender": file.sender, "refused": r,
-                    }))?;
-                    file_away(folder, &file, Outcome::Failed, &summary, None);
+                Ok(Outcome::Failed) => {
                     report.files_failed += 1;
+                    claims::finish(&mut conn, &key, Utc::now().naive_utc())?;
                 }
                 Err(e) => {
                     // Not the file's fault (the database, the disk): give it back and retry.
                     tracing::error!(file = %file.path.display(), error = %e, "dropped file not ingested; will retry");
-                    claims::release(&mut conn, &key, &self.node)?;
-                    folder.offer_again(&file);
-                    continue;
+                    claims::release(&mut conn, &key)?;
+                    if let Some(folder) = self.drop.as_mut() {
+                        folder.offer_again(&file);
+                    }
                 }
             }
-            claims::finish(&mut conn, &key, &self.node, Utc::now().naive_utc())?;
         }
         Ok(())
+    }
+
+    /// Ingests one claimed file as its sender folder's organisation and files it away with its
+    /// summary (and reject report). A refused file goes to `failed/` with the refusal.
+    fn take_dropped(
+        &self,
+        conn: &mut crate::db::AnyConnection,
+        file: &DroppedFile,
+    ) -> anyhow::Result<Outcome> {
+        let tree = self.dist.tree_knowing(&file.sender)?;
+        let sender_ok = tree
+            .by_code(&file.sender)
+            .is_some_and(|n| matches!(n.level, OrgLevel::Sender | OrgLevel::Ministry));
+        let result = if sender_ok {
+            let request = IngestRequest {
+                path: &file.path,
+                file_name: &file.file_name,
+                source: &file.sender,
+                channel: Channel::Education,
+                dry_run: false,
+            };
+            ingest::ingest(conn, &self.router, &request, &Silent)
+        } else {
+            Err(IngestError::Refused(ingest::Refusal::bad_source(&file.sender)))
+        };
+        let Some(folder) = self.drop.as_ref() else {
+            anyhow::bail!("no drop folder");
+        };
+        let (outcome, summary, rejects) = match result {
+            Ok(outcome) => {
+                let mut rejects = Vec::new();
+                if let Some(batch) = outcome.summary.batch_id {
+                    export::write_rejects(conn, batch, TableFormat::Csv, false, &mut rejects)?;
+                }
+                (Outcome::Processed, serde_json::to_string_pretty(&outcome.summary)?, Some(rejects))
+            }
+            Err(IngestError::Refused(r)) => {
+                let summary = serde_json::to_string_pretty(&serde_json::json!({
+                    "file_name": file.file_name, "sender": file.sender, "refused": r,
+                }))?;
+                (Outcome::Failed, summary, None)
+            }
+            Err(e) => return Err(e.into()),
+        };
+        match folder.file_away(file, outcome, &summary, rejects.as_deref()) {
+            Ok(to) => tracing::info!(from = %file.path.display(), to = %to.display(), "dropped file filed away"),
+            // Gone already: another node filed it after ingesting the same content (one batch).
+            Err(e) => tracing::warn!(file = %file.path.display(), error = %e, "cannot file the dropped file away"),
+        }
+        Ok(outcome)
     }
 
     /// Runs passes every `interval` on a thread until `stop` is set.
@@ -175,16 +188,4 @@ impl Worker {
             })
             .unwrap_or_else(|e| panic!("cannot start the jobs thread: {e}"))
     }
-}
-
-fn file_away(folder: &DropFolder, file: &DroppedFile, outcome: Outcome, summary: &str, rejects: Option<&[u8]>) {
-    match folder.file_away(file, outcome, summary, rejects) {
-        Ok(to) => tracing::info!(from = %file.path.display(), to = %to.display(), "dropped file filed away"),
-        Err(e) => tracing::error!(file = %file.path.display(), error = %e, "cannot file the dropped file away"),
-    }
-}
-
-/// Whether several processes may run workers on this backend (SQLite: one process only).
-pub fn shared_between_nodes(backend: Backend) -> bool {
-    backend == Backend::Postgres
 }
