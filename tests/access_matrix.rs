@@ -42,7 +42,9 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
             .expect("batch")
     };
     app.dist.place_new().expect("place");
-    app.dist.cut_auto(AutoCut::Ministry, ingest::china_today()).expect("cut");
+    app.dist
+        .cut_auto(AutoCut::Ministry, ingest::china_today())
+        .expect("cut");
 
     let sd = token(db, "370000", None);
     let bj = token(db, "110000", None);
@@ -52,9 +54,20 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
     let sender = token(db, "edu-test", None);
     let admin = {
         let mut conn = db.db.conn().expect("conn");
-        gradhub::access::create_user(&mut conn, "admin", "管理员", Role::Admin, "000000", "admin-password-1")
-            .expect("admin");
-        let s = app.ok_post("/api/v1/session", "", &json!({"username": "admin", "password": "admin-password-1"}));
+        gradhub::access::create_user(
+            &mut conn,
+            "admin",
+            "管理员",
+            Role::Admin,
+            "000000",
+            "admin-password-1",
+        )
+        .expect("admin");
+        let s = app.ok_post(
+            "/api/v1/session",
+            "",
+            &json!({"username": "admin", "password": "admin-password-1"}),
+        );
         s["token"].as_str().expect("token").to_string()
     };
     let callers: [(&str, &str); 8] = [
@@ -75,13 +88,19 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
     };
     let p_sd = inbox_id(&sd);
     let p_bj = inbox_id(&bj);
-    let r_bj = app.ok(&format!("/api/v1/packages/{p_bj}/records"), &bj)["records"][0]["record"]["id"]
+    let r_bj = app.ok(&format!("/api/v1/packages/{p_bj}/records"), &bj)["records"][0]["record"]
+        ["id"]
         .as_i64()
         .expect("record");
-    let r_sd = app.ok(&format!("/api/v1/packages/{p_sd}/records"), &sd)["records"][0]["record"]["id"]
+    let r_sd = app.ok(&format!("/api/v1/packages/{p_sd}/records"), &sd)["records"][0]["record"]
+        ["id"]
         .as_i64()
         .expect("record");
-    app.ok_post(&format!("/api/v1/packages/{p_sd}/acknowledge"), &sd, &json!({}));
+    app.ok_post(
+        &format!("/api/v1/packages/{p_sd}/acknowledge"),
+        &sd,
+        &json!({}),
+    );
     let p_jn = app.ok_post("/api/v1/packages/cut", &sd, &json!({}))[0]["id"]
         .as_i64()
         .expect("package");
@@ -89,25 +108,118 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
     // (what, method, path, body, expected status per caller in the order above)
     type Case<'a> = (&'a str, &'a str, String, Value, [u16; 8]);
     let cases: Vec<Case> = vec![
-        ("北京's package", "GET", format!("/api/v1/packages/{p_bj}"), Value::Null, [404, 200, 404, 404, 404, 403, 403, 401]),
-        ("北京's package records", "GET", format!("/api/v1/packages/{p_bj}/records"), Value::Null, [404, 200, 404, 404, 404, 403, 403, 401]),
-        ("北京's package file", "GET", format!("/api/v1/packages/{p_bj}/download"), Value::Null, [404, 200, 404, 404, 404, 403, 403, 401]),
-        ("北京's record", "GET", format!("/api/v1/records/{r_bj}"), Value::Null, [404, 200, 404, 404, 404, 403, 403, 401]),
-        ("济南's package", "GET", format!("/api/v1/packages/{p_jn}"), Value::Null, [200, 404, 200, 404, 200, 403, 403, 401]),
-        ("the batch", "GET", format!("/api/v1/batches/{batch}"), Value::Null, [404, 404, 404, 404, 404, 200, 403, 401]),
-        ("the batch's rejects", "GET", format!("/api/v1/batches/{batch}/rejects"), Value::Null, [404, 404, 404, 404, 404, 200, 403, 401]),
-        ("figures", "GET", "/api/v1/figures".into(), Value::Null, [200, 200, 200, 200, 200, 403, 403, 401]),
-        ("inbox", "GET", "/api/v1/inbox".into(), Value::Null, [200, 200, 200, 200, 200, 403, 403, 401]),
-        ("records", "GET", "/api/v1/records".into(), Value::Null, [200, 200, 200, 200, 200, 403, 403, 401]),
-        ("acknowledge 北京's package", "POST", format!("/api/v1/packages/{p_bj}/acknowledge"), json!({}), [404, 0, 404, 404, 403, 403, 403, 401]),
-        ("return from 北京's package", "POST", format!("/api/v1/packages/{p_bj}/returns"),
-            json!({"returns": [{"record_id": r_bj, "reason": "duplicate"}]}), [404, 0, 404, 404, 403, 403, 403, 401]),
-        ("acknowledge 济南's package as its sender", "POST", format!("/api/v1/packages/{p_jn}/acknowledge"), json!({}), [403, 404, 0, 404, 403, 403, 403, 401]),
-        ("assign 北京's record", "POST", "/api/v1/queue/assign".into(),
-            json!({"record_ids": [r_bj], "to": "370102"}), [422, 422, 422, 422, 403, 403, 403, 401]),
-        ("push 北京's record", "POST", "/api/v1/packages".into(),
-            json!({"receiver": "370100", "record_ids": [r_bj]}), [422, 422, 422, 422, 403, 403, 403, 401]),
-        ("upload", "POST", "/api/v1/batches".into(), Value::Null, [403, 403, 403, 403, 403, 422, 403, 401]),
+        (
+            "北京's package",
+            "GET",
+            format!("/api/v1/packages/{p_bj}"),
+            Value::Null,
+            [404, 200, 404, 404, 404, 403, 403, 401],
+        ),
+        (
+            "北京's package records",
+            "GET",
+            format!("/api/v1/packages/{p_bj}/records"),
+            Value::Null,
+            [404, 200, 404, 404, 404, 403, 403, 401],
+        ),
+        (
+            "北京's package file",
+            "GET",
+            format!("/api/v1/packages/{p_bj}/download"),
+            Value::Null,
+            [404, 200, 404, 404, 404, 403, 403, 401],
+        ),
+        (
+            "北京's record",
+            "GET",
+            format!("/api/v1/records/{r_bj}"),
+            Value::Null,
+            [404, 200, 404, 404, 404, 403, 403, 401],
+        ),
+        (
+            "济南's package",
+            "GET",
+            format!("/api/v1/packages/{p_jn}"),
+            Value::Null,
+            [200, 404, 200, 404, 200, 403, 403, 401],
+        ),
+        (
+            "the batch",
+            "GET",
+            format!("/api/v1/batches/{batch}"),
+            Value::Null,
+            [404, 404, 404, 404, 404, 200, 403, 401],
+        ),
+        (
+            "the batch's rejects",
+            "GET",
+            format!("/api/v1/batches/{batch}/rejects"),
+            Value::Null,
+            [404, 404, 404, 404, 404, 200, 403, 401],
+        ),
+        (
+            "figures",
+            "GET",
+            "/api/v1/figures".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 403, 403, 401],
+        ),
+        (
+            "inbox",
+            "GET",
+            "/api/v1/inbox".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 403, 403, 401],
+        ),
+        (
+            "records",
+            "GET",
+            "/api/v1/records".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 403, 403, 401],
+        ),
+        (
+            "acknowledge 北京's package",
+            "POST",
+            format!("/api/v1/packages/{p_bj}/acknowledge"),
+            json!({}),
+            [404, 0, 404, 404, 403, 403, 403, 401],
+        ),
+        (
+            "return from 北京's package",
+            "POST",
+            format!("/api/v1/packages/{p_bj}/returns"),
+            json!({"returns": [{"record_id": r_bj, "reason": "duplicate"}]}),
+            [404, 0, 404, 404, 403, 403, 403, 401],
+        ),
+        (
+            "acknowledge 济南's package as its sender",
+            "POST",
+            format!("/api/v1/packages/{p_jn}/acknowledge"),
+            json!({}),
+            [403, 404, 0, 404, 403, 403, 403, 401],
+        ),
+        (
+            "assign 北京's record",
+            "POST",
+            "/api/v1/queue/assign".into(),
+            json!({"record_ids": [r_bj], "to": "370102"}),
+            [422, 422, 422, 422, 403, 403, 403, 401],
+        ),
+        (
+            "push 北京's record",
+            "POST",
+            "/api/v1/packages".into(),
+            json!({"receiver": "370100", "record_ids": [r_bj]}),
+            [422, 422, 422, 422, 403, 403, 403, 401],
+        ),
+        (
+            "upload",
+            "POST",
+            "/api/v1/batches".into(),
+            Value::Null,
+            [403, 403, 403, 403, 403, 422, 403, 401],
+        ),
     ];
     let mut failures = Vec::new();
     for (what, method, path, body, expected) in &cases {
@@ -117,30 +229,54 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
             }
             let (status, answer) = match *method {
                 "GET" => app.get(path, secret),
-                _ if path == "/api/v1/batches" => app.upload("", secret, format!("{HEADER}\n").into_bytes()),
+                _ if path == "/api/v1/batches" => {
+                    app.upload("", secret, format!("{HEADER}\n").into_bytes())
+                }
                 _ => app.post(path, secret, body),
             };
             if status != *want {
-                failures.push(format!("{who} {method} {path} ({what}): {status}, wanted {want}: {answer}"));
+                failures.push(format!(
+                    "{who} {method} {path} ({what}): {status}, wanted {want}: {answer}"
+                ));
             }
             if status >= 400 {
                 let text = answer.to_string();
-                assert!(answer["code"].is_string(), "errors are JSON with a code: {text}");
-                assert!(!text.contains("王五") && !text.contains("110101200001"), "no data in an error: {text}");
+                assert!(
+                    answer["code"].is_string(),
+                    "errors are JSON with a code: {text}"
+                );
+                assert!(
+                    !text.contains("王五") && !text.contains("110101200001"),
+                    "no data in an error: {text}"
+                );
             }
         }
     }
     assert!(failures.is_empty(), "matrix:\n{}", failures.join("\n"));
 
     // Lists only ever hold the caller's own jurisdiction.
-    for (who, secret, province) in [("山东", &sd, "370000"), ("济南", &jn, "370000"), ("北京", &bj, "110000")] {
+    for (who, secret, province) in [
+        ("山东", &sd, "370000"),
+        ("济南", &jn, "370000"),
+        ("北京", &bj, "110000"),
+    ] {
         let list = app.ok("/api/v1/records?limit=1000", secret);
         for r in list["records"].as_array().expect("records") {
-            assert_eq!(r["record"]["route_province"], province, "{who} sees only its own");
+            assert_eq!(
+                r["record"]["route_province"], province,
+                "{who} sees only its own"
+            );
         }
         let figures = app.ok("/api/v1/figures", secret).to_string();
-        let other = if province == "370000" { "\"110000\"" } else { "\"370000\"" };
-        assert!(!figures.contains(other), "{who}'s figures hold no other province: {figures}");
+        let other = if province == "370000" {
+            "\"110000\""
+        } else {
+            "\"370000\""
+        };
+        assert!(
+            !figures.contains(other),
+            "{who}'s figures hold no other province: {figures}"
+        );
     }
     let jn_inbox = app.ok("/api/v1/inbox", &jn);
     assert_eq!(jn_inbox["packages"].as_array().map(Vec::len), Some(1));
@@ -148,16 +284,28 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
 
     // Nothing of 北京's changed.
     let p = app.ok(&format!("/api/v1/packages/{p_bj}"), &bj);
-    assert_eq!((p["state"].as_str(), p["returned"].as_i64()), (Some("delivered"), Some(0)));
+    assert_eq!(
+        (p["state"].as_str(), p["returned"].as_i64()),
+        (Some("delivered"), Some(0))
+    );
     let r = app.ok(&format!("/api/v1/records/{r_bj}"), &bj);
-    assert_eq!((r["placement"]["state"].as_str(), r["placement"]["returns"].as_i64()), (Some("pending"), Some(0)));
+    assert_eq!(
+        (
+            r["placement"]["state"].as_str(),
+            r["placement"]["returns"].as_i64()
+        ),
+        (Some("pending"), Some(0))
+    );
 
     // The auditor reads 山东's records with ID and phone numbers masked; staff see them whole.
     let audited = app.ok(&format!("/api/v1/records/{r_sd}"), &auditor);
     let masked = audited["record"]["id_number"].as_str().expect("id");
     assert!(masked.contains('*'), "masked for the auditor: {masked}");
     let whole = app.ok(&format!("/api/v1/records/{r_sd}"), &sd);
-    assert!(!whole["record"]["id_number"].as_str().expect("id").contains('*'));
+    assert!(!whole["record"]["id_number"]
+        .as_str()
+        .expect("id")
+        .contains('*'));
 }
 
 on_both_backends!(no_one_sees_or_changes_another_jurisdiction);

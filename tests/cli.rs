@@ -21,6 +21,12 @@ fn ok(db: &TestDb, args: &[&str]) -> String {
     expect_exit(&gradhub(db, args), 0)
 }
 
+/// Asserts a refusal (exit 2); its standard error, where the message is.
+fn refused(out: &Output) -> String {
+    expect_exit(out, 2);
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
 /// Runs a command that must succeed and print one JSON value.
 fn json(db: &TestDb, args: &[&str]) -> Value {
     serde_json::from_str(&ok(db, args)).expect("one JSON value")
@@ -196,7 +202,201 @@ fn ingest_shows_progress_on_a_terminal(db: &TestDb) {
     assert!(screen.contains("新增 30000"), "then the summary: {screen}");
 }
 
+/// An operator sets up organisations, contacts, users and tokens, then runs the jobs once on a
+/// dropped file.
+fn operators_manage_orgs_users_tokens_and_run_jobs(db: &TestDb) {
+    ok(
+        db,
+        &[
+            "orgs",
+            "add",
+            "--code",
+            "370102-001",
+            "--name",
+            "文化东路街道",
+            "--level",
+            "grassroots",
+            "--parent",
+            "370102",
+        ],
+    );
+    let under_province = gradhub(
+        db,
+        &[
+            "orgs",
+            "add",
+            "--code",
+            "x-1",
+            "--name",
+            "某街道",
+            "--level",
+            "grassroots",
+            "--parent",
+            "370000",
+        ],
+    );
+    assert!(
+        refused(&under_province).contains("基层服务平台"),
+        "grassroots only under a county"
+    );
+    ok(
+        db,
+        &[
+            "orgs",
+            "add",
+            "--code",
+            "edu-370000",
+            "--name",
+            "山东省教育厅",
+            "--level",
+            "sender",
+            "--parent",
+            "370000",
+        ],
+    );
+    ok(
+        db,
+        &[
+            "orgs",
+            "add-contact",
+            "370000",
+            "--name",
+            "赵科长",
+            "--email",
+            "zhao@example.org",
+        ],
+    );
+    let bad_mail = gradhub(
+        db,
+        &[
+            "orgs",
+            "add-contact",
+            "370000",
+            "--name",
+            "x",
+            "--email",
+            "not-an-address",
+        ],
+    );
+    expect_exit(&bad_mail, 2);
+    let shown = ok(db, &["orgs", "show", "370102"]);
+    assert!(shown.contains("370102-001 文化东路街道"), "{shown}");
+    assert!(ok(db, &["orgs", "show", "370000"]).contains("zhao@example.org"));
+
+    let add_user = |args: &[&str], password: &str| {
+        let mut child = common::gradhub_command(db)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        if let Some(mut stdin) = child.stdin.take() {
+            std::io::Write::write_all(&mut stdin, format!("{password}\n").as_bytes())
+                .expect("stdin");
+        }
+        child.wait_with_output().expect("wait")
+    };
+    expect_exit(
+        &add_user(
+            &[
+                "users", "add", "wang", "--role", "province", "--org", "370000",
+            ],
+            "long-enough-pw",
+        ),
+        0,
+    );
+    let short = add_user(
+        &[
+            "users", "add", "li", "--role", "province", "--org", "370000",
+        ],
+        "short",
+    );
+    assert!(refused(&short).contains("10"));
+    let misplaced = add_user(
+        &[
+            "users", "add", "zhou", "--role", "county", "--org", "370000",
+        ],
+        "long-enough-pw",
+    );
+    assert!(refused(&misplaced).contains("区县级"));
+    assert!(ok(db, &["users", "list"]).contains("wang\tprovince"));
+
+    let secret = ok(
+        db,
+        &["tokens", "create", "--org", "370000", "--name", "sd-sync"],
+    )
+    .trim()
+    .to_string();
+    assert!(secret.starts_with("ghk_") && secret.len() == 68, "{secret}");
+    let mut conn = db.db.conn().expect("conn");
+    let who = gradhub::access::identify(&mut conn, &secret)
+        .expect("query")
+        .expect("known");
+    assert_eq!(
+        (who.role.as_str(), who.actor.as_str()),
+        ("system", "token:1:sd-sync")
+    );
+    let listed = ok(db, &["tokens", "list"]);
+    assert!(
+        listed.contains("sd-sync") && !listed.contains(&secret),
+        "only a prefix is shown: {listed}"
+    );
+    ok(db, &["tokens", "revoke", "1"]);
+    assert!(
+        gradhub::access::identify(&mut conn, &secret)
+            .expect("query")
+            .is_none(),
+        "revoked"
+    );
+    expect_exit(&gradhub(db, &["tokens", "revoke", "1"]), 2);
+
+    // One pass of the jobs picks up a dropped file and delivers its graduates.
+    let drop = db.path("drop");
+    let folder = drop.join("edu-370000");
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::write(
+        folder.join("2026.csv"),
+        format!(
+            "{HEADER}\n{}\n",
+            line("张三", &id18("370102", "20020315", 123), "370102", "")
+        ),
+    )
+    .expect("drop");
+    let out = common::gradhub_command(db)
+        .args(["jobs", "run", "--today", "2026-11-23"])
+        .env("GRADHUB_DROP_DIR", &drop)
+        .env("GRADHUB_DROP_SETTLE_SECS", "0")
+        .output()
+        .expect("run");
+    let report: Value = serde_json::from_str(&expect_exit(&out, 0)).expect("json report");
+    assert_eq!(
+        (
+            report["files_ingested"].as_u64(),
+            report["packages_cut"].as_u64()
+        ),
+        (Some(1), Some(1)),
+        "{report}"
+    );
+    assert_eq!(
+        std::fs::read_dir(folder.join("processed"))
+            .expect("processed")
+            .count(),
+        3
+    );
+    let inbox: Value =
+        serde_json::from_str(&ok(db, &["packages", "inbox", "--org", "370000", "--json"]))
+            .expect("json");
+    assert_eq!(inbox[0]["records"], 1);
+    let cut = ok(db, &["packages", "cut", "--org", "370000"]);
+    assert!(
+        cut.contains("0 packages"),
+        "nothing acknowledged yet, nothing to cut: {cut}"
+    );
+}
+
 on_both_backends!(
+    operators_manage_orgs_users_tokens_and_run_jobs,
     newer_division_edition_is_imported,
     ingest_json_reports_counts_and_exit_codes,
     export_filters_by_province,
@@ -234,8 +434,8 @@ fn demo_data_writes_the_requested_rows() {
     assert!(std::str::from_utf8(&gbk).is_err(), "GBK is not UTF-8");
 }
 
-/// The README's first command: `gradhub demo` makes its database, loads demo graduates and
-/// serves them.
+/// The README's first command: `gradhub demo` makes its database, loads demo graduates, prints
+/// demo tokens, delivers the graduates to the provinces, and serves them.
 #[test]
 fn demo_command_serves_generated_graduates() {
     let dir = tempfile::tempdir().expect("dir");
@@ -252,25 +452,63 @@ fn demo_command_serves_generated_graduates() {
         .env_remove("DATABASE_URL")
         .env_remove("GRADHUB_DATABASE_URL")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn demo");
-    let url = format!("http://127.0.0.1:{port}/api/v1/batches");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let batches = loop {
-        if let Ok(resp) = reqwest::blocking::get(&url) {
-            break resp.json::<Value>().expect("json");
+    // The tokens are printed on standard error before the server starts.
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Some(token) = line.split_whitespace().find(|w| w.starts_with("ghk_")) {
+                let _ = tx.send(token.to_string());
+            }
         }
-        assert!(Instant::now() < deadline, "demo never served");
+    });
+    let ministry = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("ministry token printed");
+    let shandong = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("province token printed");
+    let client = reqwest::blocking::Client::new();
+    let get = |path: &str, token: &str| -> Option<Value> {
+        client
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .bearer_auth(token)
+            .send()
+            .ok()
+            .filter(|r| r.status().is_success())
+            .and_then(|r| r.json::<Value>().ok())
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (batches, inbox) = loop {
+        let batches = get("/api/v1/batches", &ministry);
+        let inbox = get("/api/v1/inbox", &shandong);
+        if let (Some(b), Some(i)) = (batches, inbox) {
+            if i["packages"].as_array().is_some_and(|p| !p.is_empty()) {
+                break (b, i);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "demo never served 山东's package"
+        );
         assert!(child.try_wait().expect("wait").is_none(), "demo exited");
-        std::thread::sleep(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(200));
     };
     let _ = child.kill();
     let _ = child.wait();
     let first = &batches[0];
     assert_eq!(
         (first["source"].as_str(), first["rows"].as_u64()),
-        (Some("DEMO-EDU"), Some(300))
+        (Some("edu-demo"), Some(300))
     );
     assert!(first["accepted"].as_u64().unwrap_or(0) > 250, "{first}");
+    assert_eq!(inbox["packages"][0]["receiver"]["code"], "370000");
+    assert!(inbox["packages"][0]["records"].as_i64().unwrap_or(0) > 0);
 }

@@ -23,7 +23,12 @@ fn date(s: &str) -> chrono::NaiveDate {
 }
 
 /// A worker for the app's database, run pass by pass by the test.
-fn worker(app: &TestApp, db: &TestDb, drop: Option<&std::path::Path>, mailer: Option<Mailer>) -> Worker {
+fn worker(
+    app: &TestApp,
+    db: &TestDb,
+    drop: Option<&std::path::Path>,
+    mailer: Option<Mailer>,
+) -> Worker {
     Worker {
         dist: app.dist.clone(),
         router: Arc::new(db.router()),
@@ -61,13 +66,19 @@ fn ingest_and_cut(app: &TestApp, db: &TestDb, text: &str, day: &str) {
     };
     ingest::ingest(&mut conn, &router, &request, &Silent).expect("ingest");
     app.dist.place_new().expect("place");
-    app.dist.cut_auto(AutoCut::Ministry, date(day)).expect("cut");
+    app.dist
+        .cut_auto(AutoCut::Ministry, date(day))
+        .expect("cut");
 }
 
 fn ids_of(page: &Value) -> Vec<i64> {
     page["records"]
         .as_array()
-        .map(|a| a.iter().filter_map(|r| r["record"]["id"].as_i64()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r["record"]["id"].as_i64())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -97,34 +108,60 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
         .expect("processed")
         .filter_map(|e| e.ok().map(|e| e.file_name().to_string_lossy().to_string()))
         .collect();
-    assert_eq!(processed.len(), 3, "file, summary, reject report: {processed:?}");
-    let summary_name = processed.iter().find(|n| n.ends_with(".summary.json")).expect("summary");
+    assert_eq!(
+        processed.len(),
+        3,
+        "file, summary, reject report: {processed:?}"
+    );
+    let summary_name = processed
+        .iter()
+        .find(|n| n.ends_with(".summary.json"))
+        .expect("summary");
     let summary: Value = serde_json::from_str(
         &std::fs::read_to_string(sender_dir.join("processed").join(summary_name)).expect("read"),
     )
     .expect("json");
-    assert_eq!((summary["accepted"].as_u64(), summary["source"].as_str()), (Some(3), Some("edu-370000")));
-    assert!(!sender_dir.join("2026届.csv").exists(), "moved out of the drop folder");
+    assert_eq!(
+        (summary["accepted"].as_u64(), summary["source"].as_str()),
+        (Some(3), Some("edu-370000"))
+    );
+    assert!(
+        !sender_dir.join("2026届.csv").exists(),
+        "moved out of the drop folder"
+    );
 
     // 山东省's system pulls its inbox with a cursor; a repeated pull answers the same.
     let province = token(db, "370000", None);
     let inbox = app.ok("/api/v1/inbox?after=0", &province);
     let package = only_package(&inbox);
-    assert_eq!(app.ok("/api/v1/inbox?after=0", &province), inbox, "pulling again changes nothing");
+    assert_eq!(
+        app.ok("/api/v1/inbox?after=0", &province),
+        inbox,
+        "pulling again changes nothing"
+    );
     let cursor = inbox["next_cursor"].as_i64().expect("cursor");
     let later = app.ok(&format!("/api/v1/inbox?after={cursor}"), &province);
     assert_eq!(later["packages"].as_array().map(Vec::len), Some(0));
     assert_eq!(later["next_cursor"].as_i64(), Some(cursor));
     let id = package["id"].as_i64().expect("id");
-    assert_eq!((package["records"].as_i64(), package["state"].as_str()), (Some(2), Some("delivered")));
+    assert_eq!(
+        (package["records"].as_i64(), package["state"].as_str()),
+        (Some(2), Some("delivered"))
+    );
     assert_eq!(package["sender"]["code"], "000000");
 
     // Records a page at a time; the cursor moves on and ends.
     let page1 = app.ok(&format!("/api/v1/packages/{id}/records?limit=1"), &province);
     let next = page1["next_cursor"].as_i64().expect("cursor");
-    let page2 = app.ok(&format!("/api/v1/packages/{id}/records?limit=1&after={next}"), &province);
+    let page2 = app.ok(
+        &format!("/api/v1/packages/{id}/records?limit=1&after={next}"),
+        &province,
+    );
     let end = page2["next_cursor"].as_i64().expect("cursor");
-    let page3 = app.ok(&format!("/api/v1/packages/{id}/records?limit=1&after={end}"), &province);
+    let page3 = app.ok(
+        &format!("/api/v1/packages/{id}/records?limit=1&after={end}"),
+        &province,
+    );
     assert_eq!(ids_of(&page3).len(), 0);
     let mut ids = ids_of(&page1);
     ids.extend(ids_of(&page2));
@@ -134,18 +171,32 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
 
     let csv = app
         .client
-        .get(format!("{}/api/v1/packages/{id}/download?format=csv", app.base))
+        .get(format!(
+            "{}/api/v1/packages/{id}/download?format=csv",
+            app.base
+        ))
         .bearer_auth(&province)
         .send()
         .expect("download")
         .text()
         .expect("text");
     assert!(csv.starts_with('\u{feff}'), "BOM for Excel");
-    assert!(csv.contains("路由县代码") && csv.contains("记录号") && csv.contains("张三") && csv.contains("李四"));
-    assert!(!csv.contains("王五"), "北京's graduate is not in 山东's package");
+    assert!(
+        csv.contains("路由县代码")
+            && csv.contains("记录号")
+            && csv.contains("张三")
+            && csv.contains("李四")
+    );
+    assert!(
+        !csv.contains("王五"),
+        "北京's graduate is not in 山东's package"
+    );
     let xlsx = app
         .client
-        .get(format!("{}/api/v1/packages/{id}/download?format=xlsx", app.base))
+        .get(format!(
+            "{}/api/v1/packages/{id}/download?format=xlsx",
+            app.base
+        ))
         .bearer_auth(&province)
         .send()
         .expect("xlsx")
@@ -154,10 +205,21 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
     assert!(xlsx.starts_with(b"PK"));
 
     // 签收, then redistribute to the prefectures.
-    let acked = app.ok_post(&format!("/api/v1/packages/{id}/acknowledge"), &province, &json!({}));
+    let acked = app.ok_post(
+        &format!("/api/v1/packages/{id}/acknowledge"),
+        &province,
+        &json!({}),
+    );
     assert_eq!(acked["state"], "acknowledged");
-    let again = app.ok_post(&format!("/api/v1/packages/{id}/acknowledge"), &province, &json!({}));
-    assert_eq!(again["acknowledged_at"], acked["acknowledged_at"], "acknowledging twice is harmless");
+    let again = app.ok_post(
+        &format!("/api/v1/packages/{id}/acknowledge"),
+        &province,
+        &json!({}),
+    );
+    assert_eq!(
+        again["acknowledged_at"], acked["acknowledged_at"],
+        "acknowledging twice is harmless"
+    );
     let cut = app.ok_post("/api/v1/packages/cut", &province, &json!({}));
     assert_eq!(cut.as_array().map(Vec::len), Some(1));
     assert_eq!(cut[0]["receiver"]["code"], "370100");
@@ -165,7 +227,11 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
     let prefecture = token(db, "370100", None);
     let pkg = only_package(&app.ok("/api/v1/inbox", &prefecture));
     let pid = pkg["id"].as_i64().expect("id");
-    app.ok_post(&format!("/api/v1/packages/{pid}/acknowledge"), &prefecture, &json!({}));
+    app.ok_post(
+        &format!("/api/v1/packages/{pid}/acknowledge"),
+        &prefecture,
+        &json!({}),
+    );
     let cut = app.ok_post("/api/v1/packages/cut", &prefecture, &json!({}));
     let mut receivers: Vec<&str> = cut
         .as_array()
@@ -179,7 +245,11 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
     let county = token(db, "370102", None);
     let pkg = only_package(&app.ok("/api/v1/inbox", &county));
     let cid = pkg["id"].as_i64().expect("id");
-    let acked = app.ok_post(&format!("/api/v1/packages/{cid}/acknowledge"), &county, &json!({}));
+    let acked = app.ok_post(
+        &format!("/api/v1/packages/{cid}/acknowledge"),
+        &county,
+        &json!({}),
+    );
     assert_eq!(acked["state"], "acknowledged");
     let held = app.ok("/api/v1/queue?state=settled", &county);
     let settled = ids_of(&held);
@@ -207,7 +277,13 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
             ("delivered", "370102", "acknowledged"),
         ]
     );
-    assert!(hops[3]["outcome_by"].as_str().unwrap_or("").starts_with("token:"), "who signed");
+    assert!(
+        hops[3]["outcome_by"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("token:"),
+        "who signed"
+    );
 
     let figures = app.ok("/api/v1/figures", &province);
     assert_eq!(figures["organisation"]["received"], 2);
@@ -222,13 +298,26 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
         .collect();
     assert_eq!(levels, ["province", "prefecture", "county"]);
     let codes = serde_json::to_string(&figures["organisations"]).expect("json");
-    assert!(!codes.contains("110000"), "no other province in 山东's figures");
+    assert!(
+        !codes.contains("110000"),
+        "no other province in 山东's figures"
+    );
 
     let mut conn = db.db.conn().expect("conn");
-    let events = gradhub::db::audit::list(&mut conn, &gradhub::db::scope::Scope::All, Some(&format!("package:{id}")), 50)
-        .expect("audit");
+    let events = gradhub::db::audit::list(
+        &mut conn,
+        &gradhub::db::scope::Scope::All,
+        Some(&format!("package:{id}")),
+        50,
+    )
+    .expect("audit");
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
-    for wanted in ["package.delivered", "package.records_read", "package.exported", "package.acknowledged"] {
+    for wanted in [
+        "package.delivered",
+        "package.records_read",
+        "package.exported",
+        "package.acknowledged",
+    ] {
         assert!(actions.contains(&wanted), "{wanted} audited: {actions:?}");
     }
 }
@@ -250,9 +339,17 @@ fn a_returned_record_is_reassigned_by_hand(db: &TestDb) {
         &shandong,
         &json!({"returns": [{"record_id": wrong, "reason": "not_our_jurisdiction"}, {"record_id": 999999, "reason": "duplicate"}]}),
     );
-    assert_eq!((status, err["code"].as_str()), (422, Some("RECORD_NOT_IN_PACKAGE")), "{err}");
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("RECORD_NOT_IN_PACKAGE")),
+        "{err}"
+    );
     assert!(err["message"].as_str().unwrap_or("").contains("999999"));
-    assert_eq!(app.ok(&format!("/api/v1/packages/{id}"), &shandong)["returned"], 0, "all or nothing");
+    assert_eq!(
+        app.ok(&format!("/api/v1/packages/{id}"), &shandong)["returned"],
+        0,
+        "all or nothing"
+    );
 
     let returned = app.ok_post(
         &format!("/api/v1/packages/{id}/returns"),
@@ -260,45 +357,90 @@ fn a_returned_record_is_reassigned_by_hand(db: &TestDb) {
         &json!({"returns": [{"record_id": wrong, "reason": "not_our_jurisdiction", "note": "户籍在北京"}]}),
     );
     assert_eq!(returned["returned"], 1);
-    assert_eq!(app.get(&format!("/api/v1/records/{wrong}"), &shandong).0, 404, "no longer 山东's");
+    assert_eq!(
+        app.get(&format!("/api/v1/records/{wrong}"), &shandong).0,
+        404,
+        "no longer 山东's"
+    );
 
     // The hub's unassigned queue holds it, with the reason.
     let queue = app.ok("/api/v1/queue", &hub);
     let waiting = queue["records"].as_array().expect("records");
     assert_eq!(waiting.len(), 1);
     assert_eq!(waiting[0]["record"]["id"], wrong);
-    assert!(waiting[0]["placement"]["reason"].as_str().unwrap_or("").contains("非本辖区户籍：户籍在北京"));
+    assert!(waiting[0]["placement"]["reason"]
+        .as_str()
+        .unwrap_or("")
+        .contains("非本辖区户籍：户籍在北京"));
     assert_eq!(waiting[0]["placement"]["returns"], 1);
 
-    let acked = app.ok_post(&format!("/api/v1/packages/{id}/acknowledge"), &shandong, &json!({}));
-    assert_eq!((acked["state"].as_str(), acked["returned"].as_i64()), (Some("acknowledged"), Some(1)));
+    let acked = app.ok_post(
+        &format!("/api/v1/packages/{id}/acknowledge"),
+        &shandong,
+        &json!({}),
+    );
+    assert_eq!(
+        (acked["state"].as_str(), acked["returned"].as_i64()),
+        (Some("acknowledged"), Some(1))
+    );
     let (status, err) = app.post(
         &format!("/api/v1/packages/{id}/returns"),
         &shandong,
         &json!({"returns": [{"record_id": right, "reason": "duplicate"}]}),
     );
-    assert_eq!((status, err["code"].as_str()), (422, Some("ALREADY_ACKNOWLEDGED")));
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("ALREADY_ACKNOWLEDGED"))
+    );
 
     // Assigned by hand to 北京东城区 and cut again: 北京 receives a second package.
-    let (status, err) = app.post("/api/v1/queue/assign", &hub, &json!({"record_ids": [right], "to": "110101"}));
-    assert_eq!((status, err["code"].as_str()), (422, Some("RECORDS_NOT_HELD")), "held by 山东, not the hub");
-    let assigned = app.ok_post("/api/v1/queue/assign", &hub, &json!({"record_ids": [wrong], "to": "110101"}));
+    let (status, err) = app.post(
+        "/api/v1/queue/assign",
+        &hub,
+        &json!({"record_ids": [right], "to": "110101"}),
+    );
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("RECORDS_NOT_HELD")),
+        "held by 山东, not the hub"
+    );
+    let assigned = app.ok_post(
+        "/api/v1/queue/assign",
+        &hub,
+        &json!({"record_ids": [wrong], "to": "110101"}),
+    );
     assert_eq!(assigned["assigned"], 1);
     let cut = app.ok_post("/api/v1/packages/cut", &hub, &json!({}));
     assert_eq!(cut.as_array().map(Vec::len), Some(1));
     assert_eq!(cut[0]["receiver"]["code"], "110000");
     let inbox = app.ok("/api/v1/inbox", &beijing);
     assert_eq!(inbox["packages"].as_array().map(Vec::len), Some(2));
-    assert_eq!(inbox["packages"][1]["inbox_seq"], 2, "inbox numbers follow delivery order");
+    assert_eq!(
+        inbox["packages"][1]["inbox_seq"], 2,
+        "inbox numbers follow delivery order"
+    );
 
     let detail = app.ok(&format!("/api/v1/records/{wrong}"), &beijing);
     let kinds: Vec<(&str, &str)> = detail["hops"]
         .as_array()
         .expect("hops")
         .iter()
-        .map(|h| (h["kind"].as_str().unwrap_or(""), h["outcome"].as_str().unwrap_or("")))
+        .map(|h| {
+            (
+                h["kind"].as_str().unwrap_or(""),
+                h["outcome"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
-    assert_eq!(kinds, [("placed", ""), ("delivered", "returned"), ("assigned", ""), ("delivered", "pending")]);
+    assert_eq!(
+        kinds,
+        [
+            ("placed", ""),
+            ("delivered", "returned"),
+            ("assigned", ""),
+            ("delivered", "pending")
+        ]
+    );
     assert_eq!(detail["hops"][1]["reason"], "非本辖区户籍：户籍在北京");
 
     let figures = app.ok("/api/v1/figures", &hub);
@@ -309,7 +451,13 @@ fn a_returned_record_is_reassigned_by_hand(db: &TestDb) {
         .find(|o| o["org_code"] == "370000")
         .cloned()
         .expect("山东");
-    assert_eq!((shandong_figures["returned"].as_i64(), shandong_figures["acknowledged"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            shandong_figures["returned"].as_i64(),
+            shandong_figures["acknowledged"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
 }
 
 fn deadlines_count_working_days_across_national_day(db: &TestDb) {
@@ -320,15 +468,44 @@ fn deadlines_count_working_days_across_national_day(db: &TestDb) {
     let hub = token(db, "000000", None);
     let sent = app.ok("/api/v1/packages/sent", &hub);
     for p in sent.as_array().expect("packages") {
-        assert_eq!(p["deadline"], "2026-10-12", "5 working days: 30/9, 8/10, 9/10, 10/10, 12/10");
+        assert_eq!(
+            p["deadline"], "2026-10-12",
+            "5 working days: 30/9, 8/10, 9/10, 10/10, 12/10"
+        );
         assert_eq!(p["escalation_deadline"], "2026-10-19");
     }
-    assert_eq!(app.dist.run_reminders(date("2026-10-12")).expect("pass").reminded, 0, "not overdue on its last day");
+    assert_eq!(
+        app.dist
+            .run_reminders(date("2026-10-12"))
+            .expect("pass")
+            .reminded,
+        0,
+        "not overdue on its last day"
+    );
     let pass = app.dist.run_reminders(date("2026-10-13")).expect("pass");
     assert_eq!((pass.reminded, pass.escalated), (2, 0));
-    assert_eq!(app.dist.run_reminders(date("2026-10-14")).expect("pass").reminded, 0, "once only");
-    assert_eq!(app.dist.run_reminders(date("2026-10-19")).expect("pass").escalated, 0);
-    assert_eq!(app.dist.run_reminders(date("2026-10-20")).expect("pass").escalated, 2);
+    assert_eq!(
+        app.dist
+            .run_reminders(date("2026-10-14"))
+            .expect("pass")
+            .reminded,
+        0,
+        "once only"
+    );
+    assert_eq!(
+        app.dist
+            .run_reminders(date("2026-10-19"))
+            .expect("pass")
+            .escalated,
+        0
+    );
+    assert_eq!(
+        app.dist
+            .run_reminders(date("2026-10-20"))
+            .expect("pass")
+            .escalated,
+        2
+    );
     let overdue = app.ok("/api/v1/inbox", &token(db, "370000", None));
     assert_eq!(overdue["packages"][0]["overdue"], true);
 }
@@ -342,7 +519,9 @@ fn reminders_reach_smtp_once_even_when_it_is_down_for_a_while(db: &TestDb) {
             ("370000", "钱干事", "qian@hrss.shandong.example"),
             ("000000", "孙处长", "sun@mohrss.example"),
         ] {
-            let row = gradhub::db::orgs::find_by_code(&mut conn, org).expect("query").expect("org");
+            let row = gradhub::db::orgs::find_by_code(&mut conn, org)
+                .expect("query")
+                .expect("org");
             gradhub::db::orgs::add_contact(&mut conn, row.id, name, email, None).expect("contact");
         }
     }
@@ -364,7 +543,11 @@ fn reminders_reach_smtp_once_even_when_it_is_down_for_a_while(db: &TestDb) {
     assert_eq!((down.reminded, down.mails_sent), (2, 0));
     assert_eq!(down.mails_failed, 1, "the first failure stops the pass");
     let mut conn = db.db.conn().expect("conn");
-    assert_eq!(gradhub::db::outbox::counts(&mut conn).expect("counts"), (2, 0), "both reminders wait");
+    assert_eq!(
+        gradhub::db::outbox::counts(&mut conn).expect("counts"),
+        (2, 0),
+        "both reminders wait"
+    );
 
     // Back on the same port: after the retry wait, each goes out once.
     let sink = SmtpSink::start_on(port);
@@ -375,24 +558,47 @@ fn reminders_reach_smtp_once_even_when_it_is_down_for_a_while(db: &TestDb) {
     assert_eq!(mails.len(), 2);
     let mut to: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
     to.sort();
-    assert_eq!(to, ["qian@hrss.shandong.example", "zhao@hrss.shandong.example"]);
+    assert_eq!(
+        to,
+        ["qian@hrss.shandong.example", "zhao@hrss.shandong.example"]
+    );
     let subject = mails[0].subject_decoded();
     let body = mails[0].body_decoded();
     assert!(subject.contains("逾期未签收"), "{subject}");
-    assert!(body.contains("2026年10月12日") && body.contains("山东省"), "{body}");
-    assert_eq!(worker.pass(date("2026-10-15"), SystemTime::now()).mails_sent, 0, "nothing twice");
+    assert!(
+        body.contains("2026年10月12日") && body.contains("山东省"),
+        "{body}"
+    );
+    assert_eq!(
+        worker
+            .pass(date("2026-10-15"), SystemTime::now())
+            .mails_sent,
+        0,
+        "nothing twice"
+    );
 
     // After the second deadline the ministry (parent of 山东) is told.
     let escalated = worker.pass(date("2026-10-20"), SystemTime::now());
-    assert_eq!((escalated.escalated, escalated.mails_sent), (2, 2), "the ministry is the parent of both provinces");
+    assert_eq!(
+        (escalated.escalated, escalated.mails_sent),
+        (2, 2),
+        "the ministry is the parent of both provinces"
+    );
     let mails = sink.wait_for(4, Duration::from_secs(5));
     assert_eq!(mails.len(), 4);
     for m in &mails[2..] {
         assert_eq!(m.to, ["sun@mohrss.example"]);
         assert!(m.subject_decoded().contains("第二期限"));
     }
-    assert_ne!(mails[2].subject_decoded(), mails[3].subject_decoded(), "one notice per package");
-    assert_eq!(gradhub::db::outbox::counts(&mut conn).expect("counts"), (0, 4));
+    assert_ne!(
+        mails[2].subject_decoded(),
+        mails[3].subject_decoded(),
+        "one notice per package"
+    );
+    assert_eq!(
+        gradhub::db::outbox::counts(&mut conn).expect("counts"),
+        (0, 4)
+    );
     sink.stop();
 }
 

@@ -51,7 +51,10 @@ fn upload_stores_a_batch_and_serves_its_report(db: &TestDb) {
 
     let report = |who: &str, format: &str| {
         app.client
-            .get(format!("{}/api/v1/batches/{id}/rejects?format={format}", app.base))
+            .get(format!(
+                "{}/api/v1/batches/{id}/rejects?format={format}",
+                app.base
+            ))
             .bearer_auth(who)
             .send()
             .expect("report")
@@ -65,12 +68,16 @@ fn upload_stores_a_batch_and_serves_its_report(db: &TestDb) {
         text.contains("ID_LENGTH") && text.contains("37010220020316124"),
         "the sender sees its own file whole: {text}"
     );
-    let audited = String::from_utf8_lossy(&report(&auditor, "csv").bytes().expect("bytes")).to_string();
+    let audited =
+        String::from_utf8_lossy(&report(&auditor, "csv").bytes().expect("bytes")).to_string();
     assert!(
         audited.contains("370102*******6124") && !audited.contains("37010220020316124"),
         "an auditor sees ID numbers masked: {audited}"
     );
-    assert!(report(&sender, "xlsx").bytes().expect("bytes").starts_with(b"PK"));
+    assert!(report(&sender, "xlsx")
+        .bytes()
+        .expect("bytes")
+        .starts_with(b"PK"));
 }
 
 fn refused_and_oversized_uploads_store_nothing(db: &TestDb) {
@@ -95,7 +102,11 @@ fn refused_and_oversized_uploads_store_nothing(db: &TestDb) {
     let (status, _) = app.upload("source=bad%20code", &ministry, b"x".to_vec());
     assert_eq!(status, 400);
     let (status, err) = app.upload("source=edu-110000", &sender, b"x".to_vec());
-    assert_eq!((status, err["code"].as_str()), (403, Some("FORBIDDEN")), "not in another sender's name");
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (403, Some("FORBIDDEN")),
+        "not in another sender's name"
+    );
     let (status, _) = app.upload("", "", b"x".to_vec());
     assert_eq!(status, 401);
     let list = app.ok("/api/v1/batches", &ministry);
@@ -138,25 +149,65 @@ fn sign_in_opens_a_session_and_locks_after_five_failures(db: &TestDb) {
     let app = spawn_app(db, test_config(db));
     {
         let mut conn = db.db.conn().expect("conn");
-        gradhub::access::create_user(&mut conn, "wang", "王科员", Role::Province, "370000", "mima-12345678")
-            .expect("user");
-        let err = gradhub::access::create_user(&mut conn, "li", "李", Role::Province, "370100", "mima-12345678")
-            .expect_err("a province role at a prefecture");
+        gradhub::access::create_user(
+            &mut conn,
+            "wang",
+            "王科员",
+            Role::Province,
+            "370000",
+            "mima-12345678",
+        )
+        .expect("user");
+        let err = gradhub::access::create_user(
+            &mut conn,
+            "li",
+            "李",
+            Role::Province,
+            "370100",
+            "mima-12345678",
+        )
+        .expect_err("a province role at a prefecture");
         assert!(err.to_string().contains("省级"), "{err}");
     }
-    let session = app.ok_post("/api/v1/session", "", &json!({"username": "wang", "password": "mima-12345678"}));
+    let session = app.ok_post(
+        "/api/v1/session",
+        "",
+        &json!({"username": "wang", "password": "mima-12345678"}),
+    );
     let secret = session["token"].as_str().expect("token").to_string();
     assert_eq!(session["organisation"]["code"], "370000");
     let me = app.ok("/api/v1/me", &secret);
-    assert_eq!((me["role"].as_str(), me["actor"].as_str()), (Some("province"), Some("user:wang")));
+    assert_eq!(
+        (me["role"].as_str(), me["actor"].as_str()),
+        (Some("province"), Some("user:wang"))
+    );
     for _ in 0..5 {
-        let (status, err) = app.post("/api/v1/session", "", &json!({"username": "wang", "password": "wrong-password"}));
-        assert_eq!((status, err["code"].as_str()), (401, Some("BAD_CREDENTIALS")));
+        let (status, err) = app.post(
+            "/api/v1/session",
+            "",
+            &json!({"username": "wang", "password": "wrong-password"}),
+        );
+        assert_eq!(
+            (status, err["code"].as_str()),
+            (401, Some("BAD_CREDENTIALS"))
+        );
     }
-    let (status, err) = app.post("/api/v1/session", "", &json!({"username": "wang", "password": "mima-12345678"}));
-    assert_eq!((status, err["code"].as_str()), (429, Some("ACCOUNT_LOCKED")), "locked even with the right password");
+    let (status, err) = app.post(
+        "/api/v1/session",
+        "",
+        &json!({"username": "wang", "password": "mima-12345678"}),
+    );
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (429, Some("ACCOUNT_LOCKED")),
+        "locked even with the right password"
+    );
     assert!(err["message"].as_str().unwrap_or("").contains("锁定"));
-    let (status, _) = app.post("/api/v1/session", "", &json!({"username": "nobody", "password": "x"}));
+    let (status, _) = app.post(
+        "/api/v1/session",
+        "",
+        &json!({"username": "nobody", "password": "x"}),
+    );
     assert_eq!(status, 401);
     let signed_out = app
         .client

@@ -64,9 +64,16 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
     add_sender(db, "edu-370000", "000000");
     {
         let mut conn = db.db.conn().expect("conn");
-        for (org, email) in [("370000", "sd@example.org"), ("110000", "bj@example.org"), ("000000", "mohrss@example.org")] {
-            let row = gradhub::db::orgs::find_by_code(&mut conn, org).expect("query").expect("org");
-            gradhub::db::orgs::add_contact(&mut conn, row.id, "联系人", email, None).expect("contact");
+        for (org, email) in [
+            ("370000", "sd@example.org"),
+            ("110000", "bj@example.org"),
+            ("000000", "mohrss@example.org"),
+        ] {
+            let row = gradhub::db::orgs::find_by_code(&mut conn, org)
+                .expect("query")
+                .expect("org");
+            gradhub::db::orgs::add_contact(&mut conn, row.id, "联系人", email, None)
+                .expect("contact");
         }
         // Packages delivered on 1 September and never acknowledged: overdue, and past the
         // second deadline, when the nodes start.
@@ -76,8 +83,18 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
             format!(
                 "{}\n{}\n{}\n",
                 common::HEADER,
-                common::line("张三", &common::id18("370102", "20020315", 123), "370102", ""),
-                common::line("王五", &common::id18("110101", "20000101", 789), "110101", ""),
+                common::line(
+                    "张三",
+                    &common::id18("370102", "20020315", 123),
+                    "370102",
+                    ""
+                ),
+                common::line(
+                    "王五",
+                    &common::id18("110101", "20000101", 789),
+                    "110101",
+                    ""
+                ),
             ),
         )
         .expect("write");
@@ -91,7 +108,9 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
         ingest::ingest(&mut conn, &db.router(), &request, &Silent).expect("ingest");
         let dist = Distribution::new(db.db.clone(), &Config::default()).expect("dist");
         dist.place_new().expect("place");
-        let made = dist.cut_auto(AutoCut::Ministry, "2026-09-01".parse().expect("date")).expect("cut");
+        let made = dist
+            .cut_auto(AutoCut::Ministry, "2026-09-01".parse().expect("date"))
+            .expect("cut");
         assert_eq!(made.len(), 2);
     }
     let sink = SmtpSink::start();
@@ -105,14 +124,21 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
     // writes, as a copy over a network share would.
     let files = 8;
     for i in 0..files {
-        let source = demo_file(db, &format!("f{i}.csv"), &demo_options(20_000, 100 + i, 0.02));
+        let source = demo_file(
+            db,
+            &format!("f{i}.csv"),
+            &demo_options(20_000, 100 + i, 0.02),
+        );
         let target = inbox.join(format!("2026届-{i}.csv"));
         if i == 3 {
             let bytes = std::fs::read(&source).expect("read");
             let half = bytes.len() / 2;
             std::fs::write(&target, &bytes[..half]).expect("first half");
             std::thread::sleep(Duration::from_millis(600));
-            let mut f = std::fs::OpenOptions::new().append(true).open(&target).expect("open");
+            let mut f = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&target)
+                .expect("open");
             std::io::Write::write_all(&mut f, &bytes[half..]).expect("second half");
         } else {
             std::fs::rename(&source, &target).expect("drop");
@@ -128,7 +154,9 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
     a.kill().expect("kill node a");
     let _ = a.wait();
 
-    while data_files(&processed).len() < files as usize && started.elapsed() < Duration::from_secs(180) {
+    while data_files(&processed).len() < files as usize
+        && started.elapsed() < Duration::from_secs(180)
+    {
         std::thread::sleep(Duration::from_millis(250));
     }
     let mails = sink.wait_for(4, Duration::from_secs(30));
@@ -138,21 +166,44 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
     let _ = b.wait();
 
     let done = data_files(&processed);
-    assert_eq!(done.len(), files as usize, "every file filed as processed: {done:?}");
+    assert_eq!(
+        done.len(),
+        files as usize,
+        "every file filed as processed: {done:?}"
+    );
     assert!(data_files(&inbox.join("failed")).is_empty(), "none failed");
     assert!(
-        data_files(&inbox).iter().all(|n| n == "processed" || n == "failed"),
+        data_files(&inbox)
+            .iter()
+            .all(|n| n == "processed" || n == "failed"),
         "nothing left behind: {:?}",
         data_files(&inbox)
     );
     for i in 0..files {
-        let n = done.iter().filter(|f| f.ends_with(&format!("2026届-{i}.csv"))).count();
+        let n = done
+            .iter()
+            .filter(|f| f.ends_with(&format!("2026届-{i}.csv")))
+            .count();
         assert_eq!(n, 1, "file {i} filed once: {done:?}");
     }
-    assert_eq!(count(db, "SELECT COUNT(*) AS n FROM batches"), 1 + files as i64, "one batch per file");
-    assert_eq!(count(db, "SELECT COUNT(*) AS n FROM batches WHERE source = 'edu-370000'"), 1 + files as i64);
+    assert_eq!(
+        count(db, "SELECT COUNT(*) AS n FROM batches"),
+        1 + files as i64,
+        "one batch per file"
+    );
+    assert_eq!(
+        count(
+            db,
+            "SELECT COUNT(*) AS n FROM batches WHERE source = 'edu-370000'"
+        ),
+        1 + files as i64
+    );
     let records = count(db, "SELECT COUNT(*) AS n FROM records");
-    assert_eq!(count(db, "SELECT COUNT(*) AS n FROM placements"), records, "every record placed once");
+    assert_eq!(
+        count(db, "SELECT COUNT(*) AS n FROM placements"),
+        records,
+        "every record placed once"
+    );
     assert_eq!(
         count(
             db,
@@ -169,13 +220,24 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
 
     // Two reminders (山东, 北京) and two notices to the ministry, each once.
     let mails_now = sink.received();
-    assert_eq!(mails.len(), 4, "{:?}", mails.iter().map(|m| m.to.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        mails.len(),
+        4,
+        "{:?}",
+        mails.iter().map(|m| m.to.clone()).collect::<Vec<_>>()
+    );
     assert_eq!(mails_now.len(), 4, "nothing sent twice later");
-    let mut keys: Vec<(Vec<String>, String)> = mails_now.iter().map(|m| (m.to.clone(), m.subject_decoded())).collect();
+    let mut keys: Vec<(Vec<String>, String)> = mails_now
+        .iter()
+        .map(|m| (m.to.clone(), m.subject_decoded()))
+        .collect();
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), 4, "four different mails");
-    assert_eq!(count(db, "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL"), 0);
+    assert_eq!(
+        count(db, "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL"),
+        0
+    );
     sink.stop();
 }
 

@@ -66,9 +66,15 @@ pub enum UsersAction {
     },
     List,
     /// Set a new password (standard input or GRADHUB_NEW_PASSWORD); also unlocks.
-    Password { username: String },
-    Disable { username: String },
-    Enable { username: String },
+    Password {
+        username: String,
+    },
+    Disable {
+        username: String,
+    },
+    Enable {
+        username: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -84,7 +90,9 @@ pub enum TokensAction {
         role: Option<String>,
     },
     List,
-    Revoke { id: i64 },
+    Revoke {
+        id: i64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -152,11 +160,17 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
     match action {
         OrgsAction::Show { code } => {
             let code = code.unwrap_or_else(|| crate::domain::organisation::MINISTRY_CODE.into());
-            let org = orgs::find_by_code(&mut conn, &code)?
-                .ok_or_else(|| Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}")))?;
+            let org = orgs::find_by_code(&mut conn, &code)?.ok_or_else(|| {
+                Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}"))
+            })?;
             println!("{} {} ({})", org.code, org.name, org.level);
             for c in orgs::contacts(&mut conn, org.id)? {
-                println!("  联系人 / contact: {} <{}> {}", c.name, c.email, c.phone.unwrap_or_default());
+                println!(
+                    "  联系人 / contact: {} <{}> {}",
+                    c.name,
+                    c.email,
+                    c.phone.unwrap_or_default()
+                );
             }
             let tree = crate::distribution::tree::OrgTree::from_rows(orgs::load_all(&mut conn)?);
             for child in tree.children(org.id) {
@@ -175,7 +189,10 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             let level = OrgLevel::parse(&level)
                 .filter(|l| matches!(l, OrgLevel::Grassroots | OrgLevel::Sender))
                 .ok_or_else(|| {
-                    Failure::Refused("层级只能是 grassroots 或 sender / level must be grassroots or sender".into())
+                    Failure::Refused(
+                        "层级只能是 grassroots 或 sender / level must be grassroots or sender"
+                            .into(),
+                    )
                 })?;
             if !valid_org_code(&code) || name.trim().is_empty() {
                 return Err(Failure::Refused(
@@ -183,10 +200,15 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
                 ));
             }
             if orgs::find_by_code(&mut conn, &code)?.is_some() {
-                return Err(Failure::Refused(format!("机构代码 {code} 已存在 / organisation {code} exists")));
+                return Err(Failure::Refused(format!(
+                    "机构代码 {code} 已存在 / organisation {code} exists"
+                )));
             }
-            let parent_row = orgs::find_by_code(&mut conn, &parent)?
-                .ok_or_else(|| Failure::Refused(format!("上级机构 {parent} 不存在 / no organisation {parent}")))?;
+            let parent_row = orgs::find_by_code(&mut conn, &parent)?.ok_or_else(|| {
+                Failure::Refused(format!(
+                    "上级机构 {parent} 不存在 / no organisation {parent}"
+                ))
+            })?;
             let parent_level = OrgLevel::parse(&parent_row.level).unwrap_or(OrgLevel::Sender);
             if !level.may_be_child_of(parent_level) {
                 return Err(Failure::Refused(format!(
@@ -201,7 +223,10 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             if level == OrgLevel::Sender && !config.drop_dir.is_empty() {
                 DropFolder::open(&config.drop_dir, Duration::ZERO)?.ensure_sender(&row.code)?;
             }
-            println!("已添加 / added {} {} under {}", row.code, row.name, parent_row.code);
+            println!(
+                "已添加 / added {} {} under {}",
+                row.code, row.name, parent_row.code
+            );
             Ok(())
         }
         OrgsAction::AddContact {
@@ -210,8 +235,9 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             email,
             phone,
         } => {
-            let org = orgs::find_by_code(&mut conn, &code)?
-                .ok_or_else(|| Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}")))?;
+            let org = orgs::find_by_code(&mut conn, &code)?.ok_or_else(|| {
+                Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}"))
+            })?;
             if lettre::Address::new(
                 email.split('@').next().unwrap_or(""),
                 email.split('@').nth(1).unwrap_or(""),
@@ -219,7 +245,9 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             .is_err()
                 || email.matches('@').count() != 1
             {
-                return Err(Failure::Refused(format!("电子邮件地址无效 / not an e-mail address: {email}")));
+                return Err(Failure::Refused(format!(
+                    "电子邮件地址无效 / not an e-mail address: {email}"
+                )));
             }
             orgs::add_contact(&mut conn, org.id, &name, &email, phone.as_deref())?;
             println!("已添加联系人 / contact added to {}", org.code);
@@ -248,7 +276,10 @@ pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
             let display = name.unwrap_or_else(|| username.clone());
             let user = access::create_user(&mut conn, &username, &display, role, &org, &password)
                 .map_err(refused)?;
-            println!("已添加用户 / user added: {} ({}, {})", user.username, user.role, org);
+            println!(
+                "已添加用户 / user added: {} ({}, {})",
+                user.username, user.role, org
+            );
             Ok(())
         }
         UsersAction::List => {
@@ -265,11 +296,14 @@ pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
             Ok(())
         }
         UsersAction::Password { username } => {
-            let user = users::find_user(&mut conn, &username)?
-                .ok_or_else(|| Failure::Refused(format!("用户 {username} 不存在 / no user {username}")))?;
+            let user = users::find_user(&mut conn, &username)?.ok_or_else(|| {
+                Failure::Refused(format!("用户 {username} 不存在 / no user {username}"))
+            })?;
             let password = password_input()?;
             if password.chars().count() < 10 {
-                return Err(Failure::Refused("密码至少 10 个字符 / at least 10 characters".into()));
+                return Err(Failure::Refused(
+                    "密码至少 10 个字符 / at least 10 characters".into(),
+                ));
             }
             let hash = access::hash_password(&password).map_err(refused)?;
             users::set_password(&mut conn, user.id, &hash)?;
@@ -281,13 +315,21 @@ pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
     }
 }
 
-fn set_disabled(conn: &mut crate::db::AnyConnection, username: &str, disable: bool) -> Result<(), Failure> {
+fn set_disabled(
+    conn: &mut crate::db::AnyConnection,
+    username: &str,
+    disable: bool,
+) -> Result<(), Failure> {
     {
         {
-            let user = users::find_user(conn, username)?
-                .ok_or_else(|| Failure::Refused(format!("用户 {username} 不存在 / no user {username}")))?;
+            let user = users::find_user(conn, username)?.ok_or_else(|| {
+                Failure::Refused(format!("用户 {username} 不存在 / no user {username}"))
+            })?;
             users::set_disabled(conn, user.id, disable)?;
-            println!("{username}: {}", if disable { "disabled" } else { "enabled" });
+            println!(
+                "{username}: {}",
+                if disable { "disabled" } else { "enabled" }
+            );
             Ok(())
         }
     }
@@ -299,7 +341,8 @@ pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
     match action {
         TokensAction::Create { org, name, role } => {
             let role = role.as_deref().map(parse_role).transpose()?;
-            let (row, secret) = access::create_token(&mut conn, &name, &org, role).map_err(refused)?;
+            let (row, secret) =
+                access::create_token(&mut conn, &name, &org, role).map_err(refused)?;
             eprintln!(
                 "令牌 #{} ({}, {}) 只显示这一次，请妥善保存 / token #{} is shown only once:",
                 row.id, row.role, org, row.id
@@ -316,7 +359,11 @@ pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
                     t.role,
                     t.org_id,
                     t.prefix,
-                    if t.revoked_at.is_some() { "revoked" } else { "active" }
+                    if t.revoked_at.is_some() {
+                        "revoked"
+                    } else {
+                        "active"
+                    }
                 );
             }
             Ok(())
@@ -324,7 +371,9 @@ pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
         TokensAction::Revoke { id } => {
             let n = users::revoke_token(&mut conn, id, chrono::Utc::now().naive_utc())?;
             if n == 0 {
-                return Err(Failure::Refused(format!("没有有效的令牌 #{id} / no active token #{id}")));
+                return Err(Failure::Refused(format!(
+                    "没有有效的令牌 #{id} / no active token #{id}"
+                )));
             }
             println!("令牌 #{id} 已吊销 / token #{id} revoked");
             Ok(())
@@ -338,13 +387,14 @@ pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
     let tree = dist.tree()?;
     match action {
         PackagesAction::Cut { org, to } => {
-            dist.place_new().map_err(|e| Failure::Internal(e.to_string()))?;
+            dist.place_new()
+                .map_err(|e| Failure::Internal(e.to_string()))?;
             let mut caller = Caller::job("cli", &tree)
                 .ok_or_else(|| Failure::Internal("no ministry organisation".into()))?;
             if let Some(code) = org {
-                let node = tree
-                    .by_code(&code)
-                    .ok_or_else(|| Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}")))?;
+                let node = tree.by_code(&code).ok_or_else(|| {
+                    Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}"))
+                })?;
                 caller.org_id = node.id;
                 caller.org_code = node.code.clone();
                 caller.org_level = node.level;
@@ -355,23 +405,32 @@ pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
                 .cut(&caller, to.as_deref(), crate::ingest::china_today())
                 .map_err(|e| Failure::Refused(e.to_string()))?;
             for p in &made {
-                let to = tree.get(p.receiver_org_id).map(|n| n.code.as_str()).unwrap_or("");
-                println!("分发包 / package #{} → {} ({} 条, 期限 deadline {})", p.id, to, p.records, p.deadline);
+                let to = tree
+                    .get(p.receiver_org_id)
+                    .map(|n| n.code.as_str())
+                    .unwrap_or("");
+                println!(
+                    "分发包 / package #{} → {} ({} 条, 期限 deadline {})",
+                    p.id, to, p.records, p.deadline
+                );
             }
             println!("共 {} 个分发包 / {} packages", made.len(), made.len());
             Ok(())
         }
         PackagesAction::Inbox { org, json } => {
-            let node = tree
-                .by_code(&org)
-                .ok_or_else(|| Failure::Refused(format!("机构 {org} 不存在 / no organisation {org}")))?;
+            let node = tree.by_code(&org).ok_or_else(|| {
+                Failure::Refused(format!("机构 {org} 不存在 / no organisation {org}"))
+            })?;
             let mut conn = dist.db.conn()?;
             let rows = crate::db::packages::inbox(&mut conn, node.id, 0, None, 10_000)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 for p in rows {
-                    println!("#{}\t{}\t{} 条\t期限 {}", p.id, p.state, p.records, p.deadline);
+                    println!(
+                        "#{}\t{}\t{} 条\t期限 {}",
+                        p.id, p.state, p.records, p.deadline
+                    );
                 }
             }
             Ok(())
@@ -380,12 +439,19 @@ pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
 }
 
 /// The background worker this configuration asks for.
-pub fn worker(config: &Config, dist: Arc<Distribution>, router: Arc<Router>) -> Result<Worker, Failure> {
+pub fn worker(
+    config: &Config,
+    dist: Arc<Distribution>,
+    router: Arc<Router>,
+) -> Result<Worker, Failure> {
     let mailer = Mailer::new(&config.mail)?;
     let drop = if config.drop_dir.is_empty() {
         None
     } else {
-        let folder = DropFolder::open(&config.drop_dir, Duration::from_secs(config.drop_settle_secs))?;
+        let folder = DropFolder::open(
+            &config.drop_dir,
+            Duration::from_secs(config.drop_settle_secs),
+        )?;
         // One sub-folder per sender organisation, so bureaus find theirs ready.
         let tree = dist.tree()?;
         let mut conn = dist.db.conn()?;
@@ -417,7 +483,9 @@ pub fn jobs(config: Config, action: JobsAction) -> Result<(), Failure> {
     let today = today.unwrap_or_else(crate::ingest::china_today);
     if worker.drop.is_some() {
         worker.pass(today, SystemTime::now());
-        std::thread::sleep(Duration::from_millis(1_100).max(Duration::from_secs(config.drop_settle_secs.min(5))));
+        std::thread::sleep(
+            Duration::from_millis(1_100).max(Duration::from_secs(config.drop_settle_secs.min(5))),
+        );
     }
     let report = worker.pass(today, SystemTime::now());
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -430,7 +498,13 @@ pub fn demo_accounts(db: &Db) -> Result<(), Failure> {
     let mut conn = db.conn()?;
     let ministry = orgs::find_by_code(&mut conn, crate::domain::organisation::MINISTRY_CODE)?
         .ok_or_else(|| Failure::Internal("no ministry organisation".into()))?;
-    orgs::add(&mut conn, DEMO_SENDER, "示范教育厅（演示）", OrgLevel::Sender, &ministry)?;
+    orgs::add(
+        &mut conn,
+        DEMO_SENDER,
+        "示范教育厅（演示）",
+        OrgLevel::Sender,
+        &ministry,
+    )?;
     let (_, ministry_token) =
         access::create_token(&mut conn, "demo-ministry", &ministry.code, None).map_err(refused)?;
     let (_, province_token) =

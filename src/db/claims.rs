@@ -24,9 +24,10 @@ pub fn try_claim(
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     if let AnyConnection::Postgresql(c) = conn {
-        let got: Locked = diesel::sql_query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked")
-            .bind::<Text, _>(key)
-            .get_result(c)?;
+        let got: Locked =
+            diesel::sql_query("SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked")
+                .bind::<Text, _>(key)
+                .get_result(c)?;
         if !got.locked {
             return Ok(false);
         }

@@ -54,7 +54,10 @@ pub fn load_all(conn: &mut AnyConnection) -> QueryResult<Vec<OrgRow>> {
 }
 
 pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<OrgRow>> {
-    orgs::table.filter(orgs::code.eq(code)).first(conn).optional()
+    orgs::table
+        .filter(orgs::code.eq(code))
+        .first(conn)
+        .optional()
 }
 
 /// Adds every organisation the division table implies and the database lacks (all of them on

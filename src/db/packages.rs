@@ -587,9 +587,7 @@ pub fn outbox_of(
 
 /// Every package sent or received inside the scope (for the figures; a few thousand a year).
 pub fn all_in_scope(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<PackageRow>> {
-    let mut q = packages::table
-        .select(PackageRow::as_select())
-        .into_boxed();
+    let mut q = packages::table.select(PackageRow::as_select()).into_boxed();
     if let Some(ids) = scope.ids() {
         q = q.filter(
             packages::receiver_org_id
@@ -600,13 +598,16 @@ pub fn all_in_scope(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<
     q.load(conn)
 }
 
+/// A record of a package with its outcome there and the reason it was returned, if it was.
+pub type PackageRecordRow = (RecordRow, Option<String>, Option<String>);
+
 /// A package's records after a record id, in id order, with each one's hop outcome.
 pub fn package_records(
     conn: &mut AnyConnection,
     package_id: i64,
     after_record: i64,
     limit: i64,
-) -> QueryResult<Vec<(RecordRow, Option<String>, Option<String>)>> {
+) -> QueryResult<Vec<PackageRecordRow>> {
     record_hops::table
         .inner_join(records::table)
         .filter(record_hops::package_id.eq(package_id))

@@ -2,9 +2,9 @@
 //! distributed onward, acknowledged, returned, waiting unassigned, overdue packages, and the
 //! median and 90th percentile time from delivery to acknowledgement.
 
+use super::tree::OrgTree;
 use super::{DistError, Distribution};
 use crate::access::Caller;
-use super::tree::OrgTree;
 use crate::db::packages as store;
 use crate::db::scope::Scope;
 use crate::domain::organisation::OrgLevel;

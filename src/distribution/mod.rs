@@ -25,7 +25,9 @@ const TREE_TTL: Duration = Duration::from_secs(30);
 
 /// Reasons a receiver may give when returning a record (LD/T 6009-2024 §4.2: 非本辖区户籍,
 /// 信息有误, 重复).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnReason {
     /// 非本辖区户籍
@@ -132,7 +134,9 @@ impl Distribution {
             db,
             calendar: Arc::new(Calendar::embedded()),
             ack_days: config.ack_deadline_days,
-            escalation_days: config.escalation_deadline_days.max(config.ack_deadline_days),
+            escalation_days: config
+                .escalation_deadline_days
+                .max(config.ack_deadline_days),
             hub_url: config.hub_url.clone(),
             tree: RwLock::new((Instant::now(), Arc::new(tree))),
         })
@@ -276,7 +280,14 @@ impl Distribution {
                 if only_to.is_some_and(|o| o != child) {
                     continue;
                 }
-                let id = self.deliver(conn, holder, child, Selection::Targets(&targets), actor, day)?;
+                let id = self.deliver(
+                    conn,
+                    holder,
+                    child,
+                    Selection::Targets(&targets),
+                    actor,
+                    day,
+                )?;
                 if let Some(p) = id {
                     made.push(p);
                 }
@@ -381,7 +392,14 @@ impl Distribution {
                 .map(|(id, _)| *id)
                 .collect();
             store::retarget(conn, &retarget, child, now)?;
-            self.deliver(conn, caller.org_id, child, Selection::Records(record_ids), &caller.actor, day)
+            self.deliver(
+                conn,
+                caller.org_id,
+                child,
+                Selection::Records(record_ids),
+                &caller.actor,
+                day,
+            )
         })
     }
 
@@ -445,7 +463,7 @@ impl Distribution {
             }
             let now = Utc::now().naive_utc();
             self.apply_returns(conn, caller, &package, returns, now)?;
-            Ok(store::get(conn, package_id)?.ok_or(DistError::NotFound)?)
+            store::get(conn, package_id)?.ok_or(DistError::NotFound)
         })
     }
 
@@ -495,8 +513,12 @@ impl Distribution {
                 &caller.actor,
                 "record.returned",
                 &format!("record:{}", r.record_id),
-                Some(&json!({ "holder_org_id": package.receiver_org_id, "package_id": package.id })),
-                Some(&json!({ "holder_org_id": package.sender_org_id, "state": store::UNASSIGNED, "reason": reason })),
+                Some(
+                    &json!({ "holder_org_id": package.receiver_org_id, "package_id": package.id }),
+                ),
+                Some(
+                    &json!({ "holder_org_id": package.sender_org_id, "state": store::UNASSIGNED, "reason": reason }),
+                ),
             )?;
         }
         store::add_returned(conn, package.id, returns.len() as i64)?;
@@ -528,8 +550,14 @@ impl Distribution {
         let mut conn = self.db.conn()?;
         db::write_transaction(&mut conn, |conn| {
             let now = Utc::now().naive_utc();
-            let changed =
-                store::assign(conn, caller.org_id, record_ids, target.id, &caller.actor.name, now)?;
+            let changed = store::assign(
+                conn,
+                caller.org_id,
+                record_ids,
+                target.id,
+                &caller.actor.name,
+                now,
+            )?;
             if changed.len() != record_ids.len() {
                 return Err(DistError::invalid(
                     "RECORDS_NOT_HELD",
@@ -565,7 +593,8 @@ impl Distribution {
         caller: &Caller,
         package_id: i64,
     ) -> Result<PackageRow, DistError> {
-        let package = store::get_scoped(conn, &caller.scope, package_id)?.ok_or(DistError::NotFound)?;
+        let package =
+            store::get_scoped(conn, &caller.scope, package_id)?.ok_or(DistError::NotFound)?;
         if package.receiver_org_id != caller.org_id {
             return Err(DistError::forbidden(
                 "只有接收机构可以签收或退回该分发包",

@@ -41,7 +41,15 @@ impl Distribution {
             };
             if p.reminded_at.is_none() {
                 let (subject, body) = messages::reminder(&notice);
-                if self.mark_and_mail(&mut conn, &p, Kind::Reminder, p.receiver_org_id, &subject, &body, &mut pass)? {
+                if self.mark_and_mail(
+                    &mut conn,
+                    &p,
+                    Kind::Reminder,
+                    p.receiver_org_id,
+                    &subject,
+                    &body,
+                    &mut pass,
+                )? {
                     pass.reminded += 1;
                 }
             }
@@ -49,7 +57,15 @@ impl Distribution {
                 let parent = receiver.and_then(|n| n.parent).unwrap_or(p.sender_org_id);
                 let parent_name = tree.get(parent).map(|n| n.name.as_str()).unwrap_or("");
                 let (subject, body) = messages::escalation(&notice, parent_name);
-                if self.mark_and_mail(&mut conn, &p, Kind::Escalation, parent, &subject, &body, &mut pass)? {
+                if self.mark_and_mail(
+                    &mut conn,
+                    &p,
+                    Kind::Escalation,
+                    parent,
+                    &subject,
+                    &body,
+                    &mut pass,
+                )? {
                     pass.escalated += 1;
                 }
             }

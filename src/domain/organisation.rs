@@ -310,7 +310,10 @@ mod tests {
         let s = seeds();
         assert_eq!(find(&s, "429004").parent_code.as_deref(), Some("420000"));
         assert_eq!(find(&s, "110101").parent_code.as_deref(), Some("110100"));
-        assert_eq!(find(&s, "110000").parent_code.as_deref(), Some(MINISTRY_CODE));
+        assert_eq!(
+            find(&s, "110000").parent_code.as_deref(),
+            Some(MINISTRY_CODE)
+        );
     }
 
     #[test]

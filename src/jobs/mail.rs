@@ -19,7 +19,9 @@ pub fn send_due(db: &Db, mailer: &Mailer, retry_secs: u64) -> Result<(usize, usi
         // one worker, and holding its write lock during SMTP would stall ingests, so no
         // transaction.
         let (s, f, taken) = match &mut conn as &mut AnyConnection {
-            AnyConnection::Postgresql(_) => conn.transaction(|c| send_batch(c, mailer, retry_secs))?,
+            AnyConnection::Postgresql(_) => {
+                conn.transaction(|c| send_batch(c, mailer, retry_secs))?
+            }
             AnyConnection::Sqlite(_) => send_batch(&mut conn, mailer, retry_secs)?,
         };
         sent += s;

@@ -141,7 +141,9 @@ impl Worker {
             };
             ingest::ingest(conn, &self.router, &request, &Silent)
         } else {
-            Err(IngestError::Refused(ingest::Refusal::bad_source(&file.sender)))
+            Err(IngestError::Refused(ingest::Refusal::bad_source(
+                &file.sender,
+            )))
         };
         let Some(folder) = self.drop.as_ref() else {
             anyhow::bail!("no drop folder");
@@ -152,7 +154,11 @@ impl Worker {
                 if let Some(batch) = outcome.summary.batch_id {
                     export::write_rejects(conn, batch, TableFormat::Csv, false, &mut rejects)?;
                 }
-                (Outcome::Processed, serde_json::to_string_pretty(&outcome.summary)?, Some(rejects))
+                (
+                    Outcome::Processed,
+                    serde_json::to_string_pretty(&outcome.summary)?,
+                    Some(rejects),
+                )
             }
             Err(IngestError::Refused(r)) => {
                 let summary = serde_json::to_string_pretty(&serde_json::json!({
@@ -163,15 +169,23 @@ impl Worker {
             Err(e) => return Err(e.into()),
         };
         match folder.file_away(file, outcome, &summary, rejects.as_deref()) {
-            Ok(to) => tracing::info!(from = %file.path.display(), to = %to.display(), "dropped file filed away"),
+            Ok(to) => {
+                tracing::info!(from = %file.path.display(), to = %to.display(), "dropped file filed away")
+            }
             // Gone already: another node filed it after ingesting the same content (one batch).
-            Err(e) => tracing::warn!(file = %file.path.display(), error = %e, "cannot file the dropped file away"),
+            Err(e) => {
+                tracing::warn!(file = %file.path.display(), error = %e, "cannot file the dropped file away")
+            }
         }
         Ok(outcome)
     }
 
     /// Runs passes every `interval` on a thread until `stop` is set.
-    pub fn spawn(mut self, interval: Duration, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<()> {
+    pub fn spawn(
+        mut self,
+        interval: Duration,
+        stop: Arc<AtomicBool>,
+    ) -> std::thread::JoinHandle<()> {
         std::thread::Builder::new()
             .name("gradhub-jobs".into())
             .spawn(move || {

@@ -147,8 +147,14 @@ async fn upload(
             return Err(ApiError::new(
                 403,
                 "FORBIDDEN",
-                &format!("只能以本机构（{}）名义上传，不能以 {s} 名义上传。", caller.org_code),
-                &format!("You may upload only as your own organisation ({}), not as {s}.", caller.org_code),
+                &format!(
+                    "只能以本机构（{}）名义上传，不能以 {s} 名义上传。",
+                    caller.org_code
+                ),
+                &format!(
+                    "You may upload only as your own organisation ({}), not as {s}.",
+                    caller.org_code
+                ),
             ))
         }
     };
@@ -283,7 +289,8 @@ async fn batch_rejects(
     let id = id.into_inner();
     let bytes = web::block(move || -> Result<Option<Vec<u8>>, ApiError> {
         let mut conn = db.conn()?;
-        let Some(batch) = batches::get(&mut conn, id)?.filter(|b| visible_batch(&sources, &b.source))
+        let Some(batch) =
+            batches::get(&mut conn, id)?.filter(|b| visible_batch(&sources, &b.source))
         else {
             return Ok(None);
         };

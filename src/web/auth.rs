@@ -78,7 +78,11 @@ pub fn require_reader(caller: &Caller) -> Result<(), ApiError> {
     if caller.role.reads_records() {
         Ok(())
     } else {
-        Err(forbidden(caller, "查看记录和分发包", "read records and packages"))
+        Err(forbidden(
+            caller,
+            "查看记录和分发包",
+            "read records and packages",
+        ))
     }
 }
 

@@ -27,10 +27,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/api/v1/packages/cut", web::post().to(cut))
         .route("/api/v1/packages", web::post().to(push))
         .route("/api/v1/packages/{id}", web::get().to(package))
-        .route("/api/v1/packages/{id}/records", web::get().to(package_records))
+        .route(
+            "/api/v1/packages/{id}/records",
+            web::get().to(package_records),
+        )
         .route("/api/v1/packages/{id}/download", web::get().to(download))
-        .route("/api/v1/packages/{id}/acknowledge", web::post().to(acknowledge))
-        .route("/api/v1/packages/{id}/returns", web::post().to(return_records))
+        .route(
+            "/api/v1/packages/{id}/acknowledge",
+            web::post().to(acknowledge),
+        )
+        .route(
+            "/api/v1/packages/{id}/returns",
+            web::post().to(return_records),
+        )
         .route("/api/v1/queue", web::get().to(queue))
         .route("/api/v1/queue/assign", web::post().to(assign))
         .route("/api/v1/records", web::get().to(records))
@@ -215,7 +224,14 @@ async fn sign_in(
                     name: format!("user:{}", user.username),
                     org_id: Some(user.org_id),
                 };
-                audit::record(&mut conn, &actor, "session.opened", &format!("user:{}", user.id), None, None)?;
+                audit::record(
+                    &mut conn,
+                    &actor,
+                    "session.opened",
+                    &format!("user:{}", user.id),
+                    None,
+                    None,
+                )?;
                 Ok(SessionView {
                     token,
                     username: user.username,
@@ -233,7 +249,9 @@ async fn sign_in(
                 429,
                 "ACCOUNT_LOCKED",
                 &format!("登录失败次数过多，账户已锁定至北京时间 {until}。"),
-                &format!("Too many failed sign-ins: the account is locked until {until} Beijing time."),
+                &format!(
+                    "Too many failed sign-ins: the account is locked until {until} Beijing time."
+                ),
             )),
             Err(e) => Err(ApiError::internal(e)),
         }
@@ -244,7 +262,10 @@ async fn sign_in(
 
 /// Ends the session whose token is sent.
 #[utoipa::path(delete, path = "/api/v1/session", responses((status = 204)))]
-async fn sign_out(req: actix_web::HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+async fn sign_out(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
     let token = req
         .headers()
         .get("Authorization")
@@ -346,7 +367,10 @@ async fn sent(
         let tree = s.dist.tree()?;
         let mut conn = s.db.conn()?;
         let rows = store::outbox_of(&mut conn, caller.org_id, before, limit)?;
-        Ok(rows.iter().map(|p| package_view(&tree, p)).collect::<Vec<_>>())
+        Ok(rows
+            .iter()
+            .map(|p| package_view(&tree, p))
+            .collect::<Vec<_>>())
     })
     .await?;
     Ok(HttpResponse::Ok().json(views))
@@ -438,7 +462,11 @@ pub fn parse_format(f: Option<&str>) -> Result<TableFormat, ApiError> {
     match f {
         None => Ok(TableFormat::Csv),
         Some(f) => TableFormat::parse(f).ok_or_else(|| {
-            ApiError::bad_request("FORMAT_INVALID", "格式应为 csv 或 xlsx。", "Format must be csv or xlsx.")
+            ApiError::bad_request(
+                "FORMAT_INVALID",
+                "格式应为 csv 或 xlsx。",
+                "Format must be csv or xlsx.",
+            )
         }),
     }
 }
@@ -463,7 +491,8 @@ async fn download(
         store::get_scoped(&mut conn, &caller.scope, id)?.ok_or_else(package_not_found)?;
         let mask = !caller.role.sees_personal_numbers();
         let mut out = Vec::new();
-        let n = export::write_package(&mut conn, id, format, mask, &mut out).map_err(ApiError::internal)?;
+        let n = export::write_package(&mut conn, id, format, mask, &mut out)
+            .map_err(ApiError::internal)?;
         audit::record(
             &mut conn,
             &caller.actor,
@@ -479,7 +508,10 @@ async fn download(
         .content_type(format.content_type())
         .insert_header((
             "Content-Disposition",
-            format!("attachment; filename=\"package-{id}.{}\"", format.extension()),
+            format!(
+                "attachment; filename=\"package-{id}.{}\"",
+                format.extension()
+            ),
         ))
         .body(bytes))
 }
@@ -565,7 +597,10 @@ async fn cut(
     let views = blocking(&state, move |s| {
         let made = s.dist.cut(&caller, to.as_deref(), china_today())?;
         let tree = s.dist.tree()?;
-        Ok(made.iter().map(|p| package_view(&tree, p)).collect::<Vec<_>>())
+        Ok(made
+            .iter()
+            .map(|p| package_view(&tree, p))
+            .collect::<Vec<_>>())
     })
     .await?;
     Ok(HttpResponse::Ok().json(views))
@@ -592,8 +627,12 @@ async fn push(
     let caller = caller.0;
     let body = body.into_inner();
     let view = blocking(&state, move |s| {
-        let made = s.dist.push(&caller, &body.receiver, &body.record_ids, china_today())?;
-        let p = made.ok_or_else(|| ApiError::bad_request("NOTHING_TO_SEND", "没有可分发的记录。", "Nothing to send."))?;
+        let made = s
+            .dist
+            .push(&caller, &body.receiver, &body.record_ids, china_today())?;
+        let p = made.ok_or_else(|| {
+            ApiError::bad_request("NOTHING_TO_SEND", "没有可分发的记录。", "Nothing to send.")
+        })?;
         let tree = s.dist.tree()?;
         Ok(package_view(&tree, &p))
     })
@@ -623,8 +662,18 @@ async fn queue(
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     require_reader(&caller)?;
-    let wanted = query.state.clone().unwrap_or_else(|| store::UNASSIGNED.into());
-    if ![store::UNASSIGNED, store::QUEUED, store::PENDING, store::SETTLED].contains(&wanted.as_str()) {
+    let wanted = query
+        .state
+        .clone()
+        .unwrap_or_else(|| store::UNASSIGNED.into());
+    if ![
+        store::UNASSIGNED,
+        store::QUEUED,
+        store::PENDING,
+        store::SETTLED,
+    ]
+    .contains(&wanted.as_str())
+    {
         return Err(ApiError::bad_request(
             "STATE_INVALID",
             "状态应为 unassigned、queued、pending 或 settled。",
@@ -654,7 +703,15 @@ async fn records(
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     require_reader(&caller)?;
-    held_page(state, caller, query.state.clone(), false, query.after, query.limit).await
+    held_page(
+        state,
+        caller,
+        query.state.clone(),
+        false,
+        query.after,
+        query.limit,
+    )
+    .await
 }
 
 async fn held_page(
@@ -670,7 +727,14 @@ async fn held_page(
     let page = blocking(&state, move |s| {
         let mut conn = s.db.conn()?;
         let holder = own_only.then_some(caller.org_id);
-        let rows = store::held_records(&mut conn, &caller.scope, holder, wanted.as_deref(), after, limit)?;
+        let rows = store::held_records(
+            &mut conn,
+            &caller.scope,
+            holder,
+            wanted.as_deref(),
+            after,
+            limit,
+        )?;
         Ok(HeldRecordsPage {
             next_cursor: rows.last().map(|(r, _)| r.id).unwrap_or(after),
             records: rows
@@ -754,16 +818,25 @@ async fn assign(
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     let body = body.into_inner();
-    let assigned = blocking(&state, move |s| Ok(s.dist.assign(&caller, &body.record_ids, &body.to)?)).await?;
+    let assigned = blocking(&state, move |s| {
+        Ok(s.dist.assign(&caller, &body.record_ids, &body.to)?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(AssignResult { assigned }))
 }
 
 /// Acknowledgement figures of the caller's subtree, per organisation and per level.
 #[utoipa::path(get, path = "/api/v1/figures",
     responses((status = 200, body = Figures), (status = 403, body = ApiError)), security(("bearer" = [])))]
-async fn figures(state: web::Data<AppState>, caller: Authenticated) -> Result<HttpResponse, ApiError> {
+async fn figures(
+    state: web::Data<AppState>,
+    caller: Authenticated,
+) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    let f = blocking(&state, move |s| Ok(s.dist.figures(&caller, china_today())?)).await?;
+    let f = blocking(&state, move |s| {
+        Ok(s.dist.figures(&caller, china_today())?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(f))
 }
 
@@ -801,7 +874,11 @@ async fn orgs(
     Ok(HttpResponse::Ok().json(OrgsView {
         organisation: org_ref(&tree, node.id),
         parent: node.parent.map(|p| org_ref(&tree, p)),
-        children: tree.children(node.id).iter().map(|c| org_ref(&tree, *c)).collect(),
+        children: tree
+            .children(node.id)
+            .iter()
+            .map(|c| org_ref(&tree, *c))
+            .collect(),
     }))
 }
 

@@ -97,7 +97,10 @@ impl TestApp {
         let response = response.expect("request");
         let status = response.status().as_u16();
         let text = response.text().unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub fn get(&self, path: &str, token: &str) -> (u16, Value) {
@@ -139,7 +142,10 @@ impl TestApp {
     /// POST that must answer 200 or 201; the JSON.
     pub fn ok_post(&self, path: &str, token: &str, body: &Value) -> Value {
         let (status, answer) = self.post(path, token, body);
-        assert!(status == 200 || status == 201, "POST {path} {body}: {status} {answer}");
+        assert!(
+            status == 200 || status == 201,
+            "POST {path} {body}: {status} {answer}"
+        );
         answer
     }
 }
