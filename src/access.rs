@@ -1,7 +1,7 @@
 //! Who is calling and what they may see: password hashing (argon2id), API tokens and sign-in
 //! sessions (stored as SHA-256), sign-in limits, and the [`Caller`] every service takes.
 
-use crate::db::audit::Actor;
+use crate::db::audit::{self, Actor};
 use crate::db::orgs::{self, OrgRow};
 use crate::db::scope::Scope;
 use crate::db::users::{self, TokenRow, UserRow};
@@ -162,7 +162,7 @@ pub fn create_user(
         )));
     }
     let hash = hash_password(password)?;
-    Ok(users::insert_user(
+    let user = users::insert_user(
         conn,
         username,
         display_name,
@@ -170,7 +170,25 @@ pub fn create_user(
         org.id,
         &hash,
         Utc::now().naive_utc(),
-    )?)
+    )?;
+    audit::record(
+        conn,
+        &operator(),
+        "user.created",
+        &format!("user:{}", user.id),
+        None,
+        Some(&serde_json::json!({ "username": user.username, "role": user.role, "org": org.code })),
+    )?;
+    Ok(user)
+}
+
+/// The operator running an administrative command (the OS user at the console).
+pub fn operator() -> Actor {
+    let who = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    Actor {
+        name: format!("cli:{who}"),
+        org_id: None,
+    }
 }
 
 /// Creates an API token for an organisation; returns the row and the secret, shown once.
@@ -201,6 +219,16 @@ pub fn create_token(
         &secret_hash(&secret),
         &secret[..12],
         Utc::now().naive_utc(),
+    )?;
+    audit::record(
+        conn,
+        &operator(),
+        "token.created",
+        &format!("token:{}", row.id),
+        None,
+        Some(
+            &serde_json::json!({ "name": row.name, "role": row.role, "org": org.code, "prefix": row.prefix }),
+        ),
     )?;
     Ok((row, secret))
 }

@@ -88,6 +88,8 @@ pub enum ConfigError {
     Parse(PathBuf, String),
     #[error("environment variable {0} is not valid: {1:?}")]
     Env(&'static str, String),
+    #[error("setting {0} is not valid: {1}")]
+    Invalid(&'static str, String),
 }
 
 impl Config {
@@ -98,6 +100,7 @@ impl Config {
             None => Config::default(),
         };
         config.apply_env(|k| std::env::var(k).ok())?;
+        config.validate()?;
         Ok(config)
     }
 
@@ -134,9 +137,6 @@ impl Config {
                 .map_err(|_| ConfigError::Env("GRADHUB_MAX_UPLOAD_BYTES", v))?;
         }
         if let Some(v) = get("GRADHUB_LOG_FORMAT") {
-            if v != "human" && v != "json" {
-                return Err(ConfigError::Env("GRADHUB_LOG_FORMAT", v));
-            }
             self.log_format = v;
         }
         if let Some(v) = get("GRADHUB_LOG") {
@@ -147,17 +147,19 @@ impl Config {
                 .map(|v| v.parse::<u64>().map_err(|_| ConfigError::Env(key, v)))
                 .transpose()
         };
-        if let Some(n) = number("GRADHUB_ACK_DEADLINE_DAYS")? {
-            self.ack_deadline_days = n.min(365) as u32;
+        let days = |key: &'static str| -> Result<Option<u32>, ConfigError> {
+            number(key)?
+                .map(|n| u32::try_from(n).map_err(|_| ConfigError::Env(key, n.to_string())))
+                .transpose()
+        };
+        if let Some(n) = days("GRADHUB_ACK_DEADLINE_DAYS")? {
+            self.ack_deadline_days = n;
         }
-        if let Some(n) = number("GRADHUB_ESCALATION_DEADLINE_DAYS")? {
-            self.escalation_deadline_days = n.min(365) as u32;
+        if let Some(n) = days("GRADHUB_ESCALATION_DEADLINE_DAYS")? {
+            self.escalation_deadline_days = n;
         }
         if let Some(v) = get("GRADHUB_AUTO_CUT") {
             self.auto_cut = v;
-        }
-        if !matches!(self.auto_cut.as_str(), "ministry" | "all" | "none") {
-            return Err(ConfigError::Env("GRADHUB_AUTO_CUT", self.auto_cut.clone()));
         }
         if let Some(v) = get("GRADHUB_DROP_DIR") {
             self.drop_dir = v;
@@ -202,6 +204,40 @@ impl Config {
         Ok(())
     }
 
+    /// Checks values wherever they came from (file or environment).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !matches!(self.log_format.as_str(), "human" | "json") {
+            return Err(ConfigError::Invalid(
+                "log_format",
+                format!("{:?} (human or json)", self.log_format),
+            ));
+        }
+        if !matches!(self.auto_cut.as_str(), "ministry" | "all" | "none") {
+            return Err(ConfigError::Invalid(
+                "auto_cut",
+                format!("{:?} (ministry, all or none)", self.auto_cut),
+            ));
+        }
+        for (key, days) in [
+            ("ack_deadline_days", self.ack_deadline_days),
+            ("escalation_deadline_days", self.escalation_deadline_days),
+        ] {
+            if !(1..=365).contains(&days) {
+                return Err(ConfigError::Invalid(
+                    key,
+                    format!("{days} (1 to 365 working days)"),
+                ));
+            }
+        }
+        if self.escalation_deadline_days < self.ack_deadline_days {
+            return Err(ConfigError::Invalid(
+                "escalation_deadline_days",
+                "must not be shorter than ack_deadline_days".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// This process's name in job claims.
     pub fn node(&self) -> String {
         if self.node_name.is_empty() {
@@ -234,6 +270,25 @@ mod tests {
         .expect("valid");
         assert_eq!(c.database_url, "postgres://x@localhost/db");
         assert_eq!(c.pool_size, 4);
+    }
+
+    #[test]
+    fn values_from_a_file_are_checked_too() {
+        let bad = Config {
+            auto_cut: "sometimes".into(),
+            ..Config::default()
+        };
+        assert!(bad
+            .validate()
+            .expect_err("invalid")
+            .to_string()
+            .contains("auto_cut"));
+        let short = Config {
+            escalation_deadline_days: 2,
+            ..Config::default()
+        };
+        assert!(short.validate().is_err());
+        assert!(Config::default().validate().is_ok());
     }
 
     #[test]

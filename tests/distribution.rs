@@ -50,6 +50,15 @@ fn three_graduates() -> String {
     )
 }
 
+/// Adds a contact (who receives reminders) to an organisation.
+fn add_contact(db: &TestDb, org: &str, name: &str, email: &str) {
+    let mut conn = db.db.conn().expect("conn");
+    let row = gradhub::db::orgs::find_by_code(&mut conn, org)
+        .expect("query")
+        .expect("org");
+    gradhub::db::orgs::add_contact(&mut conn, row.id, name, email, None).expect("contact");
+}
+
 /// Ingests a file as a sender, places and cuts at the hub as of `day`.
 fn ingest_and_cut(app: &TestApp, db: &TestDb, text: &str, day: &str) {
     add_sender(db, "edu-test", "000000");
@@ -130,6 +139,61 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
         "moved out of the drop folder"
     );
 
+    // The same file dropped again with its time kept (a Windows copy: same name, size and time,
+    // so the same claim, already done) is filed as a duplicate of its batch; a folder that is not
+    // a registered sender gets its file back in failed/ with the reason.
+    let first_copy = processed
+        .iter()
+        .find(|n| n.ends_with("2026届.csv"))
+        .expect("data file");
+    let mtime = std::fs::metadata(sender_dir.join("processed").join(first_copy))
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    std::fs::write(sender_dir.join("2026届.csv"), three_graduates()).expect("drop again");
+    std::fs::File::options()
+        .write(true)
+        .open(sender_dir.join("2026届.csv"))
+        .and_then(|f| f.set_modified(mtime))
+        .expect("keep the time");
+    let stranger = drop.join("edu-nobody");
+    std::fs::create_dir_all(&stranger).expect("folder");
+    std::fs::write(stranger.join("x.csv"), three_graduates()).expect("drop");
+    worker.pass(date("2026-11-23"), SystemTime::now());
+    let again = worker.pass(date("2026-11-23"), SystemTime::now());
+    assert_eq!(
+        (
+            again.files_ingested,
+            again.files_failed,
+            again.records_placed
+        ),
+        (1, 1, 0)
+    );
+    let summaries: Vec<Value> = std::fs::read_dir(sender_dir.join("processed"))
+        .expect("processed")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".summary.json"))
+        .map(|e| {
+            serde_json::from_str(&std::fs::read_to_string(e.path()).expect("read")).expect("json")
+        })
+        .collect();
+    assert_eq!(summaries.len(), 2);
+    assert!(
+        summaries
+            .iter()
+            .any(|s| s["duplicate_of"] == summary["batch_id"]),
+        "{summaries:?}"
+    );
+    let refused: Vec<String> = std::fs::read_dir(stranger.join("failed"))
+        .expect("failed")
+        .filter_map(|e| e.ok().map(|e| e.path().to_string_lossy().to_string()))
+        .filter(|p| p.ends_with(".summary.json"))
+        .collect();
+    let why = std::fs::read_to_string(&refused[0]).expect("summary");
+    assert!(
+        why.contains("SENDER_UNKNOWN") && why.contains("edu-nobody"),
+        "{why}"
+    );
+
     // 山东省's system pulls its inbox with a cursor; a repeated pull answers the same.
     let province = token(db, "370000", None);
     let inbox = app.ok("/api/v1/inbox?after=0", &province);
@@ -203,6 +267,28 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
         .bytes()
         .expect("bytes");
     assert!(xlsx.starts_with(b"PK"));
+
+    // A mistyped return reason is refused whole, not taken as a plain acknowledgement.
+    let (status, err) = app.post(
+        &format!("/api/v1/packages/{id}/acknowledge"),
+        &province,
+        &json!({"returns": [{"record_id": ids[0], "reason": "wrong_province"}]}),
+    );
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (400, Some("BODY_INVALID")),
+        "{err}"
+    );
+    assert_eq!(
+        app.ok(&format!("/api/v1/packages/{id}"), &province)["state"],
+        "delivered"
+    );
+    let (status, err) = app.get("/api/v1/inbox?state=bogus", &province);
+    assert_eq!((status, err["code"].as_str()), (400, Some("STATE_INVALID")));
+    let (status, err) = app.get("/api/v1/packages/abc", &province);
+    assert_eq!((status, err["code"].as_str()), (404, Some("NOT_FOUND")));
+    let (status, err) = app.get("/api/v1/no-such-thing", &province);
+    assert_eq!((status, err["code"].as_str()), (404, Some("NOT_FOUND")));
 
     // 签收, then redistribute to the prefectures.
     let acked = app.ok_post(
@@ -462,6 +548,13 @@ fn a_returned_record_is_reassigned_by_hand(db: &TestDb) {
 
 fn deadlines_count_working_days_across_national_day(db: &TestDb) {
     let app = spawn_app(db, test_config(db));
+    for (org, email) in [
+        ("370000", "sd@example.org"),
+        ("110000", "bj@example.org"),
+        ("000000", "hub@example.org"),
+    ] {
+        add_contact(db, org, "联系人", email);
+    }
     // Tuesday 29 September 2026: 30 Sep is a working day, 1–7 Oct are holidays, Saturday 10 Oct
     // is a working day (调休).
     ingest_and_cut(&app, db, &three_graduates(), "2026-09-29");
@@ -540,7 +633,11 @@ fn reminders_reach_smtp_once_even_when_it_is_down_for_a_while(db: &TestDb) {
     // The SMTP server goes down before the reminders are due.
     sink.stop();
     let down = worker.pass(date("2026-10-13"), SystemTime::now());
-    assert_eq!((down.reminded, down.mails_sent), (2, 0));
+    assert_eq!(
+        (down.reminded, down.mails_sent),
+        (1, 0),
+        "北京 has no contact yet: not marked"
+    );
     assert_eq!(down.mails_failed, 1, "the first failure stops the pass");
     let mut conn = db.db.conn().expect("conn");
     assert_eq!(
@@ -598,6 +695,19 @@ fn reminders_reach_smtp_once_even_when_it_is_down_for_a_while(db: &TestDb) {
     assert_eq!(
         gradhub::db::outbox::counts(&mut conn).expect("counts"),
         (0, 4)
+    );
+
+    // 北京 registers a contact late: its reminder goes out at the next pass, once.
+    add_contact(db, "110000", "周科长", "zhou@hrss.beijing.example");
+    let late = worker.pass(date("2026-10-21"), SystemTime::now());
+    assert_eq!((late.reminded, late.mails_sent), (1, 1));
+    let mails = sink.wait_for(5, Duration::from_secs(5));
+    assert_eq!(mails[4].to, ["zhou@hrss.beijing.example"]);
+    assert_eq!(
+        worker
+            .pass(date("2026-10-22"), SystemTime::now())
+            .mails_sent,
+        0
     );
     sink.stop();
 }

@@ -124,6 +124,12 @@ pub enum JobsAction {
     },
 }
 
+/// An audit event of the operator at the console.
+fn audit(conn: &mut crate::db::AnyConnection, action: &str, subject: &str) -> Result<(), Failure> {
+    crate::db::audit::record(conn, &access::operator(), action, subject, None, None)?;
+    Ok(())
+}
+
 fn password_input() -> Result<String, Failure> {
     if let Ok(p) = std::env::var("GRADHUB_NEW_PASSWORD") {
         return Ok(p);
@@ -307,6 +313,7 @@ pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
             }
             let hash = access::hash_password(&password).map_err(refused)?;
             users::set_password(&mut conn, user.id, &hash)?;
+            audit(&mut conn, "user.password_set", &format!("user:{}", user.id))?;
             println!("密码已更新 / password changed for {username}");
             Ok(())
         }
@@ -326,6 +333,12 @@ fn set_disabled(
                 Failure::Refused(format!("用户 {username} 不存在 / no user {username}"))
             })?;
             users::set_disabled(conn, user.id, disable)?;
+            let action = if disable {
+                "user.disabled"
+            } else {
+                "user.enabled"
+            };
+            audit(conn, action, &format!("user:{}", user.id))?;
             println!(
                 "{username}: {}",
                 if disable { "disabled" } else { "enabled" }
@@ -375,6 +388,7 @@ pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
                     "没有有效的令牌 #{id} / no active token #{id}"
                 )));
             }
+            audit(&mut conn, "token.revoked", &format!("token:{id}"))?;
             println!("令牌 #{id} 已吊销 / token #{id} revoked");
             Ok(())
         }

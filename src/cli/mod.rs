@@ -633,6 +633,7 @@ fn serve_with(config: Config, db: Db, router: Arc<Router>) -> Result<(), Failure
             router,
             config,
             dist,
+            identities: Default::default(),
         };
         crate::web::server(listener, state)?.await
     })?;

@@ -16,12 +16,14 @@ struct Locked {
     locked: bool,
 }
 
-/// Takes `key` for `owner` unless the work is done or (PostgreSQL) another live session holds it.
+/// Takes `key` for `owner` unless (PostgreSQL) another live session holds it, or the work is done
+/// and `retake_done` is false.
 pub fn try_claim(
     conn: &mut AnyConnection,
     key: &str,
     owner: &str,
     now: NaiveDateTime,
+    retake_done: bool,
 ) -> QueryResult<bool> {
     if let AnyConnection::Postgresql(c) = conn {
         let got: Locked =
@@ -38,8 +40,13 @@ pub fn try_claim(
         .first(conn)
         .optional()?;
     if done == Some(true) {
-        unlock(conn, key)?;
-        return Ok(false);
+        if !retake_done {
+            unlock(conn, key)?;
+            return Ok(false);
+        }
+        diesel::update(job_claims::table.filter(job_claims::key.eq(key)))
+            .set(job_claims::done.eq(false))
+            .execute(conn)?;
     }
     // The row says who works on it, for an operator looking at a stuck file.
     let n = diesel::sql_query(

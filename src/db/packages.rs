@@ -608,18 +608,41 @@ pub fn package_records(
     after_record: i64,
     limit: i64,
 ) -> QueryResult<Vec<PackageRecordRow>> {
-    record_hops::table
-        .inner_join(records::table)
+    // Two steps: the page of ids from the package's index, then those records by key. One join
+    // lets the planner walk `records` from its first row, which is slow with millions stored.
+    let hops: Vec<(i64, Option<String>, Option<String>)> = record_hops::table
         .filter(record_hops::package_id.eq(package_id))
         .filter(record_hops::record_id.gt(after_record))
         .order(record_hops::record_id)
         .limit(limit)
         .select((
-            RecordRow::as_select(),
+            record_hops::record_id,
             record_hops::outcome,
             record_hops::reason,
         ))
-        .load(conn)
+        .load(conn)?;
+    let ids: Vec<i64> = hops.iter().map(|h| h.0).collect();
+    let mut by_id = records_by_id(conn, &ids)?;
+    Ok(hops
+        .into_iter()
+        .filter_map(|(id, outcome, reason)| by_id.remove(&id).map(|r| (r, outcome, reason)))
+        .collect())
+}
+
+fn records_by_id(
+    conn: &mut AnyConnection,
+    ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, RecordRow>> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    Ok(records::table
+        .filter(records::id.eq_any(ids))
+        .select(RecordRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect())
 }
 
 /// Records held in the scope, in id order after `after`, optionally in one state or held by one
@@ -633,11 +656,10 @@ pub fn held_records(
     limit: i64,
 ) -> QueryResult<Vec<(RecordRow, PlacementRow)>> {
     let mut q = placements::table
-        .inner_join(records::table)
         .filter(placements::record_id.gt(after))
         .order(placements::record_id)
         .limit(limit)
-        .select((RecordRow::as_select(), PlacementRow::as_select()))
+        .select(PlacementRow::as_select())
         .into_boxed();
     if let Some(ids) = scope.ids() {
         q = q.filter(placements::holder_org_id.eq_any(ids.to_vec()));
@@ -648,7 +670,14 @@ pub fn held_records(
     if let Some(s) = state {
         q = q.filter(placements::state.eq(s.to_string()));
     }
-    q.load(conn)
+    // Two steps, as for `package_records`.
+    let places = q.load(conn)?;
+    let ids: Vec<i64> = places.iter().map(|p| p.record_id).collect();
+    let mut by_id = records_by_id(conn, &ids)?;
+    Ok(places
+        .into_iter()
+        .filter_map(|p| by_id.remove(&p.record_id).map(|r| (r, p)))
+        .collect())
 }
 
 /// One record with its placement, if held in the scope.

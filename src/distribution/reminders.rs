@@ -86,6 +86,17 @@ impl Distribution {
     ) -> Result<bool, DistError> {
         db::write_transaction(conn, |conn| {
             let now = Utc::now().naive_utc();
+            let contacts = orgs::contacts(conn, to_org)?;
+            if contacts.is_empty() {
+                // Nobody to tell yet: leave the package unmarked, so that a contact added later
+                // still gets the notice at the next pass.
+                tracing::debug!(
+                    package = p.id,
+                    org = to_org,
+                    "overdue, but no contact to tell"
+                );
+                return Ok(false);
+            }
             let won = match kind {
                 Kind::Reminder => store::mark_reminded(conn, p.id, now)?,
                 Kind::Escalation => store::mark_escalated(conn, p.id, now)?,
@@ -93,7 +104,6 @@ impl Distribution {
             if !won {
                 return Ok(false);
             }
-            let contacts = orgs::contacts(conn, to_org)?;
             let mut queued = 0;
             for c in &contacts {
                 let key = format!("{}:{}:{}", kind.as_str(), p.id, c.email);

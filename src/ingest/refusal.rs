@@ -179,6 +179,15 @@ impl Refusal {
         )
     }
 
+    /// A drop sub-folder that is not a registered sender organisation.
+    pub fn unknown_sender(folder: &str) -> Refusal {
+        Refusal::new(
+            "SENDER_UNKNOWN",
+            format!("投放文件夹“{folder}”不是已登记的移交部门，请联系管理员用 gradhub orgs add --level sender 登记。"),
+            format!("The drop folder {folder:?} is not a registered sender organisation; an administrator registers it with `gradhub orgs add --level sender`."),
+        )
+    }
+
     pub fn bad_source(source: &str) -> Refusal {
         Refusal::new(
             "SOURCE_INVALID",

@@ -6,28 +6,32 @@ use crate::notify::{Mailer, OutgoingMail};
 use chrono::{Duration, NaiveDateTime, Utc};
 use diesel::Connection;
 
-/// Messages taken per transaction.
-const BATCH: i64 = 20;
+/// Messages taken per round on SQLite. On PostgreSQL each message is its own transaction, so it
+/// is marked sent the moment it is: a node killed mid-pass sends again at most the one in flight.
+const SQLITE_BATCH: i64 = 20;
 
 /// Sends what is due; returns (sent, failed).
 pub fn send_due(db: &Db, mailer: &Mailer, retry_secs: u64) -> Result<(usize, usize), DbError> {
     let mut conn = db.conn()?;
     let (mut sent, mut failed) = (0, 0);
     loop {
-        // On PostgreSQL the transaction keeps the taken rows locked while they are sent: another
-        // node skips them, and if this one dies they are free again, not lost. On SQLite there is
-        // one worker, and holding its write lock during SMTP would stall ingests, so no
-        // transaction.
-        let (s, f, taken) = match &mut conn as &mut AnyConnection {
-            AnyConnection::Postgresql(_) => {
-                conn.transaction(|c| send_batch(c, mailer, retry_secs))?
-            }
-            AnyConnection::Sqlite(_) => send_batch(&mut conn, mailer, retry_secs)?,
+        // On PostgreSQL the transaction keeps the taken row locked while it is sent: another node
+        // skips it, and if this one dies it is free again, not lost. On SQLite there is one
+        // worker, and holding its write lock during SMTP would stall ingests, so no transaction.
+        let (batch, (s, f, taken)) = match &mut conn as &mut AnyConnection {
+            AnyConnection::Postgresql(_) => (
+                1,
+                conn.transaction(|c| send_batch(c, mailer, retry_secs, 1))?,
+            ),
+            AnyConnection::Sqlite(_) => (
+                SQLITE_BATCH,
+                send_batch(&mut conn, mailer, retry_secs, SQLITE_BATCH)?,
+            ),
         };
         sent += s;
         failed += f;
         // Stop after a failure too: the server is probably down; the next pass tries again.
-        if taken < BATCH as usize || f > 0 {
+        if taken < batch as usize || f > 0 {
             return Ok((sent, failed));
         }
     }
@@ -37,9 +41,10 @@ fn send_batch(
     conn: &mut AnyConnection,
     mailer: &Mailer,
     retry_secs: u64,
+    limit: i64,
 ) -> Result<(usize, usize, usize), diesel::result::Error> {
     let now = Utc::now().naive_utc();
-    let due = outbox::claim_due(conn, now, BATCH)?;
+    let due = outbox::claim_due(conn, now, limit)?;
     let (mut sent, mut failed) = (0, 0);
     for m in &due {
         let mail = OutgoingMail {

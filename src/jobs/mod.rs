@@ -90,7 +90,11 @@ impl Worker {
             // One connection for the claim, the ingest and the release: on PostgreSQL the claim
             // is a lock of this session.
             let mut conn = self.dist.db.conn()?;
-            let taken = claims::try_claim(&mut conn, &key, &self.node, Utc::now().naive_utc())?;
+            // The file is here, so a claim already marked done means it was dropped again with
+            // the same name, size and time: take it again (the same content answers as a
+            // duplicate of its first batch).
+            let taken =
+                claims::try_claim(&mut conn, &key, &self.node, Utc::now().naive_utc(), true)?;
             if !taken {
                 // Another node has it (or had it and finished); look again in case it died.
                 if let Some(folder) = self.drop.as_mut() {
@@ -141,7 +145,7 @@ impl Worker {
             };
             ingest::ingest(conn, &self.router, &request, &Silent)
         } else {
-            Err(IngestError::Refused(ingest::Refusal::bad_source(
+            Err(IngestError::Refused(ingest::Refusal::unknown_sender(
                 &file.sender,
             )))
         };

@@ -65,7 +65,7 @@ pub fn escalation(n: &PackageNotice, parent_name: &str) -> (String, String) {
          \n\
          您好！贵单位下级机构 {receiver}（机构代码 {code}）尚未签收{sender}于{delivered}分发的分发包 #{id}（共 {records} 条记录）。\n\
          签收期限为{deadline}，目前已逾期 {overdue} 个工作日，已超过第二期限。\n\
-         该机构此前已收到催办邮件。\n\
+         该机构的联系人在第一期限后已收到催办邮件（如已登记联系人）。\n\
          \n",
         parent = parent_name,
         receiver = n.receiver_name,

@@ -130,7 +130,8 @@ pub struct UploadQuery {
         (status = 200, description = "Dry run, or the file was already ingested (duplicate_of set)", body = BatchSummary),
         (status = 413, description = "File too large", body = ApiError),
         (status = 422, description = "File refused whole; nothing stored", body = ApiError)
-    )
+    ),
+    security(("bearer" = []))
 )]
 async fn upload(
     state: web::Data<AppState>,
@@ -227,7 +228,8 @@ pub struct ListQuery {
 }
 
 /// Recent batches, newest first.
-#[utoipa::path(get, path = "/api/v1/batches", params(ListQuery), responses((status = 200, body = Vec<BatchSummary>)))]
+#[utoipa::path(get, path = "/api/v1/batches", params(ListQuery),
+    responses((status = 200, body = Vec<BatchSummary>), (status = 401, body = ApiError)), security(("bearer" = [])))]
 async fn list_batches(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -247,7 +249,7 @@ async fn list_batches(
 
 /// The summary of one batch.
 #[utoipa::path(get, path = "/api/v1/batches/{id}", params(("id" = i64, Path, description = "Batch id")),
-    responses((status = 200, body = BatchSummary), (status = 404, body = ApiError)))]
+    responses((status = 200, body = BatchSummary), (status = 404, body = ApiError)), security(("bearer" = [])))]
 async fn get_batch(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -275,7 +277,8 @@ pub struct ReportQuery {
 /// The reject report of a batch: 行号, 列, 值, 原因代码, 说明 (ID numbers masked).
 #[utoipa::path(get, path = "/api/v1/batches/{id}/rejects",
     params(("id" = i64, Path, description = "Batch id"), ReportQuery),
-    responses((status = 200, description = "CSV or XLSX file", content_type = "text/csv"), (status = 404, body = ApiError)))]
+    responses((status = 200, description = "CSV or XLSX file", content_type = "text/csv"), (status = 404, body = ApiError)),
+    security(("bearer" = [])))]
 async fn batch_rejects(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -332,7 +335,7 @@ pub struct ExplainQuery {
 
 /// Why a code or an address routes where it does.
 #[utoipa::path(get, path = "/api/v1/route/explain", params(ExplainQuery),
-    responses((status = 200, description = "The steps tried and the route", body = Object)))]
+    responses((status = 200, description = "The steps tried and the route", body = Object)), security(("bearer" = [])))]
 async fn explain_route(
     state: web::Data<AppState>,
     _caller: Authenticated,

@@ -8,8 +8,46 @@ use crate::db::scope::Scope;
 use crate::distribution::DistError;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// How long a looked-up token or session is trusted without asking the database again: a busy
+/// client costs one lookup per interval, and a revoked token stops working within it.
+const IDENTITY_TTL: Duration = Duration::from_secs(10);
+const IDENTITY_CACHE_MAX: usize = 10_000;
+
+/// Recently seen secrets (by hash) and whose they are.
+#[derive(Default)]
+pub struct IdentityCache {
+    entries: Mutex<HashMap<String, (Instant, access::Identity)>>,
+}
+
+impl IdentityCache {
+    fn get(&self, hash: &str) -> Option<access::Identity> {
+        let entries = self.entries.lock().ok()?;
+        let (at, identity) = entries.get(hash)?;
+        (at.elapsed() < IDENTITY_TTL).then(|| identity.clone())
+    }
+
+    fn put(&self, hash: String, identity: access::Identity) {
+        if let Ok(mut entries) = self.entries.lock() {
+            if entries.len() >= IDENTITY_CACHE_MAX {
+                entries.clear();
+            }
+            entries.insert(hash, (Instant::now(), identity));
+        }
+    }
+
+    /// Forgets a secret at once (its session was closed here).
+    pub fn forget(&self, secret: &str) {
+        if let Ok(mut entries) = self.entries.lock() {
+            entries.remove(&access::secret_hash(secret));
+        }
+    }
+}
 
 /// The caller of a request that must be signed in.
 pub struct Authenticated(pub Caller);
@@ -35,12 +73,24 @@ impl FromRequest for Authenticated {
             if secret.len() != 68 || !secret.is_ascii() {
                 return Err(unauthenticated());
             }
+            let hash = access::secret_hash(&secret);
+            if let Some(identity) = state.identities.get(&hash) {
+                if let Some(caller) = state
+                    .dist
+                    .tree()
+                    .ok()
+                    .and_then(|t| Caller::of(&identity, &t))
+                {
+                    return Ok(Authenticated(caller));
+                }
+            }
             let caller = web::block(move || -> Result<Option<Caller>, ApiError> {
                 let mut conn = state.db.conn()?;
                 let Some(identity) = access::identify(&mut conn, &secret)? else {
                     return Ok(None);
                 };
                 drop(conn);
+                state.identities.put(hash, identity.clone());
                 let mut tree = state.dist.tree()?;
                 if tree.get(identity.org_id).is_none() {
                     // An organisation added since the tree was read (by another process).

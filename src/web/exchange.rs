@@ -57,6 +57,33 @@ async fn blocking<T: Send + 'static>(
     web::block(move || f(&state)).await?
 }
 
+/// A body that may be empty (the defaults) but, when given, must be valid: a mistyped return
+/// must not turn into a plain acknowledgement.
+fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Result<T, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request(
+            "BODY_INVALID",
+            &format!("请求体不是有效的 JSON，未做任何更改：{e}"),
+            &format!("The request body is not valid JSON; nothing was changed: {e}"),
+        )
+    })
+}
+
+/// 400 unless `value` is one of `allowed`.
+fn check_state(value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(ApiError::bad_request(
+            "STATE_INVALID",
+            &format!("状态应为 {}。", allowed.join("、")),
+            &format!("State must be one of {}.", allowed.join(", ")),
+        )),
+        _ => Ok(()),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Views
 
@@ -274,6 +301,7 @@ async fn sign_out(
         .map(|s| s.trim().to_string());
     if let Some(token) = token {
         blocking(&state, move |s| {
+            s.identities.forget(&token);
             let mut conn = s.db.conn()?;
             crate::db::users::delete_session(&mut conn, &access::secret_hash(&token))?;
             Ok(())
@@ -328,6 +356,10 @@ async fn inbox(
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     require_reader(&caller)?;
+    check_state(
+        query.state.as_deref(),
+        &[store::DELIVERED, store::ACKNOWLEDGED],
+    )?;
     let after = query.after.unwrap_or(0).max(0);
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let filter = query.state.clone();
@@ -533,11 +565,11 @@ async fn acknowledge(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
-    body: Option<web::Json<AcknowledgeBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     let id = id.into_inner();
-    let returns = body.map(|b| b.into_inner().returns).unwrap_or_default();
+    let returns = optional_json::<AcknowledgeBody>(&body)?.returns;
     let view = blocking(&state, move |s| {
         let p = s.dist.acknowledge(&caller, id, &returns)?;
         let tree = s.dist.tree()?;
@@ -590,10 +622,10 @@ pub struct CutBody {
 async fn cut(
     state: web::Data<AppState>,
     caller: Authenticated,
-    body: Option<web::Json<CutBody>>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    let to = body.and_then(|b| b.into_inner().to);
+    let to = optional_json::<CutBody>(&body)?.to;
     let views = blocking(&state, move |s| {
         let made = s.dist.cut(&caller, to.as_deref(), china_today())?;
         let tree = s.dist.tree()?;
@@ -666,20 +698,7 @@ async fn queue(
         .state
         .clone()
         .unwrap_or_else(|| store::UNASSIGNED.into());
-    if ![
-        store::UNASSIGNED,
-        store::QUEUED,
-        store::PENDING,
-        store::SETTLED,
-    ]
-    .contains(&wanted.as_str())
-    {
-        return Err(ApiError::bad_request(
-            "STATE_INVALID",
-            "状态应为 unassigned、queued、pending 或 settled。",
-            "State must be unassigned, queued, pending or settled.",
-        ));
-    }
+    check_state(Some(&wanted), &PLACEMENT_STATES)?;
     held_page(state, caller, Some(wanted), true, query.after, query.limit).await
 }
 
@@ -703,6 +722,7 @@ async fn records(
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     require_reader(&caller)?;
+    check_state(query.state.as_deref(), &PLACEMENT_STATES)?;
     held_page(
         state,
         caller,
@@ -713,6 +733,13 @@ async fn records(
     )
     .await
 }
+
+const PLACEMENT_STATES: [&str; 4] = [
+    store::UNASSIGNED,
+    store::QUEUED,
+    store::PENDING,
+    store::SETTLED,
+];
 
 async fn held_page(
     state: web::Data<AppState>,
@@ -844,6 +871,7 @@ async fn figures(
 pub struct OrgsView {
     pub organisation: OrgRef,
     pub parent: Option<OrgRef>,
+    /// Receiving organisations directly below (senders are not listed).
     pub children: Vec<OrgRef>,
 }
 

@@ -22,6 +22,8 @@ pub struct AppState {
     pub router: Arc<Router>,
     pub config: Config,
     pub dist: Arc<Distribution>,
+    /// Tokens and sessions looked up lately (see `auth`).
+    pub identities: auth::IdentityCache,
 }
 
 /// Builds the server on an already bound listener (tests bind port 0 and read the port back).
@@ -31,6 +33,29 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(web::JsonConfig::default().error_handler(|e, _| {
+                error::ApiError::bad_request(
+                    "BODY_INVALID",
+                    &format!("请求体无效：{e}"),
+                    &format!("The request body is not valid: {e}"),
+                )
+                .into()
+            }))
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                error::ApiError::bad_request(
+                    "QUERY_INVALID",
+                    &format!("查询参数无效：{e}"),
+                    &format!("A query parameter is not valid: {e}"),
+                )
+                .into()
+            }))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|_, _| error::ApiError::not_found("对象", "Object").into()),
+            )
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("接口", "Endpoint"))
+            }))
             .wrap(tracing_actix())
             .configure(api::routes)
             .configure(exchange::routes)

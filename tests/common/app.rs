@@ -42,6 +42,7 @@ pub fn spawn_app(db: &TestDb, config: Config) -> TestApp {
         router: Arc::new(db.router()),
         config: config.clone(),
         dist: dist.clone(),
+        identities: Default::default(),
     };
     std::thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_multi_thread()

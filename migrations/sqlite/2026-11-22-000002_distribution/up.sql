@@ -151,7 +151,9 @@ CREATE TABLE outbox (
 );
 CREATE INDEX outbox_due ON outbox (next_attempt_at) WHERE sent_at IS NULL;
 
--- Work claimed by one node at a time (drop-folder files, periodic passes), with a lease.
+-- Work claimed by one node at a time (drop-folder files): who took it, when (`claimed_until` holds
+-- the time it was taken), and whether it is done. On PostgreSQL the claim itself is a session
+-- advisory lock, so a node that dies frees it at once.
 CREATE TABLE job_claims (
     key TEXT PRIMARY KEY NOT NULL,
     owner TEXT NOT NULL,
