@@ -29,6 +29,11 @@ pub struct AppState {
 /// Builds the server on an already bound listener (tests bind port 0 and read the port back).
 pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     std::fs::create_dir_all(&state.config.upload_dir)?;
+    // Storage work runs on each worker's blocking threads, and each of those holds a database
+    // connection while it works: more threads than connections only queue on the pool and switch
+    // contexts, so there are about as many as connections (an upload uses one for its ingest).
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let blocking = (state.config.pool_size as usize / workers).max(2);
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
@@ -60,6 +65,8 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
             .configure(api::routes)
             .configure(exchange::routes)
     })
+    .workers(workers)
+    .worker_max_blocking_threads(blocking)
     .listen(listener)?
     .run();
     Ok(server)
