@@ -389,6 +389,60 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
         "no other province in 山东's figures"
     );
 
+    // The county hands the graduate on to a grassroots service point (街道平台) it set up.
+    {
+        let mut conn = db.db.conn().expect("conn");
+        let county_row = gradhub::db::orgs::find_by_code(&mut conn, "370102")
+            .expect("query")
+            .expect("county");
+        gradhub::db::orgs::add(
+            &mut conn,
+            "370102-001",
+            "文化东路街道服务平台",
+            gradhub::domain::organisation::OrgLevel::Grassroots,
+            &county_row,
+        )
+        .expect("grassroots point");
+    }
+    app.dist.refresh_tree().expect("tree");
+    let (status, err) = app.post(
+        "/api/v1/queue/assign",
+        &county,
+        &json!({"record_ids": [settled[0]], "to": "370100"}),
+    );
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (422, Some("NOT_BELOW_YOU")),
+        "not upward"
+    );
+    let assigned = app.ok_post(
+        "/api/v1/queue/assign",
+        &county,
+        &json!({"record_ids": [settled[0]], "to": "370102-001"}),
+    );
+    assert_eq!(assigned["assigned"], 1);
+    let cut = app.ok_post("/api/v1/packages/cut", &county, &json!({}));
+    assert_eq!(cut[0]["receiver"]["code"], "370102-001");
+    let point = token(db, "370102-001", None);
+    let gid = only_package(&app.ok("/api/v1/inbox", &point))["id"]
+        .as_i64()
+        .expect("id");
+    app.ok_post(
+        &format!("/api/v1/packages/{gid}/acknowledge"),
+        &point,
+        &json!({}),
+    );
+    assert_eq!(
+        ids_of(&app.ok("/api/v1/queue?state=settled", &point)),
+        [settled[0]]
+    );
+    assert_eq!(
+        app.ok(&format!("/api/v1/records/{}", settled[0]), &county)["placement"]["holder_org_id"]
+            .as_i64()
+            .is_some(),
+        true
+    );
+
     let mut conn = db.db.conn().expect("conn");
     let events = gradhub::db::audit::list(
         &mut conn,

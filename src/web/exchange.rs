@@ -549,6 +549,7 @@ async fn download(
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AcknowledgeBody {
     /// Records to return before acknowledging the rest (optional).
     #[serde(default)]
@@ -609,6 +610,7 @@ async fn return_records(
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CutBody {
     /// Only for this organisation directly below (its code); omit for all.
     #[serde(default)]
@@ -762,6 +764,19 @@ async fn held_page(
             after,
             limit,
         )?;
+        if !rows.is_empty() {
+            audit::record(
+                &mut conn,
+                &caller.actor,
+                "records.listed",
+                &format!("org:{}", caller.org_code),
+                None,
+                Some(&json!({
+                    "after": after, "records": rows.len(), "state": wanted,
+                    "masked": !caller.role.sees_personal_numbers(),
+                })),
+            )?;
+        }
         Ok(HeldRecordsPage {
             next_cursor: rows.last().map(|(r, _)| r.id).unwrap_or(after),
             records: rows
@@ -905,6 +920,7 @@ async fn orgs(
         children: tree
             .children(node.id)
             .iter()
+            .filter(|c| tree.get(**c).is_some_and(|n| n.level.receives()))
             .map(|c| org_ref(&tree, *c))
             .collect(),
     }))

@@ -38,14 +38,20 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(web::JsonConfig::default().error_handler(|e, _| {
-                error::ApiError::bad_request(
-                    "BODY_INVALID",
-                    &format!("请求体无效：{e}"),
-                    &format!("The request body is not valid: {e}"),
-                )
-                .into()
-            }))
+            // Room for long return lists (100,000 records at most, see `distribution`).
+            .app_data(web::PayloadConfig::new(16 << 20))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(16 << 20)
+                    .error_handler(|e, _| {
+                        error::ApiError::bad_request(
+                            "BODY_INVALID",
+                            &format!("请求体无效：{e}"),
+                            &format!("The request body is not valid: {e}"),
+                        )
+                        .into()
+                    }),
+            )
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 error::ApiError::bad_request(
                     "QUERY_INVALID",

@@ -96,6 +96,8 @@ CREATE TABLE placements (
     updated_at TIMESTAMP NOT NULL
 );
 CREATE INDEX placements_holder ON placements (holder_org_id, state, record_id);
+-- Cutting takes a holder's waiting records by target, one receiving organisation at a time.
+CREATE INDEX placements_target ON placements (holder_org_id, state, target_org_id);
 CREATE INDEX placements_package ON placements (package_id);
 
 -- Batches whose new records have been placed in the distribution (at the hub, by routing).
