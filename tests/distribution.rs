@@ -436,11 +436,16 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
         ids_of(&app.ok("/api/v1/queue?state=settled", &point)),
         [settled[0]]
     );
+    let detail = app.ok(&format!("/api/v1/records/{}", settled[0]), &county);
+    let last = detail["hops"]
+        .as_array()
+        .and_then(|h| h.last())
+        .cloned()
+        .expect("hop");
     assert_eq!(
-        app.ok(&format!("/api/v1/records/{}", settled[0]), &county)["placement"]["holder_org_id"]
-            .as_i64()
-            .is_some(),
-        true
+        (last["to"]["code"].as_str(), last["outcome"].as_str()),
+        (Some("370102-001"), Some("acknowledged")),
+        "the county still sees it, one level down"
     );
 
     let mut conn = db.db.conn().expect("conn");
