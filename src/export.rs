@@ -238,26 +238,12 @@ pub fn write_records<W: Write + Send>(
     mask: bool,
     out: W,
 ) -> Result<u64, ExportError> {
-    let header: Vec<&str> = Column::ALL
-        .iter()
-        .map(|c| c.header_zh())
-        .chain(ROUTE_HEADER)
-        .collect();
-    let mut writer = TableWriter::new(format, out, &header)?;
-    let mut after = 0i64;
-    let mut count = 0u64;
-    loop {
-        let page = records::page(conn, filter, after, 5_000)?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        for r in &page {
-            let cells = record_cells(r, mask);
-            writer.row(cells.iter().map(String::as_str))?;
-            count += 1;
-        }
-    }
-    writer.finish()?;
-    Ok(count)
+    write_pages(format, out, mask, &[], |after| {
+        Ok(records::page(conn, filter, after, 5_000)?
+            .into_iter()
+            .map(|r| (r, Vec::new()))
+            .collect())
+    })
 }
 
 /// The columns a package file adds after the route: the hub's record number (to return a record
@@ -272,25 +258,47 @@ pub fn write_package<W: Write + Send>(
     mask: bool,
     out: W,
 ) -> Result<u64, ExportError> {
+    write_pages(format, out, mask, &PACKAGE_EXTRA_HEADER, |after| {
+        Ok(packages::package_records(conn, package_id, after, 5_000)?
+            .into_iter()
+            .map(|(r, outcome, _)| {
+                let extra = vec![
+                    r.id.to_string(),
+                    outcome_label(outcome.as_deref()).to_string(),
+                ];
+                (r, extra)
+            })
+            .collect())
+    })
+}
+
+/// Writes records a page at a time (keyset paging on the record id, so memory stays flat): the
+/// transfer-file and route columns, then the `extra` columns each page row brings.
+fn write_pages<W: Write + Send>(
+    format: TableFormat,
+    out: W,
+    mask: bool,
+    extra_header: &[&str],
+    mut next_page: impl FnMut(i64) -> Result<Vec<(RecordRow, Vec<String>)>, ExportError>,
+) -> Result<u64, ExportError> {
     let header: Vec<&str> = Column::ALL
         .iter()
         .map(|c| c.header_zh())
         .chain(ROUTE_HEADER)
-        .chain(PACKAGE_EXTRA_HEADER)
+        .chain(extra_header.iter().copied())
         .collect();
     let mut writer = TableWriter::new(format, out, &header)?;
     let mut after = 0i64;
     let mut count = 0u64;
     loop {
-        let page = packages::package_records(conn, package_id, after, 5_000)?;
-        let Some((last, _, _)) = page.last() else {
+        let page = next_page(after)?;
+        let Some((last, _)) = page.last() else {
             break;
         };
         after = last.id;
-        for (r, outcome, _) in &page {
-            let mut cells = record_cells(r, mask);
-            cells.push(r.id.to_string());
-            cells.push(outcome_label(outcome.as_deref()).to_string());
+        for (r, extra) in page {
+            let mut cells = record_cells(&r, mask);
+            cells.extend(extra);
             writer.row(cells.iter().map(String::as_str))?;
             count += 1;
         }

@@ -5,42 +5,26 @@
 #[macro_use]
 mod common;
 
-use common::app::{add_sender, spawn_app, test_config, token};
+use common::app::{add_sender, ingest_text, spawn_app, test_config, token};
 use common::{id18, line, TestDb, HEADER};
 use gradhub::distribution::AutoCut;
 use gradhub::domain::organisation::Role;
-use gradhub::ingest::{self, Channel, IngestRequest, Silent};
+use gradhub::ingest;
 use serde_json::{json, Value};
 
 fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
     let app = spawn_app(db, test_config(db));
     add_sender(db, "edu-test", "000000");
-    let path = db.path("batch.csv");
-    std::fs::write(
-        &path,
-        format!(
+    let batch = ingest_text(
+        db,
+        "edu-test",
+        &format!(
             "{HEADER}\n{}\n{}\n{}\n",
             line("张三", &id18("370102", "20020315", 123), "370102", ""),
             line("李四", "37011220010610", "370112", ""),
             line("王五", &id18("110101", "20000101", 789), "110101", ""),
         ),
-    )
-    .expect("write");
-    let batch = {
-        let mut conn = db.db.conn().expect("conn");
-        let request = IngestRequest {
-            path: &path,
-            file_name: "batch.csv",
-            source: "edu-test",
-            channel: Channel::Education,
-            dry_run: false,
-        };
-        ingest::ingest(&mut conn, &db.router(), &request, &Silent)
-            .expect("ingest")
-            .summary
-            .batch_id
-            .expect("batch")
-    };
+    );
     app.dist.place_new().expect("place");
     app.dist
         .cut_auto(AutoCut::Ministry, ingest::china_today())

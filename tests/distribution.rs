@@ -6,11 +6,10 @@
 #[macro_use]
 mod common;
 
-use common::app::{add_sender, spawn_app, test_config, token, TestApp};
+use common::app::{add_sender, ingest_text, spawn_app, test_config, token, TestApp};
 use common::smtp::SmtpSink;
 use common::{id18, line, TestDb, HEADER};
 use gradhub::distribution::AutoCut;
-use gradhub::ingest::{self, Channel, IngestRequest, Silent};
 use gradhub::jobs::drop_folder::DropFolder;
 use gradhub::jobs::Worker;
 use gradhub::notify::{MailConfig, Mailer};
@@ -62,18 +61,7 @@ fn add_contact(db: &TestDb, org: &str, name: &str, email: &str) {
 /// Ingests a file as a sender, places and cuts at the hub as of `day`.
 fn ingest_and_cut(app: &TestApp, db: &TestDb, text: &str, day: &str) {
     add_sender(db, "edu-test", "000000");
-    let path = db.path("batch.csv");
-    std::fs::write(&path, text).expect("write");
-    let router = db.router();
-    let mut conn = db.db.conn().expect("conn");
-    let request = IngestRequest {
-        path: &path,
-        file_name: "batch.csv",
-        source: "edu-test",
-        channel: Channel::Education,
-        dry_run: false,
-    };
-    ingest::ingest(&mut conn, &router, &request, &Silent).expect("ingest");
+    ingest_text(db, "edu-test", text);
     app.dist.place_new().expect("place");
     app.dist
         .cut_auto(AutoCut::Ministry, date(day))

@@ -5,13 +5,12 @@
 #[macro_use]
 mod common;
 
-use common::app::add_sender;
+use common::app::{add_sender, ingest_text};
 use common::smtp::SmtpSink;
 use common::{demo_file, demo_options, gradhub_command, TestDb};
 use gradhub::config::Config;
 use gradhub::db::Backend;
 use gradhub::distribution::{AutoCut, Distribution};
-use gradhub::ingest::{self, Channel, IngestRequest, Silent};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -77,10 +76,10 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
         }
         // Packages delivered on 1 September and never acknowledged: overdue, and past the
         // second deadline, when the nodes start.
-        let path = db.path("old.csv");
-        std::fs::write(
-            &path,
-            format!(
+        ingest_text(
+            db,
+            "edu-370000",
+            &format!(
                 "{}\n{}\n{}\n",
                 common::HEADER,
                 common::line(
@@ -96,16 +95,7 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
                     ""
                 ),
             ),
-        )
-        .expect("write");
-        let request = IngestRequest {
-            path: &path,
-            file_name: "old.csv",
-            source: "edu-370000",
-            channel: Channel::Education,
-            dry_run: false,
-        };
-        ingest::ingest(&mut conn, &db.router(), &request, &Silent).expect("ingest");
+        );
         let dist = Distribution::new(db.db.clone(), &Config::default()).expect("dist");
         dist.place_new().expect("place");
         let made = dist

@@ -373,17 +373,7 @@ impl Distribution {
             let now = Utc::now().naive_utc();
             let held = store::held_targets(conn, caller.org_id, record_ids)?;
             if held.len() != record_ids.len() {
-                return Err(DistError::invalid(
-                    "RECORDS_NOT_HELD",
-                    format!(
-                        "有 {} 条记录不在本机构待分发队列中，未分发任何记录",
-                        record_ids.len() - held.len()
-                    ),
-                    format!(
-                        "{} of the records are not waiting at your organisation; nothing was sent",
-                        record_ids.len() - held.len()
-                    ),
-                ));
+                return Err(not_held(record_ids.len() - held.len(), "分发", "sent"));
             }
             // A record whose target does not lie below the receiver now targets the receiver.
             let retarget: Vec<i64> = held
@@ -559,16 +549,10 @@ impl Distribution {
                 now,
             )?;
             if changed.len() != record_ids.len() {
-                return Err(DistError::invalid(
-                    "RECORDS_NOT_HELD",
-                    format!(
-                        "有 {} 条记录不在本机构，未分配任何记录",
-                        record_ids.len() - changed.len()
-                    ),
-                    format!(
-                        "{} of the records are not held by your organisation; nothing was assigned",
-                        record_ids.len() - changed.len()
-                    ),
+                return Err(not_held(
+                    record_ids.len() - changed.len(),
+                    "分配",
+                    "assigned",
                 ));
             }
             for id in &changed {
@@ -657,6 +641,17 @@ fn check_ids(ids: &[i64]) -> Result<(), DistError> {
         ));
     }
     Ok(())
+}
+
+/// Some of the listed records are not waiting at the caller's organisation: nothing was done.
+fn not_held(missing: usize, done_zh: &str, done_en: &str) -> DistError {
+    DistError::invalid(
+        "RECORDS_NOT_HELD",
+        format!("有 {missing} 条记录不在本机构的待处理记录中，未{done_zh}任何记录"),
+        format!(
+            "{missing} of the records are not waiting at your organisation; nothing was {done_en}"
+        ),
+    )
 }
 
 fn already_acknowledged(id: i64) -> DistError {

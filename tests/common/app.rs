@@ -93,6 +93,25 @@ pub fn add_sender(db: &TestDb, code: &str, parent: &str) {
     .expect("add sender");
 }
 
+/// Ingests `text` as the (existing) sender `source` through the one pipeline; the batch id.
+pub fn ingest_text(db: &TestDb, source: &str, text: &str) -> i64 {
+    let path = db.path(&format!("{source}-{}.csv", text.len()));
+    std::fs::write(&path, text).expect("write");
+    let mut conn = db.db.conn().expect("conn");
+    let request = gradhub::ingest::IngestRequest {
+        path: &path,
+        file_name: "batch.csv",
+        source,
+        channel: gradhub::ingest::Channel::Education,
+        dry_run: false,
+    };
+    gradhub::ingest::ingest(&mut conn, &db.router(), &request, &gradhub::ingest::Silent)
+        .expect("ingest")
+        .summary
+        .batch_id
+        .expect("batch")
+}
+
 impl TestApp {
     fn finish(response: reqwest::Result<reqwest::blocking::Response>) -> (u16, Value) {
         let response = response.expect("request");
