@@ -202,14 +202,7 @@ pub fn create_token(
     let level = OrgLevel::parse(&org.level)
         .ok_or_else(|| AccessError::Invalid(format!("bad level {}", org.level)))?;
     let role = role.unwrap_or(Role::for_token(level));
-    if role != Role::System {
-        role.fits(level).map_err(AccessError::Invalid)?;
-    } else if level == OrgLevel::Sender {
-        return Err(AccessError::Invalid(
-            "移交部门的令牌只能是 sender 角色 / a sender organisation's token has the sender role"
-                .into(),
-        ));
-    }
+    role.fits(level).map_err(AccessError::Invalid)?;
     let secret = random_secret("ghk_");
     let row = users::insert_token(
         conn,

@@ -131,6 +131,12 @@ impl Role {
     /// Staff roles must sit at an organisation of their own level; the rest go anywhere that
     /// makes sense for them. `Err` says why not, in Chinese and English.
     pub fn fits(self, level: OrgLevel) -> Result<(), String> {
+        if self == Role::System && level == OrgLevel::Sender {
+            return Err(
+                "移交部门的令牌只能是 sender 角色 / a sender organisation's token has the sender role"
+                    .into(),
+            );
+        }
         let staff_level = match self {
             Role::Ministry => Some(OrgLevel::Ministry),
             Role::Province => Some(OrgLevel::Province),
@@ -138,8 +144,7 @@ impl Role {
             Role::County => Some(OrgLevel::County),
             Role::Grassroots => Some(OrgLevel::Grassroots),
             Role::Sender => Some(OrgLevel::Sender),
-            Role::Auditor | Role::Admin => None,
-            Role::System => (level == OrgLevel::Sender).then_some(OrgLevel::Province),
+            Role::Auditor | Role::Admin | Role::System => None,
         };
         match staff_level {
             Some(l) if l != level => Err(format!(
