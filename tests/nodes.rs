@@ -33,13 +33,18 @@ fn start_node(db: &TestDb, name: &str, drop: &Path, smtp_port: u16) -> Child {
         .expect("start gradhub serve")
 }
 
-/// Data files (not summaries or reject reports) in a folder.
+/// Data files (not summaries, reject reports, or the hidden temporary file of a summary that a
+/// killed node was writing — the drop folder ignores hidden names) in a folder.
 fn data_files(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map(|it| {
             it.filter_map(|e| e.ok())
                 .map(|e| e.file_name().to_string_lossy().to_string())
-                .filter(|n| !n.ends_with(".summary.json") && !n.ends_with(".rejects.csv"))
+                .filter(|n| {
+                    !n.starts_with('.')
+                        && !n.ends_with(".summary.json")
+                        && !n.ends_with(".rejects.csv")
+                })
                 .collect()
         })
         .unwrap_or_default();
