@@ -227,7 +227,9 @@ pub fn create_token(
 }
 
 /// Checks a user name and password, counting failures and locking after too many; on success
-/// opens a session and returns its secret.
+/// opens a session and returns its secret. An attempt is taken from the account (atomically)
+/// before the password is checked, so parallel sign-ins check at most [`MAX_FAILED_LOGINS`]
+/// passwords; failed sign-ins and lockouts are audit events.
 pub fn sign_in(
     conn: &mut AnyConnection,
     username: &str,
@@ -237,19 +239,38 @@ pub fn sign_in(
     let Some(user) = users::find_user(conn, username)? else {
         // Spend the same time as a real check so that timing does not tell which names exist.
         let _ = verify_password(password, DUMMY_HASH);
+        audit_sign_in(conn, username, None, "sign_in.failed", "unknown_user")?;
         return Err(AccessError::BadCredentials);
     };
-    if let Some(until) = user.locked_until {
-        if until > now {
-            return Err(AccessError::Locked(
-                (until + Duration::hours(8)).format("%H:%M").to_string(),
-            ));
-        }
-    }
+    let Some(attempt) = users::take_login_attempt(conn, user.id, MAX_FAILED_LOGINS, now)? else {
+        audit_sign_in(conn, username, Some(&user), "sign_in.refused", "locked")?;
+        // Either locked, or the last allowed attempts are being checked right now.
+        let until = users::find_user(conn, username)?
+            .and_then(|u| u.locked_until)
+            .filter(|until| *until > now)
+            .unwrap_or(now + Duration::minutes(LOCK_MINUTES));
+        return Err(AccessError::Locked(
+            (until + Duration::hours(8)).format("%H:%M").to_string(),
+        ));
+    };
     if user.disabled || !verify_password(password, &user.password_hash) {
-        let failed = user.failed_logins + 1;
-        let lock = (failed >= MAX_FAILED_LOGINS).then(|| now + Duration::minutes(LOCK_MINUTES));
-        users::record_failed_login(conn, user.id, if lock.is_some() { 0 } else { failed }, lock)?;
+        let why = if user.disabled {
+            "disabled"
+        } else {
+            "wrong_password"
+        };
+        audit_sign_in(conn, username, Some(&user), "sign_in.failed", why)?;
+        if attempt >= MAX_FAILED_LOGINS {
+            let until = now + Duration::minutes(LOCK_MINUTES);
+            users::lock_account(conn, user.id, until)?;
+            audit_sign_in(
+                conn,
+                username,
+                Some(&user),
+                "user.locked",
+                "too_many_failures",
+            )?;
+        }
         return Err(AccessError::BadCredentials);
     }
     users::reset_failed_logins(conn, user.id)?;
@@ -262,6 +283,39 @@ pub fn sign_in(
         now + Duration::hours(SESSION_HOURS),
     )?;
     Ok((user, secret))
+}
+
+/// The audit event of a sign-in that did not open a session.
+fn audit_sign_in(
+    conn: &mut AnyConnection,
+    username: &str,
+    user: Option<&UserRow>,
+    action: &str,
+    why: &str,
+) -> Result<(), AccessError> {
+    // A name nobody has is quoted cut short and escaped: it is whatever the client sent.
+    let name: String = username
+        .chars()
+        .take(64)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    let subject = match user {
+        Some(u) => format!("user:{}", u.id),
+        None => format!("username:{name}"),
+    };
+    audit::record(
+        conn,
+        &Actor {
+            name: format!("user:{name}"),
+            org_id: user.map(|u| u.org_id),
+        },
+        action,
+        &subject,
+        None,
+        Some(&serde_json::json!({ "username": name, "reason": why })),
+    )?;
+    Ok(())
 }
 
 /// An argon2id hash of a random password, checked against when the user name is unknown.

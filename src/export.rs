@@ -6,6 +6,7 @@ use crate::db::packages;
 use crate::db::records::{self, RecordFilter, RecordRow};
 use crate::db::AnyConnection;
 use crate::domain::graduate::Column;
+use crate::domain::masking;
 use crate::ingest::column_header;
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
 use std::io::Write;
@@ -140,28 +141,6 @@ impl<W: Write + Send> TableWriter<W> {
     }
 }
 
-/// Masks an ID number for views that may not see it whole: first 6 and last 4 kept.
-pub fn mask_id(value: &str) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    if chars.len() <= 10 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..6].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 10))
-}
-
-/// Masks a phone number: first 3 and last 4 kept.
-pub fn mask_phone(value: &str) -> String {
-    let chars: Vec<char> = value.chars().collect();
-    if chars.len() <= 7 {
-        return "*".repeat(chars.len());
-    }
-    let head: String = chars[..3].iter().collect();
-    let tail: String = chars[chars.len() - 4..].iter().collect();
-    format!("{head}{}{tail}", "*".repeat(chars.len() - 7))
-}
-
 pub const REJECT_HEADER: [&str; 5] = ["行号", "列", "值", "原因代码", "说明"];
 
 /// Writes a batch's reject report (every problem line, warnings marked), in file order.
@@ -208,12 +187,14 @@ fn write_problem<W: Write + Send>(
     p: &ProblemRow,
     mask: bool,
 ) -> Result<(), ExportError> {
-    let value = if mask && p.column_key == Column::IdNumber.key() {
-        mask_id(&p.value)
+    let (value, text) = if mask {
+        let text = masking::problem_message(&p.column_key, &p.code)
+            .map_or(p.message.as_str(), |(zh, _)| zh);
+        (masking::problem_value(&p.column_key, &p.value), text)
     } else {
-        p.value.clone()
+        (p.value.clone(), p.message.as_str())
     };
-    let mut message = format!("第 {} 行 {}", p.line, p.message);
+    let mut message = format!("第 {} 行 {}", p.line, text);
     if p.severity == "warning" {
         message.push_str("（警告：该行已接收）");
     }
@@ -324,11 +305,14 @@ fn record_cells(r: &RecordRow, mask: bool) -> Vec<String> {
         opt(&r.ethnicity),
         r.id_type.clone(),
         if mask {
-            mask_id(&r.id_number)
+            masking::id_number(&r.id_number)
         } else {
             r.id_number.clone()
         },
-        date(r.birth_date),
+        match (r.birth_date, mask) {
+            (Some(d), true) => masking::birth_year(d).to_string(),
+            (d, _) => date(d),
+        },
         opt(&r.political_status),
         r.education_level.clone(),
         r.school_code.clone(),
@@ -339,7 +323,7 @@ fn record_cells(r: &RecordRow, mask: bool) -> Vec<String> {
         opt(&r.hukou_code),
         opt(&r.hukou_address),
         match (&r.phone, mask) {
-            (Some(p), true) => mask_phone(p),
+            (Some(p), true) => masking::phone(p),
             (p, _) => opt(p),
         },
         opt(&r.email),
@@ -361,11 +345,5 @@ mod tests {
         assert_eq!(escape_cell("=1+1"), "'=1+1");
         assert_eq!(escape_cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(escape_cell("张三"), "张三");
-    }
-
-    #[test]
-    fn id_numbers_are_masked_keeping_region_and_tail() {
-        assert_eq!(mask_id("11010519491231002X"), "110105********002X");
-        assert_eq!(mask_phone("13812345678"), "138****5678");
     }
 }

@@ -16,4 +16,5 @@ pub mod ingest;
 pub mod jobs;
 pub mod notify;
 pub mod telemetry;
+pub mod views;
 pub mod web;

@@ -125,12 +125,20 @@ fn export_filters_by_province(db: &TestDb) {
         db,
         &["ingest", file.to_str().expect("p"), "--source", "EDU-1"],
     );
-    let text = ok(db, &["records", "export", "--province", "370000"]);
+    let text = ok(
+        db,
+        &["records", "export", "--province", "370000", "--unmasked"],
+    );
     assert_eq!(text.lines().count(), 2, "header and one row: {text}");
     assert!(text.contains("张三") && !text.contains("李四"));
-    let text = ok(db, &["records", "export", "--mask"]);
-    assert!(text.contains("370102********"), "{text}");
+    let text = ok(db, &["records", "export"]);
+    assert!(
+        text.contains("3****************"),
+        "masked by default: {text}"
+    );
     assert!(!text.contains(&id18("370102", "20020315", 123)));
+    let text = ok(db, &["records", "export", "--unmasked"]);
+    assert!(text.contains(&id18("370102", "20020315", 123)), "{text}");
 }
 
 fn route_explain_names_the_method(db: &TestDb) {

@@ -71,7 +71,7 @@ fn upload_stores_a_batch_and_serves_its_report(db: &TestDb) {
     let audited =
         String::from_utf8_lossy(&report(&auditor, "csv").bytes().expect("bytes")).to_string();
     assert!(
-        audited.contains("370102*******6124") && !audited.contains("37010220020316124"),
+        audited.contains("3***************4") && !audited.contains("37010220020316124"),
         "an auditor sees ID numbers masked: {audited}"
     );
     assert!(report(&sender, "xlsx")

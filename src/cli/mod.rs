@@ -4,6 +4,7 @@
 
 mod admin;
 
+use crate::access;
 use crate::config::Config;
 use crate::db::{self, batches, Db};
 use crate::domain::division::DivisionTable;
@@ -160,9 +161,10 @@ enum RecordsAction {
         format: String,
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
-        /// Mask ID and phone numbers (for handing the file to someone who may not see them).
+        /// Write ID numbers, phone numbers and birth dates whole. Without it they are masked, as
+        /// for any view that may not see them; either way the export is an audit event.
         #[arg(long)]
-        mask: bool,
+        unmasked: bool,
     },
 }
 
@@ -295,20 +297,38 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
                 province,
                 format,
                 output,
-                mask,
+                unmasked,
             } => {
                 let format = table_format(&format)?;
                 let db = open_db(&config)?;
                 let filter = db::records::RecordFilter {
-                    province,
+                    province: province.clone(),
                     batch_id: None,
                 };
                 let mut conn = db.conn()?;
-                let count = with_output(output.as_deref(), |out| {
+                let written = with_output(output.as_deref(), |out| {
                     Ok(export::write_records(
-                        &mut conn, &filter, format, mask, out,
+                        &mut conn, &filter, format, !unmasked, out,
                     )?)
-                })?;
+                });
+                // The command line is a channel like any other: its exports of personal data
+                // are audited, whole or masked, and even when writing failed half-way.
+                db::audit::record(
+                    &mut conn,
+                    &access::operator(),
+                    "records.exported",
+                    "records",
+                    None,
+                    Some(&serde_json::json!({
+                        "channel": "cli",
+                        "province": province,
+                        "format": format.extension(),
+                        "masked": !unmasked,
+                        "records": written.as_ref().ok(),
+                        "output": output.as_ref().map(|p| p.display().to_string()),
+                    })),
+                )?;
+                let count = written?;
                 eprintln!("已导出 {count} 条记录 / exported {count} records");
                 Ok(())
             }

@@ -91,17 +91,43 @@ pub fn set_disabled(conn: &mut AnyConnection, user_id: i64, disabled: bool) -> Q
         .execute(conn)
 }
 
-/// Counts a failed sign-in; `lock_until` is set once the count reaches the limit.
-pub fn record_failed_login(
+/// Takes one of the account's sign-in attempts before its password is checked, in one
+/// statement: the count goes up only while it is below `max` and the account is not locked, so
+/// parallel sign-ins can never check more than `max` passwords. Returns the attempt's number
+/// (1..=max), or `None` when no attempt is left (locked, or `max` checks already under way).
+pub fn take_login_attempt(
     conn: &mut AnyConnection,
     user_id: i64,
-    failed: i32,
-    lock_until: Option<NaiveDateTime>,
+    max: i32,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i32>> {
+    on_backend!(conn, |c| diesel::update(
+        users::table
+            .filter(users::id.eq(user_id))
+            .filter(users::failed_logins.lt(max))
+            .filter(
+                users::locked_until
+                    .is_null()
+                    .or(users::locked_until.le(now))
+            )
+    )
+    .set(users::failed_logins.eq(users::failed_logins + 1))
+    .returning(users::failed_logins)
+    .get_result::<i32>(c)
+    .optional())
+}
+
+/// Locks the account until `until` after its last allowed attempt failed; the count starts
+/// again from zero once the lock has run out.
+pub fn lock_account(
+    conn: &mut AnyConnection,
+    user_id: i64,
+    until: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(users::table.filter(users::id.eq(user_id)))
         .set((
-            users::failed_logins.eq(failed),
-            users::locked_until.eq(lock_until),
+            users::failed_logins.eq(0),
+            users::locked_until.eq(Some(until)),
         ))
         .execute(conn)
 }

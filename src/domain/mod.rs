@@ -10,6 +10,7 @@ pub mod dates;
 pub mod division;
 pub mod graduate;
 pub mod id_number;
+pub mod masking;
 pub mod organisation;
 pub mod routing;
 pub mod text;

@@ -12,8 +12,9 @@ use crate::db::records::RecordRow;
 use crate::distribution::figures::Figures;
 use crate::distribution::tree::OrgTree;
 use crate::distribution::ReturnItem;
-use crate::export::{self, mask_id, mask_phone, TableFormat};
+use crate::export::{self, TableFormat};
 use crate::ingest::china_today;
+use crate::views::RecordView;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -154,20 +155,15 @@ fn package_view(tree: &OrgTree, p: &PackageRow) -> PackageView {
     }
 }
 
-/// A record as a caller may see it: ID and phone numbers masked for roles that may not see them.
-fn visible(mut r: RecordRow, caller: &Caller) -> RecordRow {
-    if !caller.role.sees_personal_numbers() {
-        r.id_number = mask_id(&r.id_number);
-        r.person_key = mask_id(&r.person_key);
-        r.phone = r.phone.as_deref().map(mask_phone);
-    }
-    r
+/// A record as a caller may see it (see `views`).
+fn visible(r: RecordRow, caller: &Caller) -> RecordView {
+    RecordView::for_role(r, caller.role)
 }
 
 /// One record of a package, with its outcome in that package.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct PackageRecord {
-    pub record: RecordRow,
+    pub record: RecordView,
     /// `pending`, `acknowledged` or `returned`.
     pub outcome: Option<String>,
     pub return_reason: Option<String>,
@@ -190,7 +186,7 @@ pub struct InboxPage {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct HeldRecord {
-    pub record: RecordRow,
+    pub record: RecordView,
     pub placement: PlacementRow,
 }
 
@@ -202,7 +198,7 @@ pub struct HeldRecordsPage {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RecordDetail {
-    pub record: RecordRow,
+    pub record: RecordView,
     pub placement: PlacementRow,
     /// Every hop of the record, oldest first.
     pub hops: Vec<HopView>,
