@@ -4,7 +4,7 @@
 #[macro_use]
 mod common;
 
-use common::{expect_exit, id18, line, write_file, TestDb, HEADER};
+use common::{expect_exit, gradhub_command, id18, line, write_file, TestDb, HEADER};
 use serde_json::Value;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
@@ -328,7 +328,7 @@ fn operators_manage_orgs_users_tokens_and_run_jobs(db: &TestDb) {
         "long-enough-pw",
     );
     assert!(refused(&misplaced).contains("区县级"));
-    assert!(ok(db, &["users", "list"]).contains("wang\tprovince"));
+    assert!(ok(db, &["users", "list"]).contains("wang\tprovince\t370000\t"));
 
     let secret = ok(
         db,
@@ -347,7 +347,7 @@ fn operators_manage_orgs_users_tokens_and_run_jobs(db: &TestDb) {
     );
     let listed = ok(db, &["tokens", "list"]);
     assert!(
-        listed.contains("sd-sync") && !listed.contains(&secret),
+        listed.contains("sd-sync\tsystem\t370000\t") && !listed.contains(&secret),
         "only a prefix is shown: {listed}"
     );
     ok(db, &["tokens", "revoke", "1"]);
@@ -403,7 +403,46 @@ fn operators_manage_orgs_users_tokens_and_run_jobs(db: &TestDb) {
     );
 }
 
+/// `gradhub ingest --json | head -c 300`: the reader goes away before the summary is printed.
+fn a_closed_pipe_ends_the_output_without_a_panic(db: &TestDb) {
+    let text = format!(
+        "{HEADER}\n{}\n",
+        line("张三", &id18("370102", "20020315", 123), "370102", "")
+    );
+    let file = write_file(db, "pipe.csv", text.as_bytes());
+    for args in [
+        vec![
+            "ingest",
+            file.to_str().expect("path"),
+            "--source",
+            "370000",
+            "--json",
+        ],
+        vec!["records", "export"],
+        vec!["batches"],
+    ] {
+        let mut child = gradhub_command(db)
+            .args(&args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        drop(child.stdout.take()); // the pipe's reader is gone, as after `head` has its bytes
+        let out = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    }
+    let mut conn = db.db.conn().expect("conn");
+    assert_eq!(
+        gradhub::db::records::count(&mut conn).expect("count"),
+        1,
+        "the work was done"
+    );
+}
+
 on_both_backends!(
+    a_closed_pipe_ends_the_output_without_a_panic,
     operators_manage_orgs_users_tokens_and_run_jobs,
     newer_division_edition_is_imported,
     ingest_json_reports_counts_and_exit_codes,
@@ -519,4 +558,15 @@ fn demo_command_serves_generated_graduates() {
     assert!(first["accepted"].as_u64().unwrap_or(0) > 250, "{first}");
     assert_eq!(inbox["packages"][0]["receiver"]["code"], "370000");
     assert!(inbox["packages"][0]["records"].as_i64().unwrap_or(0) > 0);
+}
+
+#[test]
+fn packages_help_lists_only_what_exists() {
+    let out = Command::new(env!("CARGO_BIN_EXE_gradhub"))
+        .args(["packages", "--help"])
+        .output()
+        .expect("run");
+    let help = expect_exit(&out, 0);
+    assert!(help.contains("cut") && help.contains("inbox"), "{help}");
+    assert!(!help.contains("acknowledge"), "{help}");
 }

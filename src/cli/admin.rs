@@ -169,9 +169,9 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             let org = orgs::find_by_code(&mut conn, &code)?.ok_or_else(|| {
                 Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}"))
             })?;
-            println!("{} {} ({})", org.code, org.name, org.level);
+            say!("{} {} ({})", org.code, org.name, org.level);
             for c in orgs::contacts(&mut conn, org.id)? {
-                println!(
+                say!(
                     "  联系人 / contact: {} <{}> {}",
                     c.name,
                     c.email,
@@ -181,7 +181,7 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             let tree = crate::distribution::tree::OrgTree::from_rows(orgs::load_all(&mut conn)?);
             for child in tree.children(org.id) {
                 if let Some(n) = tree.get(*child) {
-                    println!("  {} {} ({})", n.code, n.name, n.level.as_str());
+                    say!("  {} {} ({})", n.code, n.name, n.level.as_str());
                 }
             }
             Ok(())
@@ -229,9 +229,11 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             if level == OrgLevel::Sender && !config.drop_dir.is_empty() {
                 DropFolder::open(&config.drop_dir, Duration::ZERO)?.ensure_sender(&row.code)?;
             }
-            println!(
+            say!(
                 "已添加 / added {} {} under {}",
-                row.code, row.name, parent_row.code
+                row.code,
+                row.name,
+                parent_row.code
             );
             Ok(())
         }
@@ -256,10 +258,24 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
                 )));
             }
             orgs::add_contact(&mut conn, org.id, &name, &email, phone.as_deref())?;
-            println!("已添加联系人 / contact added to {}", org.code);
+            say!("已添加联系人 / contact added to {}", org.code);
             Ok(())
         }
     }
+}
+
+/// Organisation codes by id, for lists that name an account's organisation.
+fn org_codes(
+    conn: &mut crate::db::AnyConnection,
+) -> Result<std::collections::HashMap<i64, String>, Failure> {
+    Ok(orgs::load_all(conn)?
+        .into_iter()
+        .map(|o| (o.id, o.code))
+        .collect())
+}
+
+fn org_code(codes: &std::collections::HashMap<i64, String>, id: i64) -> &str {
+    codes.get(&id).map_or("?", String::as_str)
 }
 
 pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
@@ -282,20 +298,23 @@ pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
             let display = name.unwrap_or_else(|| username.clone());
             let user = access::create_user(&mut conn, &username, &display, role, &org, &password)
                 .map_err(refused)?;
-            println!(
+            say!(
                 "已添加用户 / user added: {} ({}, {})",
-                user.username, user.role, org
+                user.username,
+                user.role,
+                org
             );
             Ok(())
         }
         UsersAction::List => {
+            let codes = org_codes(&mut conn)?;
             for u in users::list_users(&mut conn)? {
-                println!(
-                    "{}\t{}\t{}\torg#{}\t{}",
+                say!(
+                    "{}\t{}\t{}\t{}\t{}",
                     u.id,
                     u.username,
                     u.role,
-                    u.org_id,
+                    org_code(&codes, u.org_id),
                     if u.disabled { "disabled" } else { "active" }
                 );
             }
@@ -314,7 +333,7 @@ pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
             let hash = access::hash_password(&password).map_err(refused)?;
             users::set_password(&mut conn, user.id, &hash)?;
             audit(&mut conn, "user.password_set", &format!("user:{}", user.id))?;
-            println!("密码已更新 / password changed for {username}");
+            say!("密码已更新 / password changed for {username}");
             Ok(())
         }
         UsersAction::Disable { username } => set_disabled(&mut conn, &username, true),
@@ -339,7 +358,7 @@ fn set_disabled(
                 "user.enabled"
             };
             audit(conn, action, &format!("user:{}", user.id))?;
-            println!(
+            say!(
                 "{username}: {}",
                 if disable { "disabled" } else { "enabled" }
             );
@@ -360,17 +379,18 @@ pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
                 "令牌 #{} ({}, {}) 只显示这一次，请妥善保存 / token #{} is shown only once:",
                 row.id, row.role, org, row.id
             );
-            println!("{secret}");
+            say!("{secret}");
             Ok(())
         }
         TokensAction::List => {
+            let codes = org_codes(&mut conn)?;
             for t in users::list_tokens(&mut conn)? {
-                println!(
-                    "{}\t{}\t{}\torg#{}\t{}…\t{}",
+                say!(
+                    "{}\t{}\t{}\t{}\t{}…\t{}",
                     t.id,
                     t.name,
                     t.role,
-                    t.org_id,
+                    org_code(&codes, t.org_id),
                     t.prefix,
                     if t.revoked_at.is_some() {
                         "revoked"
@@ -389,7 +409,7 @@ pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
                 )));
             }
             audit(&mut conn, "token.revoked", &format!("token:{id}"))?;
-            println!("令牌 #{id} 已吊销 / token #{id} revoked");
+            say!("令牌 #{id} 已吊销 / token #{id} revoked");
             Ok(())
         }
     }
@@ -423,12 +443,15 @@ pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
                     .get(p.receiver_org_id)
                     .map(|n| n.code.as_str())
                     .unwrap_or("");
-                println!(
+                say!(
                     "分发包 / package #{} → {} ({} 条, 期限 deadline {})",
-                    p.id, to, p.records, p.deadline
+                    p.id,
+                    to,
+                    p.records,
+                    p.deadline
                 );
             }
-            println!("共 {} 个分发包 / {} packages", made.len(), made.len());
+            say!("共 {} 个分发包 / {} packages", made.len(), made.len());
             Ok(())
         }
         PackagesAction::Inbox { org, json } => {
@@ -438,12 +461,15 @@ pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
             let mut conn = dist.db.conn()?;
             let rows = crate::db::packages::inbox(&mut conn, node.id, 0, None, 10_000)?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&rows)?);
+                say!("{}", serde_json::to_string_pretty(&rows)?);
             } else {
                 for p in rows {
-                    println!(
+                    say!(
                         "#{}\t{}\t{} 条\t期限 {}",
-                        p.id, p.state, p.records, p.deadline
+                        p.id,
+                        p.state,
+                        p.records,
+                        p.deadline
                     );
                 }
             }
@@ -502,7 +528,7 @@ pub fn jobs(config: Config, action: JobsAction) -> Result<(), Failure> {
         );
     }
     let report = worker.pass(today, SystemTime::now());
-    println!("{}", serde_json::to_string_pretty(&report)?);
+    say!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
 

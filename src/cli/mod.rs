@@ -2,6 +2,15 @@
 //! was done (a file processed, even with rejects), 2 when the input was refused and nothing
 //! stored, 1 for an internal error.
 
+/// Prints a line on standard output through [`Stdout`], so `gradhub … | head` never panics; any
+/// other write failure is the command's failure.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!($crate::cli::Stdout, $($arg)*)?;
+    }};
+}
+
 mod admin;
 
 use crate::access;
@@ -102,7 +111,7 @@ enum Command {
         #[command(subcommand)]
         action: admin::TokensAction,
     },
-    /// Distribution packages: cut, list, acknowledge from the command line.
+    /// Distribution packages: cut them, and list an organisation's inbox.
     Packages {
         #[command(subcommand)]
         action: admin::PackagesAction,
@@ -243,7 +252,7 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
         Command::Demo { db, rows } => demo(config, &db, rows),
         Command::Migrate => {
             let db = open_db(&config)?;
-            println!(
+            say!(
                 "数据库已是最新 / database is up to date ({})",
                 db.backend().as_str()
             );
@@ -271,11 +280,11 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
             let rows = batches::list(&mut conn, limit)?;
             let summaries: Vec<BatchSummary> = rows.iter().map(BatchSummary::from_row).collect();
             if json {
-                println!("{}", serde_json::to_string_pretty(&summaries)?);
+                say!("{}", serde_json::to_string_pretty(&summaries)?);
             } else {
-                println!("批次\t来源\t文件\t行数\t新增\t更新\t拒收\t待处理\t时间");
+                say!("批次\t来源\t文件\t行数\t新增\t更新\t拒收\t待处理\t时间");
                 for s in &summaries {
-                    println!(
+                    say!(
                         "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         s.batch_id.unwrap_or(0),
                         s.source,
@@ -338,9 +347,9 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
             let router = load_router(&db)?;
             let explanation = router.explain(&explain);
             if json {
-                println!("{}", serde_json::to_string_pretty(&explanation)?);
+                say!("{}", serde_json::to_string_pretty(&explanation)?);
             } else {
-                println!("{explanation}");
+                say!("{explanation}");
             }
             Ok(())
         }
@@ -399,8 +408,30 @@ fn with_output<T>(
             Ok(value)
         }
         None => {
-            let mut stdout = std::io::stdout();
-            write(&mut stdout)
+            let mut stdout = Stdout;
+            let value = write(&mut stdout)?;
+            stdout.flush()?;
+            Ok(value)
+        }
+    }
+}
+
+/// Standard output that a closed pipe (`gradhub ingest --json | head -c 300`) silences: what is
+/// left unprinted is dropped and the command ends with the exit code of its work, not a panic.
+pub(crate) struct Stdout;
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        match std::io::stdout().write(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(buf.len()),
+            other => other,
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        match std::io::stdout().flush() {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+            other => other,
         }
     }
 }
@@ -442,7 +473,7 @@ fn ingest_file(
         Err(IngestError::Refused(r)) => {
             bar.finish();
             if json {
-                println!(
+                say!(
                     "{}",
                     serde_json::json!({"refused": true, "code": r.code, "message": r.message, "message_en": r.message_en})
                 );
@@ -460,12 +491,12 @@ fn ingest_file(
         if dry_run {
             value["problems"] = serde_json::to_value(&outcome.problems)?;
         }
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        say!("{}", serde_json::to_string_pretty(&value)?);
     } else {
-        print_summary(&summary);
+        print_summary(&summary)?;
         if dry_run {
             for p in outcome.problems.iter().take(50) {
-                println!(
+                say!(
                     "第 {} 行 {}：{}（{}）",
                     p.line,
                     ingest::column_header(&p.column_key),
@@ -474,7 +505,7 @@ fn ingest_file(
                 );
             }
             if outcome.problems.len() > 50 {
-                println!(
+                say!(
                     "……共 {} 条问题 / {} problems in all",
                     outcome.problems.len(),
                     outcome.problems.len()
@@ -485,33 +516,42 @@ fn ingest_file(
     Ok(())
 }
 
-fn print_summary(s: &BatchSummary) {
+fn print_summary(s: &BatchSummary) -> Result<(), Failure> {
     if let Some(first) = s.duplicate_of {
-        println!("该文件已接收过（批次 {first}），未重复存储 / already ingested as batch {first}; nothing stored twice");
+        say!("该文件已接收过（批次 {first}），未重复存储 / already ingested as batch {first}; nothing stored twice");
     }
     if s.dry_run {
-        println!("试运行：仅校验，未存储 / dry run: validated only, nothing stored");
+        say!("试运行：仅校验，未存储 / dry run: validated only, nothing stored");
     }
-    println!(
+    say!(
         "批次 / batch: {}",
         s.batch_id.map_or("-".to_string(), |b| b.to_string())
     );
-    println!(
+    say!(
         "文件 / file: {} ({} {}, sha256 {})",
-        s.file_name, s.format, s.encoding, s.sha256
+        s.file_name,
+        s.format,
+        s.encoding,
+        s.sha256
     );
-    println!(
+    say!(
         "行数 {} ｜ 新增 {} ｜ 更新 {} ｜ 拒收 {} ｜ 警告 {} ｜ 待人工处理 {}",
-        s.rows, s.accepted, s.updated, s.rejected, s.warnings, s.quarantined
+        s.rows,
+        s.accepted,
+        s.updated,
+        s.rejected,
+        s.warnings,
+        s.quarantined
     );
     let routed: Vec<String> = s.routed.iter().map(|(k, v)| format!("{k} {v}")).collect();
-    println!("路由 / routed: {}", routed.join(", "));
+    say!("路由 / routed: {}", routed.join(", "));
     if !s.unknown_columns.is_empty() {
-        println!(
+        say!(
             "未识别的列（已忽略）/ unknown columns ignored: {}",
             s.unknown_columns.join("、")
         );
     }
+    Ok(())
 }
 
 fn batch(config: Config, action: BatchAction) -> Result<(), Failure> {
@@ -524,9 +564,9 @@ fn batch(config: Config, action: BatchAction) -> Result<(), Failure> {
             })?;
             let summary = BatchSummary::from_row(&row);
             if json {
-                println!("{}", serde_json::to_string_pretty(&summary)?);
+                say!("{}", serde_json::to_string_pretty(&summary)?);
             } else {
-                print_summary(&summary);
+                print_summary(&summary)?;
             }
             Ok(())
         }
@@ -553,7 +593,7 @@ fn divisions(config: Config, action: DivisionsAction) -> Result<(), Failure> {
     let current = db::reference::load_table(&mut conn)?;
     match action {
         DivisionsAction::Show => {
-            println!(
+            say!(
                 "版本 / edition {}: {} divisions, {} successor rows",
                 current.edition(),
                 current.divisions().count(),
@@ -570,7 +610,7 @@ fn divisions(config: Config, action: DivisionsAction) -> Result<(), Failure> {
                     .map_err(|e| Failure::Refused(e.to_string()))?;
             db::reference::replace_table(&mut conn, &table)?;
             print_table_warnings(&table);
-            println!(
+            say!(
                 "已导入 / imported edition {}: {} divisions (restart `gradhub serve` to use it)",
                 table.edition(),
                 table.divisions().count()
@@ -598,7 +638,7 @@ fn divisions(config: Config, action: DivisionsAction) -> Result<(), Failure> {
                 ));
             }
             db::reference::replace_table(&mut conn, &table)?;
-            println!("已导入 {count} 条沿革 / imported {count} successor rows");
+            say!("已导入 {count} 条沿革 / imported {count} successor rows");
             Ok(())
         }
     }
