@@ -1,12 +1,12 @@
 //! Who is calling and what they may see: password hashing (argon2id), API tokens and sign-in
-//! sessions (stored as SHA-256), sign-in limits, and the [`Caller`] every service takes.
+//! sessions (stored as SHA-256), sign-in limits: the accounts service. Who a caller is and what
+//! it may do once signed in is `authz`.
 
-use crate::db::audit::{self, Actor};
+use crate::authz::{Actor, Identity};
+use crate::db::audit;
 use crate::db::orgs::{self, OrgRow};
-use crate::db::scope::Scope;
 use crate::db::users::{self, TokenRow, UserRow};
 use crate::db::{AnyConnection, DbError};
-use crate::distribution::tree::OrgTree;
 use crate::domain::organisation::{OrgLevel, Role};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -19,60 +19,6 @@ pub const MAX_FAILED_LOGINS: i32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
 /// How long a sign-in session lasts.
 pub const SESSION_HOURS: i64 = 12;
-
-/// The authenticated caller: a user or a token, its role, its organisation and its scope.
-#[derive(Clone, Debug)]
-pub struct Caller {
-    pub actor: Actor,
-    pub role: Role,
-    pub org_id: i64,
-    pub org_code: String,
-    pub org_level: OrgLevel,
-    pub scope: Scope,
-}
-
-impl Caller {
-    /// The hub's own jobs: the ministry's scope, acting as the system.
-    pub fn job(name: &str, tree: &OrgTree) -> Option<Caller> {
-        let root = tree.root()?;
-        Some(Caller {
-            actor: Actor {
-                name: format!("job:{name}"),
-                org_id: Some(root.id),
-            },
-            role: Role::Ministry,
-            org_id: root.id,
-            org_code: root.code.clone(),
-            org_level: OrgLevel::Ministry,
-            scope: Scope::All,
-        })
-    }
-
-    /// The caller an identity stands for in this tree; `None` if its organisation is not in it.
-    pub fn of(identity: &Identity, tree: &OrgTree) -> Option<Caller> {
-        let role = Role::parse(&identity.role)?;
-        let org = tree.get(identity.org_id)?;
-        Some(Caller {
-            actor: Actor {
-                name: identity.actor.clone(),
-                org_id: Some(identity.org_id),
-            },
-            role,
-            org_id: identity.org_id,
-            org_code: org.code.clone(),
-            org_level: org.level,
-            scope: tree.scope_of(identity.org_id),
-        })
-    }
-}
-
-/// Who a bearer secret belongs to, before the organisation tree is consulted.
-#[derive(Clone, Debug)]
-pub struct Identity {
-    pub actor: String,
-    pub role: String,
-    pub org_id: i64,
-}
 
 /// Why a sign-in or an account change failed, with a message for the person.
 #[derive(Debug, thiserror::Error)]

@@ -2,9 +2,11 @@
 //! leave school without a job (离校未就业高校毕业生实名登记).
 //!
 //! Data flows one way: `web`, `jobs` and the command line call the services (`ingest`,
-//! `distribution`, `access`, `export`), which use `domain` for rules and `db` for storage. `domain` imports nothing of the project.
+//! `distribution`, `access`, `export`), which use `authz` for who may do what, `domain` for rules
+//! and `db` for storage. `domain` imports nothing of the project; `authz` only `domain`.
 
 pub mod access;
+pub mod authz;
 pub mod cli;
 pub mod config;
 pub mod db;

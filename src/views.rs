@@ -1,10 +1,10 @@
 //! What a caller is shown of a stored record: the row itself for roles that may see personal
 //! numbers, masked through `domain::masking` for the others. The API and the pages to come build
-//! every record they show with [`RecordView::for_role`], so no channel shows more than another.
+//! every record they show with [`RecordView::for_caller`], so no channel shows more than another.
 
+use crate::authz::Caller;
 use crate::db::records::RecordRow;
 use crate::domain::masking;
-use crate::domain::organisation::Role;
 use serde::Serialize;
 
 /// A record as one caller sees it.
@@ -19,12 +19,12 @@ pub struct RecordView {
 }
 
 impl RecordView {
-    /// The record as `role` may see it.
-    pub fn for_role(record: RecordRow, role: Role) -> RecordView {
-        if role.sees_personal_numbers() {
-            RecordView::whole(record)
-        } else {
+    /// The record as `caller` may see it.
+    pub fn for_caller(record: RecordRow, caller: &Caller) -> RecordView {
+        if caller.sees_masked() {
             RecordView::masked(record)
+        } else {
+            RecordView::whole(record)
         }
     }
 

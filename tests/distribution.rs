@@ -469,7 +469,7 @@ fn dropped_file_travels_to_a_county_acknowledgement(db: &TestDb) {
     let mut conn = db.db.conn().expect("conn");
     let events = gradhub::db::audit::list(
         &mut conn,
-        &gradhub::db::scope::Scope::All,
+        &gradhub::authz::Scope::All,
         Some(&format!("package:{id}")),
         50,
     )

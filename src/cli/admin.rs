@@ -2,7 +2,8 @@
 //! one pass of the background jobs on demand; plus the demo's accounts.
 
 use super::{load_router, open_db, Failure};
-use crate::access::{self, AccessError, Caller};
+use crate::access::{self, AccessError};
+use crate::authz::Caller;
 use crate::config::Config;
 use crate::db::{orgs, users, Db};
 use crate::distribution::{AutoCut, Distribution};
@@ -178,7 +179,7 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
                     c.phone.unwrap_or_default()
                 );
             }
-            let tree = crate::distribution::tree::OrgTree::from_rows(orgs::load_all(&mut conn)?);
+            let tree = orgs::load_tree(&mut conn)?;
             for child in tree.children(org.id) {
                 if let Some(n) = tree.get(*child) {
                     say!("  {} {} ({})", n.code, n.name, n.level.as_str());

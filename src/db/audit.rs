@@ -2,27 +2,10 @@
 //! services inside the transaction of the change they describe.
 
 use super::schema::audit_events;
-use super::scope::Scope;
 use super::AnyConnection;
+use crate::authz::{Actor, Scope};
 use chrono::{NaiveDateTime, Utc};
 use diesel::prelude::*;
-
-/// Who acts: a user, an API token, or the hub's own jobs.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Actor {
-    /// `user:zhang`, `token:7:jiangsu-sync`, `job:cutter`.
-    pub name: String,
-    pub org_id: Option<i64>,
-}
-
-impl Actor {
-    pub fn job(name: &str) -> Actor {
-        Actor {
-            name: format!("job:{name}"),
-            org_id: None,
-        }
-    }
-}
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = audit_events)]

@@ -22,7 +22,6 @@ pub mod packages;
 pub mod records;
 pub mod reference;
 pub mod schema;
-pub mod scope;
 pub mod users;
 
 use diesel::connection::SimpleConnection;

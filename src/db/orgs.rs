@@ -3,6 +3,7 @@
 
 use super::schema::{org_contacts, orgs};
 use super::{AnyConnection, DbError};
+use crate::authz::tree::{OrgNode, OrgTree};
 use crate::domain::division::DivisionTable;
 use crate::domain::organisation::{seed_orgs, OrgLevel, OrgSeed};
 use chrono::{NaiveDateTime, Utc};
@@ -51,6 +52,24 @@ pub struct ContactRow {
 
 pub fn load_all(conn: &mut AnyConnection) -> QueryResult<Vec<OrgRow>> {
     orgs::table.order(orgs::id).load(conn)
+}
+
+/// The whole organisation tree; rows with an unknown level are skipped (they cannot come from
+/// the hub). A node's depth is read off its stored path (`/1/2/3/` is depth 2).
+pub fn load_tree(conn: &mut AnyConnection) -> QueryResult<OrgTree> {
+    let nodes = load_all(conn)?.into_iter().filter_map(|r| {
+        let level = OrgLevel::parse(&r.level)?;
+        Some(OrgNode {
+            depth: r.path.matches('/').count().saturating_sub(2),
+            id: r.id,
+            code: r.code,
+            name: r.name,
+            level,
+            parent: r.parent_id,
+            division_code: r.division_code,
+        })
+    });
+    Ok(OrgTree::from_nodes(nodes))
 }
 
 pub fn find_by_code(conn: &mut AnyConnection, code: &str) -> QueryResult<Option<OrgRow>> {

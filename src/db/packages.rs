@@ -3,8 +3,8 @@
 
 use super::records::RecordRow;
 use super::schema::{batch_placements, batches, packages, placements, record_hops, records};
-use super::scope::Scope;
 use super::AnyConnection;
+use crate::authz::Scope;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};

@@ -2,11 +2,11 @@
 //! distributed onward, acknowledged, returned, waiting unassigned, overdue packages, and the
 //! median and 90th percentile time from delivery to acknowledgement.
 
-use super::tree::OrgTree;
 use super::{DistError, Distribution};
-use crate::access::Caller;
+use crate::authz::Caller;
+use crate::authz::Scope;
+use crate::authz::{OrgTree, Permission};
 use crate::db::packages as store;
-use crate::db::scope::Scope;
 use crate::domain::organisation::OrgLevel;
 use chrono::NaiveDate;
 use std::collections::BTreeMap;
@@ -53,7 +53,7 @@ pub struct Figures {
 impl Distribution {
     /// The figures of the caller's subtree as of `today` (for overdue).
     pub fn figures(&self, caller: &Caller, today: NaiveDate) -> Result<Figures, DistError> {
-        if !caller.role.reads_records() {
+        if !caller.may(Permission::ReadRecords) {
             return Err(DistError::Forbidden {
                 zh: "该角色不能查看分发数据".into(),
                 en: "this role may not see distribution figures".into(),

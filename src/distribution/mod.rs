@@ -4,11 +4,12 @@
 
 pub mod figures;
 pub mod reminders;
-pub mod tree;
 
-use crate::access::Caller;
+use crate::authz::Actor;
+use crate::authz::Caller;
+use crate::authz::{OrgTree, Permission};
 use crate::config::Config;
-use crate::db::audit::{self, Actor};
+use crate::db::audit;
 use crate::db::packages::{self as store, NewPackage, PackageRow, Selection};
 use crate::db::{self, orgs, AnyConnection, Db, DbError};
 use crate::domain::calendar::Calendar;
@@ -17,7 +18,6 @@ use chrono::{NaiveDate, Utc};
 use serde_json::json;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
-use tree::OrgTree;
 
 /// How long the in-memory organisation tree is trusted before it is read again (another node or
 /// an operator's command may have added an organisation).
@@ -604,21 +604,13 @@ impl Distribution {
 
 fn load_tree(db: &Db) -> Result<OrgTree, DbError> {
     let mut conn = db.conn()?;
-    Ok(OrgTree::from_rows(orgs::load_all(&mut conn)?))
+    Ok(orgs::load_tree(&mut conn)?)
 }
 
 fn require_distributor(caller: &Caller) -> Result<(), DistError> {
-    if caller.role.distributes() {
-        Ok(())
-    } else {
-        Err(DistError::forbidden(
-            format!("角色 {} 不能分发、签收或退回", caller.role.as_str()),
-            format!(
-                "the {} role may not distribute, acknowledge or return",
-                caller.role.as_str()
-            ),
-        ))
-    }
+    caller
+        .require(Permission::Distribute)
+        .map_err(|d| DistError::forbidden(d.message_zh(), d.message_en()))
 }
 
 /// Lists of record ids in one request: present, and not absurdly long.

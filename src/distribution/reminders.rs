@@ -3,7 +3,8 @@
 //! in the outbox in one transaction, so a pass run twice (or on two nodes) sends nothing twice.
 
 use super::{DistError, Distribution};
-use crate::db::audit::{self, Actor};
+use crate::authz::Actor;
+use crate::db::audit;
 use crate::db::packages::{self as store, PackageRow};
 use crate::db::{self, orgs, outbox, AnyConnection};
 use crate::notify::messages::{self, PackageNotice};

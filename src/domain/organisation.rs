@@ -160,40 +160,6 @@ impl Role {
         }
     }
 
-    /// Reads record contents, packages and figures of its subtree.
-    pub fn reads_records(self) -> bool {
-        !matches!(self, Role::Admin | Role::Sender)
-    }
-
-    /// Acknowledges, returns, assigns and cuts packages for its own organisation.
-    pub fn distributes(self) -> bool {
-        matches!(
-            self,
-            Role::Ministry
-                | Role::Province
-                | Role::Prefecture
-                | Role::County
-                | Role::Grassroots
-                | Role::System
-        )
-    }
-
-    /// Uploads transfer files.
-    pub fn uploads(self) -> bool {
-        matches!(self, Role::Sender | Role::Ministry)
-    }
-
-    /// Sees whole ID and phone numbers (staff doing the work and systems taking the records);
-    /// everyone else sees them masked.
-    pub fn sees_personal_numbers(self) -> bool {
-        self.distributes()
-    }
-
-    /// Manages users, tokens and organisations.
-    pub fn administers(self) -> bool {
-        matches!(self, Role::Admin)
-    }
-
     /// The default role of a token for an organisation of this level.
     pub fn for_token(level: OrgLevel) -> Role {
         match level {
@@ -339,14 +305,6 @@ mod tests {
         assert!(Role::Auditor.fits(OrgLevel::County).is_ok());
         assert!(Role::System.fits(OrgLevel::Province).is_ok());
         assert!(Role::System.fits(OrgLevel::Sender).is_err());
-    }
-
-    #[test]
-    fn admins_and_senders_never_read_records() {
-        assert!(!Role::Admin.reads_records());
-        assert!(!Role::Sender.reads_records());
-        assert!(Role::Auditor.reads_records() && !Role::Auditor.distributes());
-        assert!(!Role::Auditor.sees_personal_numbers());
     }
 
     #[test]

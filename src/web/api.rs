@@ -5,6 +5,7 @@ use super::auth::{batch_sources, Authenticated};
 use super::error::ApiError;
 use super::exchange::{self, parse_format, require_uploader};
 use super::AppState;
+use crate::authz::Permission;
 use crate::db::batches;
 use crate::export;
 use crate::ingest::{self, BatchSummary, Channel, IngestRequest, Refusal, Silent};
@@ -143,7 +144,7 @@ async fn upload(
     require_uploader(&caller)?;
     let source = match query.source.clone() {
         None => caller.org_code.clone(),
-        Some(s) if s == caller.org_code || caller.scope == crate::db::scope::Scope::All => s,
+        Some(s) if s == caller.org_code || caller.scope == crate::authz::Scope::All => s,
         Some(s) => {
             return Err(ApiError::new(
                 403,
@@ -300,7 +301,7 @@ async fn batch_rejects(
         // The sender sees its own file's ID numbers; staff who work the records see them whole;
         // everyone else masked.
         let own = batch.source == caller.org_code;
-        let mask = !(own || caller.role.sees_personal_numbers());
+        let mask = !(own || caller.may(Permission::SeePersonalNumbers));
         let mut out = Vec::new();
         export::write_rejects(&mut conn, id, format, mask, &mut out).map_err(ApiError::internal)?;
         crate::db::audit::record(

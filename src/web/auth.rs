@@ -3,8 +3,9 @@
 
 use super::error::ApiError;
 use super::AppState;
-use crate::access::{self, Caller};
-use crate::db::scope::Scope;
+use crate::access;
+use crate::authz::Scope;
+use crate::authz::{Caller, Denied, Identity, Permission};
 use crate::distribution::DistError;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -22,17 +23,17 @@ const IDENTITY_CACHE_MAX: usize = 10_000;
 /// Recently seen secrets (by hash) and whose they are.
 #[derive(Default)]
 pub struct IdentityCache {
-    entries: Mutex<HashMap<String, (Instant, access::Identity)>>,
+    entries: Mutex<HashMap<String, (Instant, Identity)>>,
 }
 
 impl IdentityCache {
-    fn get(&self, hash: &str) -> Option<access::Identity> {
+    fn get(&self, hash: &str) -> Option<Identity> {
         let entries = self.entries.lock().ok()?;
         let (at, identity) = entries.get(hash)?;
         (at.elapsed() < IDENTITY_TTL).then(|| identity.clone())
     }
 
-    fn put(&self, hash: String, identity: access::Identity) {
+    fn put(&self, hash: String, identity: Identity) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= IDENTITY_CACHE_MAX {
                 entries.clear();
@@ -125,20 +126,18 @@ pub fn forbidden(caller: &Caller, what_zh: &str, what_en: &str) -> ApiError {
 
 /// Callers who may read records, packages and figures.
 pub fn require_reader(caller: &Caller) -> Result<(), ApiError> {
-    if caller.role.reads_records() {
-        Ok(())
-    } else {
-        Err(forbidden(
-            caller,
-            "查看记录和分发包",
-            "read records and packages",
-        ))
+    Ok(caller.require(Permission::ReadRecords)?)
+}
+
+impl From<Denied> for ApiError {
+    fn from(d: Denied) -> Self {
+        ApiError::new(403, "FORBIDDEN", &d.message_zh(), &d.message_en())
     }
 }
 
 /// The sender codes whose batches a caller may see (`None`: all).
 pub fn batch_sources(caller: &Caller, state: &AppState) -> Result<Option<Vec<String>>, ApiError> {
-    if caller.role.administers() {
+    if caller.may(Permission::Administer) {
         return Err(forbidden(caller, "查看批次", "see batches"));
     }
     match &caller.scope {

@@ -2,15 +2,16 @@
 //! acknowledge, return, cut, push), the unassigned queue, scoped records, and the
 //! acknowledgement figures. Every handler takes the authenticated caller; data stays in scope.
 
-use super::auth::{forbidden, require_reader, Authenticated};
+use super::auth::{require_reader, Authenticated};
 use super::error::ApiError;
 use super::AppState;
-use crate::access::{self, AccessError, Caller};
+use crate::access::{self, AccessError};
+use crate::authz::OrgTree;
+use crate::authz::{Caller, Permission};
 use crate::db::audit;
 use crate::db::packages::{self as store, HopRow, PackageRow, PlacementRow};
 use crate::db::records::RecordRow;
 use crate::distribution::figures::Figures;
-use crate::distribution::tree::OrgTree;
 use crate::distribution::ReturnItem;
 use crate::export::{self, TableFormat};
 use crate::ingest::china_today;
@@ -157,7 +158,7 @@ fn package_view(tree: &OrgTree, p: &PackageRow) -> PackageView {
 
 /// A record as a caller may see it (see `views`).
 fn visible(r: RecordRow, caller: &Caller) -> RecordView {
-    RecordView::for_role(r, caller.role)
+    RecordView::for_caller(r, caller)
 }
 
 /// One record of a package, with its outcome in that package.
@@ -243,7 +244,7 @@ async fn sign_in(
         let tree = s.dist.tree()?;
         match access::sign_in(&mut conn, &body.username, &body.password) {
             Ok((user, token)) => {
-                let actor = audit::Actor {
+                let actor = crate::authz::Actor {
                     name: format!("user:{}", user.username),
                     org_id: Some(user.org_id),
                 };
@@ -462,7 +463,7 @@ async fn package_records(
             "package.records_read",
             &format!("package:{id}"),
             None,
-            Some(&json!({ "after": after, "records": rows.len(), "masked": !caller.role.sees_personal_numbers() })),
+            Some(&json!({ "after": after, "records": rows.len(), "masked": caller.sees_masked() })),
         )?;
         Ok(PackageRecordsPage {
             next_cursor: rows.last().map(|(r, _, _)| r.id).unwrap_or(after),
@@ -517,7 +518,7 @@ async fn download(
     let bytes = blocking(&state, move |s| {
         let mut conn = s.db.conn()?;
         store::get_scoped(&mut conn, &caller.scope, id)?.ok_or_else(package_not_found)?;
-        let mask = !caller.role.sees_personal_numbers();
+        let mask = caller.sees_masked();
         let mut out = Vec::new();
         let n = export::write_package(&mut conn, id, format, mask, &mut out)
             .map_err(ApiError::internal)?;
@@ -769,7 +770,7 @@ async fn held_page(
                 None,
                 Some(&json!({
                     "after": after, "records": rows.len(), "state": wanted,
-                    "masked": !caller.role.sees_personal_numbers(),
+                    "masked": caller.sees_masked(),
                 })),
             )?;
         }
@@ -812,7 +813,7 @@ async fn record(
             "record.viewed",
             &format!("record:{id}"),
             None,
-            Some(&json!({ "masked": !caller.role.sees_personal_numbers() })),
+            Some(&json!({ "masked": caller.sees_masked() })),
         )?;
         Ok(RecordDetail {
             record: visible(r, &caller),
@@ -906,7 +907,7 @@ async fn orgs(
     let node = match &query.code {
         Some(code) => tree
             .by_code(code)
-            .filter(|n| caller.scope.contains(n.id) || caller.role.administers()),
+            .filter(|n| caller.scope.contains(n.id) || caller.may(Permission::Administer)),
         None => tree.get(caller.org_id),
     }
     .ok_or_else(|| ApiError::not_found("机构", "Organisation"))?;
@@ -924,9 +925,5 @@ async fn orgs(
 
 /// 403 unless the caller may upload.
 pub fn require_uploader(caller: &Caller) -> Result<(), ApiError> {
-    if caller.role.uploads() {
-        Ok(())
-    } else {
-        Err(forbidden(caller, "上传移交文件", "upload transfer files"))
-    }
+    Ok(caller.require(Permission::Upload)?)
 }

@@ -1,8 +1,7 @@
 //! The organisation tree in memory: parents, depths, subtrees and the next hop from a holder
 //! toward a record's target. Built from the stored rows; a few thousand nodes.
 
-use crate::db::orgs::OrgRow;
-use crate::db::scope::Scope;
+use super::scope::Scope;
 use crate::domain::organisation::{OrgLevel, MINISTRY_CODE};
 use std::collections::HashMap;
 
@@ -28,36 +27,21 @@ pub struct OrgTree {
 }
 
 impl OrgTree {
-    /// Builds the tree; rows with an unknown level are skipped (they cannot come from the hub).
-    pub fn from_rows(rows: Vec<OrgRow>) -> OrgTree {
+    /// Builds the tree from its organisations (`db::orgs::load_tree` reads them).
+    pub fn from_nodes(nodes: impl IntoIterator<Item = OrgNode>) -> OrgTree {
         let mut tree = OrgTree::default();
-        for r in rows {
-            let Some(level) = OrgLevel::parse(&r.level) else {
-                continue;
-            };
-            let depth = r.path.matches('/').count().saturating_sub(2);
-            if r.code == MINISTRY_CODE {
-                tree.root = Some(r.id);
+        for node in nodes {
+            if node.code == MINISTRY_CODE {
+                tree.root = Some(node.id);
             }
-            if let Some(p) = r.parent_id {
-                tree.children.entry(p).or_default().push(r.id);
+            if let Some(p) = node.parent {
+                tree.children.entry(p).or_default().push(node.id);
             }
-            tree.by_code.insert(r.code.clone(), r.id);
-            if let Some(d) = &r.division_code {
-                tree.by_division.insert(d.clone(), r.id);
+            tree.by_code.insert(node.code.clone(), node.id);
+            if let Some(d) = &node.division_code {
+                tree.by_division.insert(d.clone(), node.id);
             }
-            tree.nodes.insert(
-                r.id,
-                OrgNode {
-                    id: r.id,
-                    code: r.code,
-                    name: r.name,
-                    level,
-                    parent: r.parent_id,
-                    division_code: r.division_code,
-                    depth,
-                },
-            );
+            tree.nodes.insert(node.id, node);
         }
         for list in tree.children.values_mut() {
             list.sort_unstable();
@@ -162,29 +146,27 @@ impl OrgTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::Utc;
+    use crate::domain::organisation::OrgLevel;
 
-    fn row(id: i64, code: &str, level: &str, parent: Option<i64>, path: &str) -> OrgRow {
-        OrgRow {
+    fn node(id: i64, code: &str, level: OrgLevel, parent: Option<i64>, depth: usize) -> OrgNode {
+        OrgNode {
             id,
             code: code.into(),
             name: code.into(),
-            level: level.into(),
-            parent_id: parent,
+            level,
+            parent,
             division_code: Some(code.into()),
-            path: path.into(),
-            inbox_seq: 0,
-            created_at: Utc::now().naive_utc(),
+            depth,
         }
     }
 
     fn tree() -> OrgTree {
-        OrgTree::from_rows(vec![
-            row(1, "000000", "ministry", None, "/1/"),
-            row(2, "370000", "province", Some(1), "/1/2/"),
-            row(3, "370100", "prefecture", Some(2), "/1/2/3/"),
-            row(4, "370116", "county", Some(3), "/1/2/3/4/"),
-            row(5, "110000", "province", Some(1), "/1/5/"),
+        OrgTree::from_nodes(vec![
+            node(1, "000000", OrgLevel::Ministry, None, 0),
+            node(2, "370000", OrgLevel::Province, Some(1), 1),
+            node(3, "370100", OrgLevel::Prefecture, Some(2), 2),
+            node(4, "370116", OrgLevel::County, Some(3), 3),
+            node(5, "110000", OrgLevel::Province, Some(1), 1),
         ])
     }
 
