@@ -312,7 +312,8 @@ fn control_characters_in_names_do_not_forge_log_lines(db: &TestDb) {
         "{started}"
     );
     assert!(started.contains(escaped), "{started}");
-    let filed = entry_ending(&sender_dir.join("processed"), ".csv").expect("filed");
+    // Not its `.rejects.csv`, which ends in `.csv` too.
+    let filed = entry_ending(&sender_dir.join("processed"), "\u{1b}[2K.csv").expect("filed");
     let summary = summary_of(&filed);
     assert_eq!(
         summary["file_name"], name,
@@ -343,8 +344,28 @@ fn filed_without_summary(sender_dir: &Path) -> Vec<PathBuf> {
     missing
 }
 
-/// `gradhub jobs run` killed (SIGKILL) the moment anything lands in processed/: the file there has
-/// its summary already, and a second run takes what is still pending, storing nothing twice.
+/// A summary in processed/ or failed/ without its data file beside it.
+fn summaries_without_file(sender_dir: &Path) -> Vec<PathBuf> {
+    let mut orphans = Vec::new();
+    for sub in ["processed", "failed"] {
+        let Ok(entries) = std::fs::read_dir(sender_dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries.filter_map(|e| e.ok()) {
+            let name = entry.file_name().to_string_lossy().to_string();
+            if let Some(data) = name.strip_suffix(".summary.json") {
+                if !sender_dir.join(sub).join(data).exists() {
+                    orphans.push(entry.path());
+                }
+            }
+        }
+    }
+    orphans
+}
+
+/// `gradhub jobs run` killed (SIGKILL) the moment anything lands in processed/: a file there has
+/// its summary already, and a second run takes what is still pending, storing nothing twice and
+/// replacing a summary the killed node left for it.
 fn a_node_killed_while_filing_leaves_no_file_without_its_summary(db: &TestDb) {
     add_sender(db, SENDER, "370000");
     let drop = db.path("drop");
@@ -395,6 +416,11 @@ fn a_node_killed_while_filing_leaves_no_file_without_its_summary(db: &TestDb) {
         "nothing left pending"
     );
     assert_eq!(filed_without_summary(&sender_dir), Vec::<PathBuf>::new());
+    assert_eq!(
+        summaries_without_file(&sender_dir),
+        Vec::<PathBuf>::new(),
+        "a summary left by the killed node is replaced by the new one"
+    );
     assert_eq!(records(db), 3, "stored once");
     assert_eq!(batch_names(db), ["2026届.csv"]);
 }

@@ -392,8 +392,9 @@ impl DropFolder {
                 let path = entry.path();
                 if !meta.is_file() {
                     let kind = NotRegular::of(meta.file_type());
-                    let ours = kind == NotRegular::Directory
-                        && (raw_name == PROCESSED || raw_name == FAILED);
+                    // Ours even when swapped for a link: filing refuses a processed/ that is not a
+                    // plain folder, and moving it away would hide that from the operator.
+                    let ours = raw_name == PROCESSED || raw_name == FAILED;
                     if !ours {
                         self.deal_with_not_regular(
                             &sender,
@@ -692,7 +693,61 @@ impl DropFolder {
             }
             return Err(e);
         }
+        remove_superseded_summaries(&dir, file_name, &dest_name, summary_json);
         Ok(dest)
+    }
+}
+
+/// After a file is filed: removes the summaries (and reject reports) of an earlier, interrupted
+/// filing of the same content under the same name — a node killed after writing the summary and
+/// before moving the file — whose file is not beside them. The new summary replaces them. Only
+/// summaries naming the same file and SHA-256 are touched, so an operator's leftovers stay.
+fn remove_superseded_summaries(dir: &Path, file_name: &str, dest_name: &str, summary_json: &str) {
+    let Ok(summary) = serde_json::from_str::<serde_json::Value>(summary_json) else {
+        return;
+    };
+    let Some(sha256) = summary.get("sha256").and_then(|s| s.as_str()) else {
+        return;
+    };
+    let (stem, ext) = split_extension(file_name);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Some(base) = name.strip_suffix(".summary.json") else {
+            continue;
+        };
+        // `<YYYYMMDD-HHMMSS>-` and the name, perhaps with `-N` before the extension.
+        let named_alike = base != dest_name
+            && base.as_bytes().get(15) == Some(&b'-')
+            && base
+                .get(16..)
+                .is_some_and(|rest| rest.starts_with(stem) && rest.ends_with(ext));
+        if !named_alike || exists(&dir.join(base)).unwrap_or(true) {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        if old["file_name"] == file_name && old["sha256"] == sha256 {
+            let _ = fs::remove_file(entry.path());
+            let _ = fs::remove_file(dir.join(format!("{base}.rejects.csv")));
+            tracing::info!(file = %escaped(file_name), summary = %escaped(&name), "summary of an interrupted filing replaced");
+        }
+    }
+}
+
+/// `("a", ".csv")` for `a.csv`; a leading dot is part of the stem.
+fn split_extension(file_name: &str) -> (&str, &str) {
+    match file_name.rfind('.') {
+        Some(dot) if dot > 0 => file_name.split_at(dot),
+        _ => (file_name, ""),
     }
 }
 
@@ -768,13 +823,8 @@ fn free_name(dir: &Path, stamp: &str, file_name: &str) -> io::Result<String> {
         let candidate = if n == 1 {
             format!("{stamp}-{file_name}")
         } else {
-            match file_name.rfind('.') {
-                Some(dot) if dot > 0 => {
-                    let (stem, ext) = file_name.split_at(dot);
-                    format!("{stamp}-{stem}-{n}{ext}")
-                }
-                _ => format!("{stamp}-{file_name}-{n}"),
-            }
+            let (stem, ext) = split_extension(file_name);
+            format!("{stamp}-{stem}-{n}{ext}")
         };
         let taken = exists(&dir.join(&candidate))?
             || exists(&dir.join(format!("{candidate}.summary.json")))?
@@ -1108,6 +1158,49 @@ mod tests {
         assert_eq!(
             fs::read_to_string(failed.join("20240102-030405-README.summary.json")).unwrap(),
             "old"
+        );
+    }
+
+    #[test]
+    fn summary_of_an_interrupted_filing_is_replaced() {
+        let (_tmp, mut folder, sender) = setup();
+        let processed = sender.join(PROCESSED);
+        let same = r#"{"file_name":"a.csv","sha256":"abc","batch_id":1}"#;
+        // Left by a node killed after the summary and before the move; beside it, one of other
+        // content and one whose file is there: both stay.
+        fs::write(processed.join("20240101-000000-a.csv.summary.json"), same).unwrap();
+        fs::write(processed.join("20240101-000000-a.csv.rejects.csv"), "r").unwrap();
+        let other = r#"{"file_name":"a.csv","sha256":"def"}"#;
+        fs::write(processed.join("20240101-000001-a.csv.summary.json"), other).unwrap();
+        fs::write(processed.join("20240101-000002-a.csv.summary.json"), same).unwrap();
+        fs::write(processed.join("20240101-000002-a.csv"), "kept").unwrap();
+        put(&sender, "a.csv", b"x", t(0));
+        folder.scan(t(100)).unwrap();
+        let file = folder.scan(t(110)).unwrap().remove(0);
+        let duplicate = r#"{"file_name":"a.csv","sha256":"abc","duplicate_of":1}"#;
+        folder
+            .file_away_stamped(
+                &file,
+                Outcome::Processed,
+                duplicate,
+                None,
+                "20240102-030405",
+            )
+            .unwrap();
+        let mut listing: Vec<_> = fs::read_dir(&processed)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        listing.sort();
+        assert_eq!(
+            listing,
+            [
+                "20240101-000001-a.csv.summary.json",
+                "20240101-000002-a.csv",
+                "20240101-000002-a.csv.summary.json",
+                "20240102-030405-a.csv",
+                "20240102-030405-a.csv.summary.json",
+            ]
         );
     }
 
