@@ -1,13 +1,23 @@
-//! The drop folder on disk: finding complete files per sender, and filing them away afterwards.
+//! The drop folder on disk: finding complete files per sender, opening them safely, and filing
+//! them away afterwards.
 //!
 //! Layout: `<root>/<sender>/<file>` for incoming files, `<root>/<sender>/processed/` and
 //! `<root>/<sender>/failed/` for files the hub is done with. Bureaus copy over network shares
 //! that give no "copy finished" signal, so completeness is inferred from a file that stopped
 //! changing across two scans and has been quiet for the settle time.
+//!
+//! The bureau controls what is in its folder, so every entry is treated as hostile: links are
+//! never followed, nothing but a regular file is ever opened for reading (a FIFO would block the
+//! worker), and the file that is hashed and ingested is the one open descriptor checked to be
+//! the file the scan saw.
 
 use std::collections::HashMap;
+use std::ffi::OsStr;
 use std::fs;
 use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
+use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -19,11 +29,18 @@ const MAX_SENDER_LEN: usize = 64;
 const PARTIAL_SUFFIXES: &[&str] = &[".part", ".tmp", ".crdownload", ".filepart", ".partial"];
 /// Bounds the collision search so a pathological folder cannot spin forever.
 const MAX_COLLISION_SUFFIX: u32 = 10_000;
+/// Bounds the retries when another node reserves the same destination name at the same moment.
+const MAX_RESERVE_RACES: u32 = 100;
+/// The refusal code in the summary of an entry that is not a regular file.
+pub const NOT_A_REGULAR_FILE: &str = "NOT_A_REGULAR_FILE";
 
 pub struct DropFolder {
     root: PathBuf,
     settle: Duration,
     seen: HashMap<PathBuf, Seen>,
+    /// Entries that are not regular files and could not be moved aside (directories, or a move
+    /// that failed): logged once per appearance instead of at every scan.
+    noted: HashMap<PathBuf, Identity>,
 }
 
 impl std::fmt::Debug for DropFolder {
@@ -32,6 +49,7 @@ impl std::fmt::Debug for DropFolder {
             .field("root", &self.root)
             .field("settle", &self.settle)
             .field("tracked_files", &self.seen.len())
+            .field("noted_entries", &self.noted.len())
             .finish()
     }
 }
@@ -39,10 +57,16 @@ impl std::fmt::Debug for DropFolder {
 #[derive(Clone, Debug, PartialEq)]
 pub struct DroppedFile {
     pub sender: String,
+    /// The entry as it is named on disk: the raw bytes, which a Windows share may have written
+    /// in GBK. Every file operation uses this.
     pub path: PathBuf,
+    /// The name for people, logs and the batch: the raw name decoded (UTF-8, else GBK).
     pub file_name: String,
     pub size: u64,
     pub modified: SystemTime,
+    /// Device and inode the scan saw: the descriptor opened for the ingest must be this file.
+    pub device: u64,
+    pub inode: u64,
 }
 
 impl DroppedFile {
@@ -72,6 +96,145 @@ impl Outcome {
     }
 }
 
+/// What a sender-folder entry is when it is not a regular file; none of these is ever read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NotRegular {
+    Symlink,
+    Fifo,
+    Socket,
+    Device,
+    Directory,
+    Other,
+}
+
+impl NotRegular {
+    fn of(file_type: fs::FileType) -> NotRegular {
+        if file_type.is_symlink() {
+            NotRegular::Symlink
+        } else if file_type.is_fifo() {
+            NotRegular::Fifo
+        } else if file_type.is_socket() {
+            NotRegular::Socket
+        } else if file_type.is_block_device() || file_type.is_char_device() {
+            NotRegular::Device
+        } else if file_type.is_dir() {
+            NotRegular::Directory
+        } else {
+            NotRegular::Other
+        }
+    }
+
+    /// Renaming moves the entry itself (a link, never its target; a pipe is not opened), so
+    /// everything but a folder is moved to `failed/`. A folder is left where it is: the bureau
+    /// may keep its own sub-folders, and moving a whole tree is not ours to decide.
+    pub fn moved_aside(self) -> bool {
+        self != NotRegular::Directory
+    }
+
+    /// The reason, in Chinese and in English, for the summary and the log.
+    pub fn reason(self, file_name: &str) -> (String, String) {
+        let name = escaped(file_name);
+        let (zh, en) = match self {
+            NotRegular::Symlink => (
+                "是符号链接（快捷方式）。投放文件夹只接收普通文件，不跟随链接，请直接复制文件本身",
+                "is a symbolic link; the drop folder takes regular files only and never follows links, copy the file itself",
+            ),
+            NotRegular::Fifo => (
+                "是命名管道（FIFO），不是普通文件，未读取",
+                "is a named pipe (FIFO), not a regular file; it was not read",
+            ),
+            NotRegular::Socket => (
+                "是套接字，不是普通文件，未读取",
+                "is a socket, not a regular file; it was not read",
+            ),
+            NotRegular::Device => (
+                "是设备文件，不是普通文件，未读取",
+                "is a device file, not a regular file; it was not read",
+            ),
+            NotRegular::Directory => (
+                "是文件夹，投放文件夹只读取直接放在其中的文件，文件夹内的文件不会被读取",
+                "is a folder; only files directly inside the drop folder are read, not files in sub-folders",
+            ),
+            NotRegular::Other => (
+                "不是普通文件，未读取",
+                "is not a regular file; it was not read",
+            ),
+        };
+        (format!("“{name}”{zh}。"), format!("\"{name}\" {en}."))
+    }
+
+    /// The summary written beside an entry moved to `failed/`, in the shape of a refused file's.
+    pub fn summary_json(self, sender: &str, file_name: &str) -> String {
+        let (message, message_en) = self.reason(file_name);
+        let summary = serde_json::json!({
+            "file_name": file_name,
+            "sender": sender,
+            "refused": {
+                "code": NOT_A_REGULAR_FILE,
+                "message": message,
+                "message_en": message_en,
+            },
+        });
+        serde_json::to_string_pretty(&summary).unwrap_or_else(|_| summary.to_string())
+    }
+}
+
+/// Why a file the scan reported cannot be ingested after all.
+#[derive(Debug)]
+pub enum OpenRefused {
+    /// The name now points at something that is not a regular file (swapped since the scan).
+    NotRegular(NotRegular),
+    /// Gone, or a different file than the scan saw: look again later.
+    Changed,
+    /// The disk: worth retrying.
+    Io(io::Error),
+}
+
+impl std::fmt::Display for OpenRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenRefused::NotRegular(kind) => write!(f, "not a regular file ({kind:?})"),
+            OpenRefused::Changed => write!(f, "changed or gone since it was scanned"),
+            OpenRefused::Io(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// A dropped file opened for the ingest: one descriptor, checked to be the regular file the scan
+/// saw. Both the hash and the ingest read through it, so swapping the name afterwards changes
+/// nothing.
+#[derive(Debug)]
+pub struct OpenedFile {
+    file: fs::File,
+}
+
+impl OpenedFile {
+    /// A path that reaches this open descriptor (Linux `/proc/self/fd`), for readers that take a
+    /// path: opening it opens the same file, whatever the name in the drop folder points to now.
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()))
+    }
+
+    /// The SHA-256 of the content, read through the descriptor.
+    pub fn sha256(&self) -> io::Result<String> {
+        use sha2::{Digest, Sha256};
+        use std::os::unix::fs::FileExt;
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut offset = 0u64;
+        loop {
+            // Positional reads leave the descriptor's offset alone.
+            let n = self.file.read_at(&mut buf, offset)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            offset += n as u64;
+        }
+        Ok(hex::encode(hasher.finalize()))
+    }
+}
+
 /// What tells one appearance of a file from the next. The inode is included because a bureau
 /// re-copying the same file (Windows copies keep the source mtime) is a new appearance even when
 /// size and mtime are identical.
@@ -79,6 +242,7 @@ impl Outcome {
 struct Identity {
     size: u64,
     modified: SystemTime,
+    device: u64,
     inode: u64,
 }
 
@@ -87,26 +251,34 @@ impl Identity {
         Ok(Identity {
             size: meta.len(),
             modified: meta.modified()?,
-            inode: inode(meta),
+            device: meta.dev(),
+            inode: meta.ino(),
         })
     }
-}
-
-#[cfg(unix)]
-fn inode(meta: &fs::Metadata) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    meta.ino()
-}
-
-#[cfg(not(unix))]
-fn inode(_meta: &fs::Metadata) -> u64 {
-    0
 }
 
 #[derive(Debug)]
 struct Seen {
     identity: Identity,
     reported: bool,
+}
+
+/// A file name as it may be written to a log or a summary: control characters (a newline, an
+/// ESC that starts a terminal sequence) are escaped, so a name cannot forge log lines.
+pub fn escaped(name: &str) -> String {
+    name.escape_debug().to_string()
+}
+
+/// The name for people: UTF-8 as is; anything else is taken as GBK (what a Windows share writes
+/// when it is not told otherwise), undecodable bytes shown as U+FFFD.
+fn display_name(raw: &OsStr) -> String {
+    match raw.to_str() {
+        Some(name) => name.to_owned(),
+        None => {
+            let (name, _had_errors) = encoding_rs::GBK.decode_without_bom_handling(raw.as_bytes());
+            name.into_owned()
+        }
+    }
 }
 
 impl DropFolder {
@@ -123,6 +295,7 @@ impl DropFolder {
             root,
             settle,
             seen: HashMap::new(),
+            noted: HashMap::new(),
         })
     }
 
@@ -158,17 +331,22 @@ impl DropFolder {
     }
 
     /// Files that are complete now: seen at the previous scan with the same size and mtime, AND
-    /// mtime at least `settle` before `now`. Skips directories, symlinks (never follow links out
-    /// of the root), hidden files (leading '.'), Office lock files (`~$*`), and partial-copy names
-    /// (`*.part`, `*.tmp`, `*.crdownload`, `*.filepart`, `*.partial`). Only looks one level down
-    /// (`<root>/<sender>/<file>`), ignores `processed/` and `failed/`. Sender folders with unsafe
-    /// names are skipped. Files of size 0 are still reported once stable (the ingest refuses them
-    /// with a message, which is what a clerk needs to see).
+    /// mtime at least `settle` before `now`. Skips hidden files (leading '.'), Office lock files
+    /// (`~$*`), and partial-copy names (`*.part`, `*.tmp`, `*.crdownload`, `*.filepart`,
+    /// `*.partial`). Only looks one level down (`<root>/<sender>/<file>`), ignores `processed/`
+    /// and `failed/`. Sender folders with unsafe names or that are links are skipped. Files of
+    /// size 0 are still reported once stable (the ingest refuses them with a message, which is
+    /// what a clerk needs to see). Names that are not UTF-8 are decoded as GBK.
+    ///
+    /// Entries that are not regular files are never read: links, pipes, sockets and devices are
+    /// moved to `failed/` at once with a summary saying why; folders (and entries that cannot be
+    /// moved) are logged once per appearance.
     ///
     /// Each appearance of a file is reported once; it is reported again only after it changes or
     /// is replaced by a new copy.
     pub fn scan(&mut self, now: SystemTime) -> io::Result<Vec<DroppedFile>> {
         let mut next: HashMap<PathBuf, Seen> = HashMap::new();
+        let mut noted_next: HashMap<PathBuf, Identity> = HashMap::new();
         let mut ready = Vec::new();
         for sender_entry in fs::read_dir(&self.root)? {
             let sender_entry = sender_entry?;
@@ -201,28 +379,34 @@ impl DropFolder {
                         break;
                     }
                 };
-                let Ok(file_name) = entry.file_name().into_string() else {
-                    tracing::debug!(sender = %sender, name = ?entry.file_name(), "skipping non-UTF-8 file name");
-                    continue;
-                };
+                let raw_name = entry.file_name();
+                let file_name = display_name(&raw_name);
                 if is_ignored_name(&file_name) {
                     continue;
                 }
-                // processed/ and failed/ are directories, so this also keeps them out.
-                match entry.file_type() {
-                    Ok(ft) if ft.is_file() => {}
-                    _ => continue,
-                }
-                // On Unix DirEntry::metadata is an lstat, so a file swapped for a symlink since
-                // the file_type check is still not followed.
+                // On Unix DirEntry::metadata is an lstat: a link is seen as a link, never followed.
                 let Ok(meta) = entry.metadata() else { continue };
-                if !meta.is_file() {
-                    continue;
-                }
                 let Ok(identity) = Identity::of(&meta) else {
                     continue;
                 };
                 let path = entry.path();
+                if !meta.is_file() {
+                    let kind = NotRegular::of(meta.file_type());
+                    // Ours even when swapped for a link: filing refuses a processed/ that is not a
+                    // plain folder, and moving it away would hide that from the operator.
+                    let ours = raw_name == PROCESSED || raw_name == FAILED;
+                    if !ours {
+                        self.deal_with_not_regular(
+                            &sender,
+                            &path,
+                            &file_name,
+                            kind,
+                            identity,
+                            &mut noted_next,
+                        );
+                    }
+                    continue;
+                }
                 let (was_stable, already_reported) = match self.seen.get(&path) {
                     Some(prev) if prev.identity == identity => (true, prev.reported),
                     _ => (false, false),
@@ -239,6 +423,8 @@ impl DropFolder {
                         file_name,
                         size: identity.size,
                         modified: identity.modified,
+                        device: identity.device,
+                        inode: identity.inode,
                     });
                 }
                 next.insert(
@@ -252,17 +438,131 @@ impl DropFolder {
         }
         // Rebuilt from scratch so files that vanished are forgotten and count as new if they return.
         self.seen = next;
+        self.noted = noted_next;
         ready.sort_by(|a, b| {
             (&a.sender, a.modified, &a.file_name).cmp(&(&b.sender, b.modified, &b.file_name))
         });
         Ok(ready)
     }
 
+    /// Moves a non-regular entry aside, or logs it; either way once per appearance.
+    fn deal_with_not_regular(
+        &self,
+        sender: &str,
+        path: &Path,
+        file_name: &str,
+        kind: NotRegular,
+        identity: Identity,
+        noted_next: &mut HashMap<PathBuf, Identity>,
+    ) {
+        // A folder's size and mtime change with what is put in it; it is the same appearance as
+        // long as it is the same inode.
+        let identity = Identity {
+            size: 0,
+            modified: UNIX_EPOCH,
+            ..identity
+        };
+        if self.noted.get(path) == Some(&identity) {
+            noted_next.insert(path.to_path_buf(), identity);
+            return;
+        }
+        let (_, reason_en) = kind.reason(file_name);
+        if !kind.moved_aside() {
+            tracing::warn!(sender = %sender, file = %escaped(file_name), reason = %reason_en, "drop folder entry left in place, not read");
+            noted_next.insert(path.to_path_buf(), identity);
+            return;
+        }
+        match self.set_aside(sender, path, file_name, kind) {
+            Ok(to) => {
+                tracing::warn!(sender = %sender, file = %escaped(file_name), to = %escaped(&to.display().to_string()), reason = %reason_en, "drop folder entry moved to failed/, not read");
+            }
+            // Another node moved it first.
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(sender = %sender, file = %escaped(file_name), reason = %reason_en, error = %e, "drop folder entry cannot be moved aside; left in place, not read");
+                noted_next.insert(path.to_path_buf(), identity);
+            }
+        }
+    }
+
+    /// Moves an entry that is not a regular file (the entry itself: a link, never its target) to
+    /// `failed/` with a summary saying why. NotFound if it is gone already.
+    pub fn set_aside(
+        &self,
+        sender: &str,
+        path: &Path,
+        file_name: &str,
+        kind: NotRegular,
+    ) -> io::Result<PathBuf> {
+        let source = self.source_path(sender, path)?;
+        let summary = kind.summary_json(sender, file_name);
+        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+        self.move_with_summary(
+            sender,
+            &source,
+            file_name,
+            Outcome::Failed,
+            &summary,
+            None,
+            &stamp,
+        )
+    }
+
+    /// Opens a file the scan reported, for the ingest: without following a link, without
+    /// blocking (a FIFO opened for reading would wait for a writer forever), and only if the
+    /// descriptor is the regular file the scan saw (same device, inode, size and mtime).
+    pub fn open_dropped(&self, file: &DroppedFile) -> Result<OpenedFile, OpenRefused> {
+        let source = self
+            .source_path(&file.sender, &file.path)
+            .map_err(OpenRefused::Io)?;
+        // O_NONBLOCK matters only for the open of a pipe or device; reads of a regular file
+        // ignore it, so it need not be cleared afterwards.
+        let opened = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(&source);
+        let opened = match opened {
+            Ok(f) => f,
+            // What O_NOFOLLOW answers for a link.
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(OpenRefused::NotRegular(NotRegular::Symlink))
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Err(OpenRefused::Changed),
+            Err(e) => return Err(OpenRefused::Io(e)),
+        };
+        let meta = opened.metadata().map_err(OpenRefused::Io)?;
+        if !meta.is_file() {
+            return Err(OpenRefused::NotRegular(NotRegular::of(meta.file_type())));
+        }
+        let identity = Identity::of(&meta).map_err(OpenRefused::Io)?;
+        let scanned = Identity {
+            size: file.size,
+            modified: file.modified,
+            device: file.device,
+            inode: file.inode,
+        };
+        if identity != scanned {
+            return Err(OpenRefused::Changed);
+        }
+        let opened = OpenedFile { file: opened };
+        // The readers reach the descriptor through /proc; make sure that leads to this very file.
+        let through_proc = fs::metadata(opened.path()).map_err(OpenRefused::Io)?;
+        if (through_proc.dev(), through_proc.ino()) != (identity.device, identity.inode) {
+            return Err(OpenRefused::Io(io::Error::other(
+                "/proc/self/fd does not lead to the opened file",
+            )));
+        }
+        Ok(opened)
+    }
+
     /// Moves the file into processed/ or failed/ as `<YYYYMMDD-HHMMSS>-<file_name>` (local time;
-    /// add `-2`, `-3`… if taken) and writes `<that name>.summary.json` (the given text) and, when
+    /// add `-2`, `-3`… if taken), with `<that name>.summary.json` (the given text) and, when
     /// given, `<that name>.rejects.csv` (the given bytes) beside it. Returns the new path. If the
     /// source no longer exists (another node moved it), returns an io::Error of kind NotFound and
-    /// writes nothing.
+    /// leaves nothing behind.
+    ///
+    /// The summary is written (atomically) before the file is moved, so a node killed in between
+    /// leaves at worst a summary for a file still pending, never a filed file without one.
     ///
     /// A source that was overwritten since the scan (different size or mtime) also counts as
     /// NotFound: the version that was ingested is gone, and the new one will be picked up by a
@@ -286,23 +586,7 @@ impl DropFolder {
         rejects_csv: Option<&[u8]>,
         stamp: &str,
     ) -> io::Result<PathBuf> {
-        check_sender(&file.sender)?;
-        let file_name = plain_file_name(&file.file_name)?;
-        let sender_dir = self.root.join(&file.sender);
-        let source = sender_dir.join(file_name);
-        // DroppedFile's fields are public; refusing a path that scan could not have produced keeps
-        // this from moving arbitrary files.
-        if file.path != source {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "{} is not {}/{} inside the drop folder",
-                    file.path.display(),
-                    file.sender,
-                    file_name
-                ),
-            ));
-        }
+        let source = self.source_path(&file.sender, &file.path)?;
         let meta = fs::symlink_metadata(&source)?;
         let unchanged = meta.is_file()
             && meta.len() == file.size
@@ -310,10 +594,62 @@ impl DropFolder {
         if !unchanged {
             return Err(io::Error::new(
                 io::ErrorKind::NotFound,
-                format!("{} changed since it was scanned", source.display()),
+                format!(
+                    "{} changed since it was scanned",
+                    escaped(&source.display().to_string())
+                ),
             ));
         }
+        self.move_with_summary(
+            &file.sender,
+            &source,
+            &file.file_name,
+            outcome,
+            summary_json,
+            rejects_csv,
+            stamp,
+        )
+    }
 
+    /// `path` if it is an entry directly inside the sender's folder. DroppedFile's fields are
+    /// public; refusing a path that scan could not have produced keeps this from touching
+    /// arbitrary files.
+    fn source_path(&self, sender: &str, path: &Path) -> io::Result<PathBuf> {
+        check_sender(sender)?;
+        let sender_dir = self.root.join(sender);
+        let inside = path.parent() == Some(sender_dir.as_path())
+            && path
+                .file_name()
+                .is_some_and(|name| sender_dir.join(name) == path);
+        if inside {
+            Ok(path.to_path_buf())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "{} is not a file directly inside {}",
+                    escaped(&path.display().to_string()),
+                    sender_dir.display()
+                ),
+            ))
+        }
+    }
+
+    /// Reserves a free destination name by creating its summary (and reject report), then moves
+    /// `source` there. If the move fails, the sidecars are removed again.
+    #[allow(clippy::too_many_arguments)]
+    fn move_with_summary(
+        &self,
+        sender: &str,
+        source: &Path,
+        file_name: &str,
+        outcome: Outcome,
+        summary_json: &str,
+        rejects_csv: Option<&[u8]>,
+        stamp: &str,
+    ) -> io::Result<PathBuf> {
+        let file_name = plain_file_name(file_name)?;
+        let sender_dir = self.root.join(sender);
         ensure_plain_dir(&sender_dir)?;
         let dir = sender_dir.join(outcome.folder());
         match fs::create_dir(&dir) {
@@ -325,19 +661,93 @@ impl DropFolder {
         // write outside the root.
         ensure_plain_dir(&dir)?;
 
-        let dest_name = free_name(&dir, stamp, file_name)?;
+        let mut races = 0;
+        let dest_name = loop {
+            let candidate = free_name(&dir, stamp, file_name)?;
+            let summary_name = format!("{candidate}.summary.json");
+            match write_new_atomically(&dir, &summary_name, summary_json.as_bytes()) {
+                Ok(()) => break candidate,
+                // Another node took the name between the look and the write.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists && races < MAX_RESERVE_RACES => {
+                    races += 1;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        let summary_path = dir.join(format!("{dest_name}.summary.json"));
+        let rejects_path = dir.join(format!("{dest_name}.rejects.csv"));
         let dest = dir.join(&dest_name);
-        // Moving first means a lost race (NotFound here) leaves no stray summary behind.
-        fs::rename(&source, &dest)?;
-        write_atomically(
-            &dir,
-            &format!("{dest_name}.summary.json"),
-            summary_json.as_bytes(),
-        )?;
-        if let Some(rejects) = rejects_csv {
-            write_atomically(&dir, &format!("{dest_name}.rejects.csv"), rejects)?;
+        let moved = (|| {
+            if let Some(rejects) = rejects_csv {
+                write_atomically(&dir, &format!("{dest_name}.rejects.csv"), rejects)?;
+            }
+            // rename never follows a link: a link is moved as itself.
+            fs::rename(source, &dest)
+        })();
+        if let Err(e) = moved {
+            // A lost race (NotFound) or a failed move must not leave a summary for a file that is
+            // not there.
+            let _ = fs::remove_file(&summary_path);
+            if rejects_csv.is_some() {
+                let _ = fs::remove_file(&rejects_path);
+            }
+            return Err(e);
         }
+        remove_superseded_summaries(&dir, file_name, &dest_name, summary_json);
         Ok(dest)
+    }
+}
+
+/// After a file is filed: removes the summaries (and reject reports) of an earlier, interrupted
+/// filing of the same content under the same name — a node killed after writing the summary and
+/// before moving the file — whose file is not beside them. The new summary replaces them. Only
+/// summaries naming the same file and SHA-256 are touched, so an operator's leftovers stay.
+fn remove_superseded_summaries(dir: &Path, file_name: &str, dest_name: &str, summary_json: &str) {
+    let Ok(summary) = serde_json::from_str::<serde_json::Value>(summary_json) else {
+        return;
+    };
+    let Some(sha256) = summary.get("sha256").and_then(|s| s.as_str()) else {
+        return;
+    };
+    let (stem, ext) = split_extension(file_name);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let Ok(name) = entry.file_name().into_string() else {
+            continue;
+        };
+        let Some(base) = name.strip_suffix(".summary.json") else {
+            continue;
+        };
+        // `<YYYYMMDD-HHMMSS>-` and the name, perhaps with `-N` before the extension.
+        let named_alike = base != dest_name
+            && base.as_bytes().get(15) == Some(&b'-')
+            && base
+                .get(16..)
+                .is_some_and(|rest| rest.starts_with(stem) && rest.ends_with(ext));
+        if !named_alike || exists(&dir.join(base)).unwrap_or(true) {
+            continue;
+        }
+        let Ok(text) = fs::read_to_string(entry.path()) else {
+            continue;
+        };
+        let Ok(old) = serde_json::from_str::<serde_json::Value>(&text) else {
+            continue;
+        };
+        if old["file_name"] == file_name && old["sha256"] == sha256 {
+            let _ = fs::remove_file(entry.path());
+            let _ = fs::remove_file(dir.join(format!("{base}.rejects.csv")));
+            tracing::info!(file = %escaped(file_name), summary = %escaped(&name), "summary of an interrupted filing replaced");
+        }
+    }
+}
+
+/// `("a", ".csv")` for `a.csv`; a leading dot is part of the stem.
+fn split_extension(file_name: &str) -> (&str, &str) {
+    match file_name.rfind('.') {
+        Some(dot) if dot > 0 => file_name.split_at(dot),
+        _ => (file_name, ""),
     }
 }
 
@@ -413,13 +823,8 @@ fn free_name(dir: &Path, stamp: &str, file_name: &str) -> io::Result<String> {
         let candidate = if n == 1 {
             format!("{stamp}-{file_name}")
         } else {
-            match file_name.rfind('.') {
-                Some(dot) if dot > 0 => {
-                    let (stem, ext) = file_name.split_at(dot);
-                    format!("{stamp}-{stem}-{n}{ext}")
-                }
-                _ => format!("{stamp}-{file_name}-{n}"),
-            }
+            let (stem, ext) = split_extension(file_name);
+            format!("{stamp}-{stem}-{n}{ext}")
         };
         let taken = exists(&dir.join(&candidate))?
             || exists(&dir.join(format!("{candidate}.summary.json")))?
@@ -458,6 +863,39 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
+    result
+}
+
+/// Like `write_atomically`, but never replaces an existing file: the name is taken with a hard
+/// link, which fails if it exists, so two nodes filing at the same moment cannot both own one
+/// name. On a share without hard links it falls back to a look and a rename.
+fn write_new_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let tmp = dir.join(format!(
+        ".{name}.{}.{}.new.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let target = dir.join(name);
+    let result = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        match fs::hard_link(&tmp, &target) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+            Err(_) if exists(&target)? => Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists", target.display()),
+            )),
+            Err(_) => fs::rename(&tmp, &target),
+        }
+    })();
+    // After a link the temp name is a second name of the summary; after a rename it is gone.
+    let _ = fs::remove_file(&tmp);
     result
 }
 
@@ -536,6 +974,7 @@ mod tests {
         let path = put(&sender, "a.csv", b"x", t(0));
         assert!(folder.scan(t(100)).unwrap().is_empty());
         let found = folder.scan(t(110)).unwrap();
+        let meta = fs::metadata(&path).unwrap();
         assert_eq!(
             found,
             vec![DroppedFile {
@@ -544,6 +983,8 @@ mod tests {
                 file_name: "a.csv".into(),
                 size: 1,
                 modified: t(0),
+                device: meta.dev(),
+                inode: meta.ino(),
             }]
         );
         assert!(folder.scan(t(120)).unwrap().is_empty());
@@ -721,6 +1162,49 @@ mod tests {
     }
 
     #[test]
+    fn summary_of_an_interrupted_filing_is_replaced() {
+        let (_tmp, mut folder, sender) = setup();
+        let processed = sender.join(PROCESSED);
+        let same = r#"{"file_name":"a.csv","sha256":"abc","batch_id":1}"#;
+        // Left by a node killed after the summary and before the move; beside it, one of other
+        // content and one whose file is there: both stay.
+        fs::write(processed.join("20240101-000000-a.csv.summary.json"), same).unwrap();
+        fs::write(processed.join("20240101-000000-a.csv.rejects.csv"), "r").unwrap();
+        let other = r#"{"file_name":"a.csv","sha256":"def"}"#;
+        fs::write(processed.join("20240101-000001-a.csv.summary.json"), other).unwrap();
+        fs::write(processed.join("20240101-000002-a.csv.summary.json"), same).unwrap();
+        fs::write(processed.join("20240101-000002-a.csv"), "kept").unwrap();
+        put(&sender, "a.csv", b"x", t(0));
+        folder.scan(t(100)).unwrap();
+        let file = folder.scan(t(110)).unwrap().remove(0);
+        let duplicate = r#"{"file_name":"a.csv","sha256":"abc","duplicate_of":1}"#;
+        folder
+            .file_away_stamped(
+                &file,
+                Outcome::Processed,
+                duplicate,
+                None,
+                "20240102-030405",
+            )
+            .unwrap();
+        let mut listing: Vec<_> = fs::read_dir(&processed)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        listing.sort();
+        assert_eq!(
+            listing,
+            [
+                "20240101-000001-a.csv.summary.json",
+                "20240101-000002-a.csv",
+                "20240101-000002-a.csv.summary.json",
+                "20240102-030405-a.csv",
+                "20240102-030405-a.csv.summary.json",
+            ]
+        );
+    }
+
+    #[test]
     fn file_away_uses_local_timestamp_name() {
         let (_tmp, mut folder, sender) = setup();
         put(&sender, "a.xlsx", b"x", t(0));
@@ -775,6 +1259,8 @@ mod tests {
             file_name: "../../outside.csv".into(),
             size: 1,
             modified: t(0),
+            device: 0,
+            inode: 0,
         };
         let err = folder
             .file_away(&file, Outcome::Processed, "{}", None)
@@ -808,6 +1294,50 @@ mod tests {
         symlink(&outside, folder.root().join("linked-sender")).unwrap();
         folder.scan(t(100)).unwrap();
         assert!(folder.scan(t(110)).unwrap().is_empty());
+        // The link itself went to failed/ with the reason; its target stayed where it was.
+        let failed: Vec<_> = fs::read_dir(sender.join(FAILED))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        let moved = failed
+            .iter()
+            .find(|p| p.to_string_lossy().ends_with("-link.csv"))
+            .expect("link moved aside");
+        assert!(fs::symlink_metadata(moved)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let summary = fs::read_to_string(format!("{}.summary.json", moved.display())).unwrap();
+        assert!(summary.contains(NOT_A_REGULAR_FILE), "{summary}");
+        assert!(summary.contains("符号链接"), "{summary}");
+        assert_eq!(fs::read(&secret).unwrap(), b"x");
+        assert!(outside.join("secret.csv").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn link_swapped_in_after_the_scan_is_not_opened() {
+        use std::os::unix::fs::symlink;
+        let (tmp, mut folder, sender) = setup();
+        let secret = put(tmp.path(), "secret.csv", b"x", t(0));
+        let path = put(&sender, "a.csv", b"x", t(0));
+        folder.scan(t(100)).unwrap();
+        let file = folder.scan(t(110)).unwrap().remove(0);
+        // Kept alive under another name so that its inode number cannot be reused below.
+        fs::hard_link(&path, tmp.path().join("keep")).unwrap();
+        fs::remove_file(&path).unwrap();
+        symlink(&secret, &path).unwrap();
+        assert!(matches!(
+            folder.open_dropped(&file),
+            Err(OpenRefused::NotRegular(NotRegular::Symlink))
+        ));
+        // A regular file that is not the one scanned (another inode) is not taken either.
+        fs::remove_file(&path).unwrap();
+        put(&sender, "a.csv", b"x", t(0));
+        assert!(matches!(
+            folder.open_dropped(&file),
+            Err(OpenRefused::Changed)
+        ));
     }
 
     #[cfg(unix)]
@@ -878,6 +1408,8 @@ mod tests {
             file_name: "a.csv".into(),
             size: 42,
             modified: UNIX_EPOCH + Duration::new(1_700_000_000, 123),
+            device: 0,
+            inode: 0,
         };
         assert_eq!(file.claim_key(), "edu-110000/a.csv/42/1700000000000000123");
         assert_eq!(file.claim_key(), file.clone().claim_key());

@@ -13,7 +13,7 @@ use crate::export::{self, TableFormat};
 use crate::ingest::{self, Channel, IngestError, IngestRequest, Silent};
 use crate::notify::Mailer;
 use chrono::{NaiveDate, Utc};
-use drop_folder::{DropFolder, DroppedFile, Outcome};
+use drop_folder::{escaped, DropFolder, DroppedFile, OpenRefused, Outcome};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -85,6 +85,15 @@ impl Worker {
             return Ok(());
         };
         let files = folder.scan(now)?;
+        self.take_files(files, report)
+    }
+
+    /// Claims, opens, ingests and files away the files a scan of the drop folder reported.
+    pub fn take_files(
+        &mut self,
+        files: Vec<DroppedFile>,
+        report: &mut PassReport,
+    ) -> anyhow::Result<()> {
         for file in files {
             let key = format!("drop:{}", file.claim_key());
             // One connection for the claim, the ingest and the release: on PostgreSQL the claim
@@ -103,17 +112,24 @@ impl Worker {
                 continue;
             }
             match self.take_dropped(&mut conn, &file) {
-                Ok(Outcome::Processed) => {
+                Ok(Some(Outcome::Processed)) => {
                     report.files_ingested += 1;
                     claims::finish(&mut conn, &key, Utc::now().naive_utc())?;
                 }
-                Ok(Outcome::Failed) => {
+                Ok(Some(Outcome::Failed)) => {
                     report.files_failed += 1;
                     claims::finish(&mut conn, &key, Utc::now().naive_utc())?;
                 }
+                Ok(None) => {
+                    // Changed or gone since the scan: the next look decides what it is now.
+                    claims::release(&mut conn, &key)?;
+                    if let Some(folder) = self.drop.as_mut() {
+                        folder.offer_again(&file);
+                    }
+                }
                 Err(e) => {
                     // Not the file's fault (the database, the disk): give it back and retry.
-                    tracing::error!(file = %file.path.display(), error = %e, "dropped file not ingested; will retry");
+                    tracing::error!(sender = %file.sender, file = %escaped(&file.file_name), error = %e, "dropped file not ingested; will retry");
                     claims::release(&mut conn, &key)?;
                     if let Some(folder) = self.drop.as_mut() {
                         folder.offer_again(&file);
@@ -125,19 +141,52 @@ impl Worker {
     }
 
     /// Ingests one claimed file as its sender folder's organisation and files it away with its
-    /// summary (and reject report). A refused file goes to `failed/` with the refusal.
+    /// summary (and reject report). A refused file goes to `failed/` with the refusal; a name
+    /// that no longer leads to a regular file is moved aside unread. `None`: the file changed or
+    /// went since the scan, so it was not taken.
     fn take_dropped(
         &self,
         conn: &mut crate::db::AnyConnection,
         file: &DroppedFile,
-    ) -> anyhow::Result<Outcome> {
+    ) -> anyhow::Result<Option<Outcome>> {
+        let Some(folder) = self.drop.as_ref() else {
+            anyhow::bail!("no drop folder");
+        };
+        let name = escaped(&file.file_name);
+        let opened = match folder.open_dropped(file) {
+            Ok(opened) => opened,
+            Err(OpenRefused::Changed) => return Ok(None),
+            Err(OpenRefused::Io(e)) => return Err(e.into()),
+            Err(OpenRefused::NotRegular(kind)) => {
+                // Swapped for a link, a pipe or a folder after the scan: never read it.
+                let (_, reason_en) = kind.reason(&file.file_name);
+                if kind.moved_aside() {
+                    match folder.set_aside(&file.sender, &file.path, &file.file_name, kind) {
+                        Ok(to) => {
+                            tracing::warn!(sender = %file.sender, file = %name, to = %escaped(&to.display().to_string()), reason = %reason_en, "drop folder entry moved to failed/, not read")
+                        }
+                        Err(e) => {
+                            tracing::warn!(sender = %file.sender, file = %name, reason = %reason_en, error = %e, "drop folder entry cannot be moved aside; left in place, not read")
+                        }
+                    }
+                } else {
+                    tracing::warn!(sender = %file.sender, file = %name, reason = %reason_en, "drop folder entry left in place, not read");
+                }
+                return Ok(Some(Outcome::Failed));
+            }
+        };
+        tracing::info!(sender = %file.sender, file = %name, size = file.size, "dropped file taken");
         let tree = self.dist.tree_knowing(&file.sender)?;
         let sender_ok = tree
             .by_code(&file.sender)
             .is_some_and(|n| matches!(n.level, OrgLevel::Sender | OrgLevel::Ministry));
         let result = if sender_ok {
+            let sha256 = opened.sha256()?;
+            tracing::info!(sender = %file.sender, file = %name, size = file.size, sha256 = %&sha256[..sha256.len().min(12)], "ingest of dropped file starts");
+            // The readers take a path: this one reaches the descriptor just hashed, not the name.
+            let read_path = opened.path();
             let request = IngestRequest {
-                path: &file.path,
+                path: &read_path,
                 file_name: &file.file_name,
                 source: &file.sender,
                 channel: Channel::Education,
@@ -148,9 +197,6 @@ impl Worker {
             Err(IngestError::Refused(ingest::Refusal::unknown_sender(
                 &file.sender,
             )))
-        };
-        let Some(folder) = self.drop.as_ref() else {
-            anyhow::bail!("no drop folder");
         };
         let (outcome, summary, rejects) = match result {
             Ok(outcome) => {
@@ -172,16 +218,17 @@ impl Worker {
             }
             Err(e) => return Err(e.into()),
         };
+        drop(opened);
         match folder.file_away(file, outcome, &summary, rejects.as_deref()) {
             Ok(to) => {
-                tracing::info!(from = %file.path.display(), to = %to.display(), "dropped file filed away")
+                tracing::info!(sender = %file.sender, file = %name, to = %escaped(&to.display().to_string()), "dropped file filed away")
             }
             // Gone already: another node filed it after ingesting the same content (one batch).
             Err(e) => {
-                tracing::warn!(file = %file.path.display(), error = %e, "cannot file the dropped file away")
+                tracing::warn!(sender = %file.sender, file = %name, error = %e, "cannot file the dropped file away")
             }
         }
-        Ok(outcome)
+        Ok(Some(outcome))
     }
 
     /// Runs passes every `interval` on a thread until `stop` is set.
