@@ -47,6 +47,8 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            // A net for any extractor that reads a whole body; the JSON and small-body
+            // extractors answer their own limits in the JSON error contract.
             .app_data(web::PayloadConfig::new(body::JSON_BODY_LIMIT))
             .app_data(
                 web::JsonConfig::default()
