@@ -24,6 +24,12 @@ pub struct Config {
     pub upload_dir: PathBuf,
     /// `max_upload_bytes` / `GRADHUB_MAX_UPLOAD_BYTES`: larger uploads are refused.
     pub max_upload_bytes: u64,
+    /// `body_timeout_secs` / `GRADHUB_BODY_TIMEOUT_SECS`: a request's head, and the first bytes of
+    /// its body, must arrive within this many seconds (`408` otherwise).
+    pub body_timeout_secs: u64,
+    /// `min_body_bytes_per_sec` / `GRADHUB_MIN_BODY_BYTES_PER_SEC`: after that grace a body must
+    /// keep arriving at this average rate (`408 BODY_TIMEOUT` otherwise).
+    pub min_body_bytes_per_sec: u64,
     /// `log_format` / `GRADHUB_LOG_FORMAT`: `human` or `json`.
     pub log_format: String,
     /// `log` / `GRADHUB_LOG`: tracing filter, e.g. `info` or `gradhub=debug`.
@@ -65,6 +71,8 @@ impl Default for Config {
             sqlite_busy_timeout_ms: 60_000,
             upload_dir: std::env::temp_dir().join("gradhub-uploads"),
             max_upload_bytes: 1 << 30,
+            body_timeout_secs: 10,
+            min_body_bytes_per_sec: 16 << 10,
             log_format: "human".into(),
             log: "info".into(),
             ack_deadline_days: 5,
@@ -152,6 +160,12 @@ impl Config {
                 .map(|n| u32::try_from(n).map_err(|_| ConfigError::Env(key, n.to_string())))
                 .transpose()
         };
+        if let Some(n) = number("GRADHUB_BODY_TIMEOUT_SECS")? {
+            self.body_timeout_secs = n;
+        }
+        if let Some(n) = number("GRADHUB_MIN_BODY_BYTES_PER_SEC")? {
+            self.min_body_bytes_per_sec = n;
+        }
         if let Some(n) = days("GRADHUB_ACK_DEADLINE_DAYS")? {
             self.ack_deadline_days = n;
         }
@@ -228,6 +242,12 @@ impl Config {
                     format!("{days} (1 to 365 working days)"),
                 ));
             }
+        }
+        if self.body_timeout_secs == 0 || self.min_body_bytes_per_sec == 0 {
+            return Err(ConfigError::Invalid(
+                "body_timeout_secs",
+                "body_timeout_secs and min_body_bytes_per_sec must be at least 1".into(),
+            ));
         }
         if self.escalation_deadline_days < self.ack_deadline_days {
             return Err(ConfigError::Invalid(
@@ -316,6 +336,8 @@ mod tests {
             "sqlite_busy_timeout_ms",
             "upload_dir",
             "max_upload_bytes",
+            "body_timeout_secs",
+            "min_body_bytes_per_sec",
             "log_format",
             "log",
             "ack_deadline_days",

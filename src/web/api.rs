@@ -2,14 +2,17 @@
 //! explanations, and the OpenAPI document that describes them (`/api-docs/openapi.json`).
 
 use super::auth::{batch_sources, Authenticated};
+use super::body::{declared_length, timed_out, too_slow};
 use super::error::ApiError;
 use super::exchange::{self, parse_format, require_uploader};
+use super::reference;
+use super::routes::RouteBook;
 use super::AppState;
 use crate::authz::Permission;
 use crate::db::batches;
 use crate::export;
 use crate::ingest::{self, BatchSummary, Channel, IngestRequest, Refusal, Silent};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::io::Write;
@@ -21,13 +24,13 @@ use utoipa::OpenApi;
         title = "gradhub API",
         description = "离校未就业高校毕业生实名登记分发中心 — distribution hub for the real-name registration of unemployed graduates."
     ),
-    paths(health, upload, list_batches, get_batch, batch_rejects, explain_route,
+    paths(index, health, openapi, reference::page, reference::script, upload, list_batches, get_batch, batch_rejects, explain_route,
         exchange::sign_in, exchange::sign_out, exchange::me, exchange::inbox, exchange::sent,
         exchange::package, exchange::package_records, exchange::download, exchange::acknowledge,
         exchange::return_records, exchange::cut, exchange::push, exchange::queue,
         exchange::records, exchange::record, exchange::assign, exchange::figures, exchange::orgs),
     components(schemas(BatchSummary, Refusal, ApiError, Health, Channel)),
-    modifiers(&BearerAuth)
+    modifiers(&BearerAuth, &CommonAnswers)
 )]
 pub struct ApiDoc;
 
@@ -52,23 +55,102 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(index))
-        .route("/health", web::get().to(health))
-        .route("/api-docs/openapi.json", web::get().to(openapi))
-        .route("/api/v1/batches", web::post().to(upload))
-        .route("/api/v1/batches", web::get().to(list_batches))
-        .route("/api/v1/batches/{id}", web::get().to(get_batch))
-        .route("/api/v1/batches/{id}/rejects", web::get().to(batch_rejects))
-        .route("/api/v1/route/explain", web::get().to(explain_route));
+/// Answers every endpoint may give that follow from its shape, added where they apply so no
+/// annotation can forget them: `401` where a bearer secret is required; `400` where it reads a
+/// query or a body (`QUERY_INVALID`, `BODY_INVALID`); `404` where the path holds an id (a
+/// non-numeric one too); `408` and `413` where it reads a body.
+struct CommonAnswers;
+
+impl utoipa::Modify for CommonAnswers {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::{Ref, ResponseBuilder};
+        let error = |text: &str| {
+            ResponseBuilder::new()
+                .description(text)
+                .content(
+                    "application/json",
+                    utoipa::openapi::ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ApiError")))
+                        .build(),
+                )
+                .build()
+        };
+        for (_, item) in openapi.paths.paths.iter_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+                let params = operation.parameters.as_deref().unwrap_or_default();
+                let in_path = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Path));
+                let in_query = params
+                    .iter()
+                    .any(|p| matches!(p.parameter_in, ParameterIn::Query));
+                let body = operation.request_body.is_some();
+                let mut add = |status: &str, text: &str| {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| error(text).into());
+                };
+                if secured {
+                    add("401", "No, or no valid, bearer secret (UNAUTHENTICATED)");
+                }
+                if in_query || body {
+                    add(
+                        "400",
+                        "A query parameter or the body is not valid; nothing changed",
+                    );
+                }
+                if in_path {
+                    add(
+                        "404",
+                        "Not found, outside the caller's jurisdiction, or not a number",
+                    );
+                }
+                if body {
+                    add(
+                        "408",
+                        "The body arrived too slowly (BODY_TIMEOUT); nothing changed",
+                    );
+                    add("413", "The body is too large; nothing changed");
+                }
+            }
+        }
+    }
+}
+
+pub fn routes(book: &mut RouteBook) {
+    book.add::<__path_index, _, _>(index)
+        .add::<__path_health, _, _>(health)
+        .add::<__path_openapi, _, _>(openapi)
+        .add::<reference::__path_page, _, _>(reference::page)
+        .add::<reference::__path_script, _, _>(reference::script)
+        .add::<__path_upload, _, _>(upload)
+        .add::<__path_list_batches, _, _>(list_batches)
+        .add::<__path_get_batch, _, _>(get_batch)
+        .add::<__path_batch_rejects, _, _>(batch_rejects)
+        .add::<__path_explain_route, _, _>(explain_route);
 }
 
 /// What a person who opens the hub's address finds: where things are.
+#[utoipa::path(get, path = "/", responses((status = 200, description = "Where things are", body = Object)))]
 async fn index() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({
         "name": "gradhub 离校未就业高校毕业生实名登记分发中心",
         "health": "/health",
         "openapi": "/api-docs/openapi.json",
+        "api_reference": "/api-docs/",
         "batches": "/api/v1/batches",
         "inbox": "/api/v1/inbox",
         "sign_in": "/api/v1/session",
@@ -76,6 +158,9 @@ async fn index() -> HttpResponse {
     }))
 }
 
+/// This document.
+#[utoipa::path(get, path = "/api-docs/openapi.json",
+    responses((status = 200, description = "The OpenAPI document", body = Object)))]
 async fn openapi() -> HttpResponse {
     HttpResponse::Ok().json(ApiDoc::openapi())
 }
@@ -106,6 +191,8 @@ async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// Sender code: the caller's own organisation code (the default). Only the ministry may
     /// upload in another sender's name.
@@ -128,13 +215,16 @@ pub struct UploadQuery {
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
     responses(
         (status = 201, description = "Batch stored", body = BatchSummary),
-        (status = 200, description = "Dry run, or the file was already ingested (duplicate_of set)", body = BatchSummary),
-        (status = 413, description = "File too large", body = ApiError),
+        (status = 200, description = "Dry run, or the file was already ingested from this sender (duplicate_of set)", body = BatchSummary),
+        (status = 403, description = "The role may not upload, or not in this sender's name", body = ApiError),
+        (status = 409, description = "ALREADY_RECEIVED: the same file (same SHA-256) came from another sender; nothing stored, nothing about that batch told", body = ApiError),
+        (status = 413, description = "File too large (answered before the body is read when Content-Length says so)", body = ApiError),
         (status = 422, description = "File refused whole; nothing stored", body = ApiError)
     ),
     security(("bearer" = []))
 )]
 async fn upload(
+    req: HttpRequest,
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<UploadQuery>,
@@ -142,6 +232,13 @@ async fn upload(
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     require_uploader(&caller)?;
+    let limit = state.config.max_upload_bytes;
+    // A declared length over the limit is refused before a byte of the body is read.
+    if declared_length(&req).is_some_and(|n| n > limit) {
+        let r = Refusal::too_big(limit);
+        return Err(ApiError::new(413, r.code, &r.message, &r.message_en));
+    }
+    let visible_sources = batch_sources(&caller, &state)?;
     let source = match query.source.clone() {
         None => caller.org_code.clone(),
         Some(s) if s == caller.org_code || caller.scope == crate::authz::Scope::All => s,
@@ -174,12 +271,14 @@ async fn upload(
         let r = Refusal::bad_source(&source);
         return Err(ApiError::bad_request(r.code, &r.message, &r.message_en));
     }
-    let limit = state.config.max_upload_bytes;
     let mut spool =
         tempfile::NamedTempFile::new_in(&state.config.upload_dir).map_err(ApiError::internal)?;
     let mut received = 0u64;
     while let Some(chunk) = body.next().await {
         let chunk = chunk.map_err(|e| {
+            if timed_out(&e) {
+                return too_slow();
+            }
             ApiError::bad_request(
                 "UPLOAD_INTERRUPTED",
                 "上传中断，文件未完整接收，请重新上传。",
@@ -202,18 +301,31 @@ async fn upload(
     let dry_run = query.dry_run;
     let db = state.db.clone();
     let router = state.router.clone();
-    let outcome = web::block(move || -> Result<ingest::Outcome, ApiError> {
+    let sender = source.clone();
+    let (outcome, earlier_source) = web::block(move || -> Result<_, ApiError> {
         let mut conn = db.conn()?;
         let request = IngestRequest {
             path: spool.path(),
             file_name: &file_name,
-            source: &source,
+            source: &sender,
             channel,
             dry_run,
         };
-        Ok(ingest::ingest(&mut conn, &router, &request, &Silent)?)
+        let outcome = ingest::ingest(&mut conn, &router, &request, &Silent)?;
+        let earlier_source = match outcome.summary.duplicate_of {
+            Some(id) => batches::get(&mut conn, id)?.map(|b| b.source),
+            None => None,
+        };
+        Ok((outcome, earlier_source))
     })
     .await??;
+    // The same file from another sender: say it is known, but nothing of the other sender's
+    // batch (its id, file name, counts), unless the caller may see that batch anyway.
+    if let Some(earlier) = earlier_source {
+        if earlier != source && !visible_batch(&visible_sources, &earlier) {
+            return Err(already_received());
+        }
+    }
     let summary = outcome.summary;
     if summary.duplicate_of.is_some() || summary.dry_run {
         Ok(HttpResponse::Ok().json(summary))
@@ -222,7 +334,18 @@ async fn upload(
     }
 }
 
+fn already_received() -> ApiError {
+    ApiError::new(
+        409,
+        "ALREADY_RECEIVED",
+        "文件已接收：内容相同（SHA-256 相同）的文件此前已收到，本次未重复存储。",
+        "Already received: a file with the same content (same SHA-256) was received before; nothing was stored again.",
+    )
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// At most this many, newest first (default 100, at most 1,000).
     limit: Option<i64>,
@@ -230,7 +353,8 @@ pub struct ListQuery {
 
 /// Recent batches, newest first.
 #[utoipa::path(get, path = "/api/v1/batches", params(ListQuery),
-    responses((status = 200, body = Vec<BatchSummary>), (status = 401, body = ApiError)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<BatchSummary>), (status = 403, description = "The admin role sees no batches", body = ApiError)),
+    security(("bearer" = [])))]
 async fn list_batches(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -250,7 +374,8 @@ async fn list_batches(
 
 /// The summary of one batch.
 #[utoipa::path(get, path = "/api/v1/batches/{id}", params(("id" = i64, Path, description = "Batch id")),
-    responses((status = 200, body = BatchSummary), (status = 404, body = ApiError)), security(("bearer" = [])))]
+    responses((status = 200, body = BatchSummary), (status = 403, body = ApiError), (status = 404, body = ApiError)),
+    security(("bearer" = [])))]
 async fn get_batch(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -270,6 +395,8 @@ async fn get_batch(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// `csv` (default, UTF-8 with BOM) or `xlsx`.
     format: Option<String>,
@@ -278,7 +405,7 @@ pub struct ReportQuery {
 /// The reject report of a batch: 行号, 列, 值, 原因代码, 说明 (ID numbers masked).
 #[utoipa::path(get, path = "/api/v1/batches/{id}/rejects",
     params(("id" = i64, Path, description = "Batch id"), ReportQuery),
-    responses((status = 200, description = "CSV or XLSX file", content_type = "text/csv"), (status = 404, body = ApiError)),
+    responses((status = 200, description = "CSV or XLSX file", content_type = "text/csv"), (status = 403, body = ApiError), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
 async fn batch_rejects(
     state: web::Data<AppState>,
@@ -329,6 +456,8 @@ async fn batch_rejects(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ExplainQuery {
     /// A division code (`371202`) or an address (`山东省莱芜市莱城区`).
     value: String,

@@ -3,7 +3,9 @@
 //! acknowledgement figures. Every handler takes the authenticated caller; data stays in scope.
 
 use super::auth::{require_reader, Authenticated};
+use super::body::SmallBody;
 use super::error::ApiError;
+use super::routes::RouteBook;
 use super::AppState;
 use crate::access::{self, AccessError};
 use crate::authz::OrgTree;
@@ -20,34 +22,25 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/v1/session", web::post().to(sign_in))
-        .route("/api/v1/session", web::delete().to(sign_out))
-        .route("/api/v1/me", web::get().to(me))
-        .route("/api/v1/inbox", web::get().to(inbox))
-        .route("/api/v1/packages/sent", web::get().to(sent))
-        .route("/api/v1/packages/cut", web::post().to(cut))
-        .route("/api/v1/packages", web::post().to(push))
-        .route("/api/v1/packages/{id}", web::get().to(package))
-        .route(
-            "/api/v1/packages/{id}/records",
-            web::get().to(package_records),
-        )
-        .route("/api/v1/packages/{id}/download", web::get().to(download))
-        .route(
-            "/api/v1/packages/{id}/acknowledge",
-            web::post().to(acknowledge),
-        )
-        .route(
-            "/api/v1/packages/{id}/returns",
-            web::post().to(return_records),
-        )
-        .route("/api/v1/queue", web::get().to(queue))
-        .route("/api/v1/queue/assign", web::post().to(assign))
-        .route("/api/v1/records", web::get().to(records))
-        .route("/api/v1/records/{id}", web::get().to(record))
-        .route("/api/v1/figures", web::get().to(figures))
-        .route("/api/v1/orgs", web::get().to(orgs));
+pub fn routes(book: &mut RouteBook) {
+    book.add::<__path_sign_in, _, _>(sign_in)
+        .add::<__path_sign_out, _, _>(sign_out)
+        .add::<__path_me, _, _>(me)
+        .add::<__path_inbox, _, _>(inbox)
+        .add::<__path_sent, _, _>(sent)
+        .add::<__path_cut, _, _>(cut)
+        .add::<__path_push, _, _>(push)
+        .add::<__path_package, _, _>(package)
+        .add::<__path_package_records, _, _>(package_records)
+        .add::<__path_download, _, _>(download)
+        .add::<__path_acknowledge, _, _>(acknowledge)
+        .add::<__path_return_records, _, _>(return_records)
+        .add::<__path_queue, _, _>(queue)
+        .add::<__path_assign, _, _>(assign)
+        .add::<__path_records, _, _>(records)
+        .add::<__path_record, _, _>(record)
+        .add::<__path_figures, _, _>(figures)
+        .add::<__path_orgs, _, _>(orgs);
 }
 
 /// Runs storage work on the blocking pool.
@@ -332,6 +325,8 @@ async fn me(state: web::Data<AppState>, caller: Authenticated) -> Result<HttpRes
 // Inbox and packages
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct InboxQuery {
     /// The last `inbox_seq` already processed (0 to start).
     after: Option<i64>,
@@ -374,6 +369,8 @@ async fn inbox(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct SentQuery {
     /// Packages with ids below this (paging backwards); omit for the newest.
     before: Option<i64>,
@@ -382,7 +379,7 @@ pub struct SentQuery {
 
 /// Packages the caller's organisation sent, newest first.
 #[utoipa::path(get, path = "/api/v1/packages/sent", params(SentQuery),
-    responses((status = 200, body = Vec<PackageView>)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<PackageView>), (status = 403, body = ApiError)), security(("bearer" = [])))]
 async fn sent(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -407,7 +404,7 @@ async fn sent(
 
 /// One package sent or received within the caller's jurisdiction.
 #[utoipa::path(get, path = "/api/v1/packages/{id}", params(("id" = i64, Path, description = "Package id")),
-    responses((status = 200, body = PackageView), (status = 404, body = ApiError)), security(("bearer" = [])))]
+    responses((status = 200, body = PackageView), (status = 403, body = ApiError), (status = 404, body = ApiError)), security(("bearer" = [])))]
 async fn package(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -431,6 +428,8 @@ fn package_not_found() -> ApiError {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     /// The last record id already taken (0 to start).
     after: Option<i64>,
@@ -441,7 +440,7 @@ pub struct PageQuery {
 /// The records of a package a page at a time, in record-id order, with each one's outcome.
 /// Each page read is an audit event (personal data).
 #[utoipa::path(get, path = "/api/v1/packages/{id}/records", params(("id" = i64, Path, description = "Package id"), PageQuery),
-    responses((status = 200, body = PackageRecordsPage), (status = 404, body = ApiError)), security(("bearer" = [])))]
+    responses((status = 200, body = PackageRecordsPage), (status = 403, body = ApiError), (status = 404, body = ApiError)), security(("bearer" = [])))]
 async fn package_records(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -482,6 +481,8 @@ async fn package_records(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct FormatQuery {
     /// `csv` (default, UTF-8 with BOM) or `xlsx`.
     format: Option<String>,
@@ -503,7 +504,7 @@ pub fn parse_format(f: Option<&str>) -> Result<TableFormat, ApiError> {
 /// The whole package as a file: the transfer-file columns, the route columns (路由省代码,
 /// 路由市代码, 路由县代码, 路由方式), then 记录号 and 签收状态. An audit event.
 #[utoipa::path(get, path = "/api/v1/packages/{id}/download", params(("id" = i64, Path, description = "Package id"), FormatQuery),
-    responses((status = 200, description = "CSV or XLSX file", content_type = "text/csv"), (status = 404, body = ApiError)),
+    responses((status = 200, description = "CSV or XLSX file", content_type = "text/csv"), (status = 403, body = ApiError), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
 async fn download(
     state: web::Data<AppState>,
@@ -556,18 +557,18 @@ pub struct AcknowledgeBody {
 /// Acknowledges (签收) a package delivered to the caller's organisation, optionally returning
 /// some of its records first. Acknowledging twice is harmless.
 #[utoipa::path(post, path = "/api/v1/packages/{id}/acknowledge", params(("id" = i64, Path, description = "Package id")),
-    request_body = AcknowledgeBody,
+    request_body(content = Option<AcknowledgeBody>, description = "Optional: no body, `{}`, or returns to make first (at most 256 KiB)"),
     responses((status = 200, body = PackageView), (status = 403, body = ApiError), (status = 404, body = ApiError), (status = 422, body = ApiError)),
     security(("bearer" = [])))]
 async fn acknowledge(
     state: web::Data<AppState>,
     caller: Authenticated,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: SmallBody,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     let id = id.into_inner();
-    let returns = optional_json::<AcknowledgeBody>(&body)?.returns;
+    let returns = optional_json::<AcknowledgeBody>(&body.0)?.returns;
     let view = blocking(&state, move |s| {
         let p = s.dist.acknowledge(&caller, id, &returns)?;
         let tree = s.dist.tree()?;
@@ -616,15 +617,16 @@ pub struct CutBody {
 
 /// Cuts the records waiting at the caller's organisation into one package per organisation
 /// directly below, delivered at once.
-#[utoipa::path(post, path = "/api/v1/packages/cut", request_body = CutBody,
-    responses((status = 200, body = Vec<PackageView>), (status = 403, body = ApiError)), security(("bearer" = [])))]
+#[utoipa::path(post, path = "/api/v1/packages/cut",
+    request_body(content = Option<CutBody>, description = "Optional: no body, `{}` or `{\"to\": CODE}` (at most 256 KiB)"),
+    responses((status = 200, body = Vec<PackageView>), (status = 403, body = ApiError), (status = 422, body = ApiError)), security(("bearer" = [])))]
 async fn cut(
     state: web::Data<AppState>,
     caller: Authenticated,
-    body: web::Bytes,
+    body: SmallBody,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    let to = optional_json::<CutBody>(&body)?.to;
+    let to = optional_json::<CutBody>(&body.0)?.to;
     let views = blocking(&state, move |s| {
         let made = s.dist.cut(&caller, to.as_deref(), china_today())?;
         let tree = s.dist.tree()?;
@@ -675,6 +677,8 @@ async fn push(
 // Queue and records
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct QueueQuery {
     /// `unassigned` (default), `queued`, `pending` or `settled`.
     state: Option<String>,
@@ -685,7 +689,7 @@ pub struct QueueQuery {
 /// Records held by the caller's own organisation in one state (by default the unassigned queue
 /// 待分配: returned and unroutable records waiting for a person).
 #[utoipa::path(get, path = "/api/v1/queue", params(QueueQuery),
-    responses((status = 200, body = HeldRecordsPage)), security(("bearer" = [])))]
+    responses((status = 200, body = HeldRecordsPage), (status = 403, body = ApiError)), security(("bearer" = [])))]
 async fn queue(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -702,6 +706,8 @@ async fn queue(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RecordsQuery {
     /// Only records in this placement state.
     state: Option<String>,
@@ -713,7 +719,7 @@ pub struct RecordsQuery {
 /// Records held anywhere in the caller's jurisdiction, in id order (ID and phone numbers masked
 /// for roles that may not see them).
 #[utoipa::path(get, path = "/api/v1/records", params(RecordsQuery),
-    responses((status = 200, body = HeldRecordsPage)), security(("bearer" = [])))]
+    responses((status = 200, body = HeldRecordsPage), (status = 403, body = ApiError)), security(("bearer" = [])))]
 async fn records(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -792,7 +798,7 @@ async fn held_page(
 /// One record held in the caller's jurisdiction with its whole path (every hop, who, when).
 /// A full view of personal data: an audit event.
 #[utoipa::path(get, path = "/api/v1/records/{id}", params(("id" = i64, Path, description = "Record id")),
-    responses((status = 200, body = RecordDetail), (status = 404, body = ApiError)), security(("bearer" = [])))]
+    responses((status = 200, body = RecordDetail), (status = 403, body = ApiError), (status = 404, body = ApiError)), security(("bearer" = [])))]
 async fn record(
     state: web::Data<AppState>,
     caller: Authenticated,
@@ -888,6 +894,8 @@ pub struct OrgsView {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct OrgsQuery {
     /// An organisation within the caller's jurisdiction (default: the caller's own).
     code: Option<String>,

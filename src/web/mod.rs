@@ -4,17 +4,22 @@
 
 pub mod api;
 pub mod auth;
+pub mod body;
 pub mod error;
 pub mod exchange;
+pub mod reference;
+pub mod routes;
 
 use crate::config::Config;
 use crate::db::Db;
 use crate::distribution::Distribution;
 use crate::domain::routing::Router;
-use actix_web::dev::Server;
-use actix_web::{web, App, HttpServer};
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderValue, CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use actix_web::{web, App, HttpMessage, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// What every handler can reach.
 pub struct AppState {
@@ -34,23 +39,21 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
     // contexts, so there are about as many as connections (an upload uses one for its ingest).
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
     let blocking = (state.config.pool_size as usize / workers).max(2);
+    let pace = body::BodyPace {
+        grace: Duration::from_secs(state.config.body_timeout_secs),
+        min_bytes_per_sec: state.config.min_body_bytes_per_sec,
+    };
     let state = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            // Room for long return lists (100,000 records at most, see `distribution`).
-            .app_data(web::PayloadConfig::new(16 << 20))
+            // A net for any extractor that reads a whole body; the JSON and small-body
+            // extractors answer their own limits in the JSON error contract.
+            .app_data(web::PayloadConfig::new(body::JSON_BODY_LIMIT))
             .app_data(
                 web::JsonConfig::default()
-                    .limit(16 << 20)
-                    .error_handler(|e, _| {
-                        error::ApiError::bad_request(
-                            "BODY_INVALID",
-                            &format!("请求体无效：{e}"),
-                            &format!("The request body is not valid: {e}"),
-                        )
-                        .into()
-                    }),
+                    .limit(body::JSON_BODY_LIMIT)
+                    .error_handler(|e, _| body::json_error(&e).into()),
             )
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 error::ApiError::bad_request(
@@ -67,15 +70,45 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
             .default_service(web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("接口", "Endpoint"))
             }))
+            .configure(|cfg| routes().mount(cfg))
+            .wrap_fn(move |mut req, service| {
+                // Every body keeps a pace, so a client trickling bytes cannot hold a worker's
+                // connection open for hours.
+                let payload = req.take_payload();
+                req.set_payload(actix_web::dev::Payload::Stream {
+                    payload: Box::pin(body::PacedPayload::new(payload, pace)),
+                });
+                // API answers carry personal data (records, reject reports, downloads): no cache
+                // on the way, nor the browser's, may keep a copy.
+                let api = req.path().starts_with("/api/");
+                let answer = service.call(req);
+                async move {
+                    let mut response = answer.await?;
+                    let headers = response.headers_mut();
+                    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+                    if api {
+                        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+                    }
+                    Ok(response)
+                }
+            })
             .wrap(tracing_actix())
-            .configure(api::routes)
-            .configure(exchange::routes)
     })
+    // The request head must arrive within the same grace as a body's first bytes.
+    .client_request_timeout(pace.grace)
     .workers(workers)
     .worker_max_blocking_threads(blocking)
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// Every endpoint of the app, registered from its OpenAPI annotation.
+pub fn routes() -> routes::RouteBook {
+    let mut book = routes::RouteBook::default();
+    api::routes(&mut book);
+    exchange::routes(&mut book);
+    book
 }
 
 /// Request logging through tracing (method, path, status, time).
