@@ -874,12 +874,15 @@ impl<'a> Validator<'a> {
         let any_too_long =
             self.too_long[Column::HukouCode.index()] || self.too_long[Column::HukouAddress.index()];
         if !code_present && !address_present && !any_too_long {
-            self.reject_with(
+            // Still a person to serve (transfer-file spec): accepted, routed by the ID number's
+            // first six digits (`id_prefix`) or kept `unresolved` at the hub.
+            self.warn_with(
                 Column::HukouCode,
                 "",
                 reason::HUKOU_MISSING,
-                "生源地代码：生源地代码和生源地地址至少填写一项".to_string(),
-                "Household registration code: fill in the code or the address (at least one)"
+                "生源地代码：生源地代码和生源地地址均未填写，已按身份证号前六位推断去向（无法推断时留在中心待处理），请补报生源地"
+                    .to_string(),
+                "Household registration code: neither the code nor the address is filled in; routed by the ID number's first six digits (kept at the hub when they do not resolve); please send the household registration"
                     .to_string(),
             );
         }
@@ -1629,15 +1632,14 @@ mod tests {
     }
 
     #[test]
-    fn rejects_row_without_any_hukou() {
+    fn row_without_any_hukou_is_accepted_with_a_warning() {
         let mut r = good_row();
         r.cells[Column::HukouCode.index()] = None;
         r.cells[Column::HukouAddress.index()] = None;
-        assert!(rejected_with(
-            &check(&r),
-            Column::HukouCode,
-            reason::HUKOU_MISSING
-        ));
+        let v = check(&r);
+        assert!(warned_with(&v, Column::HukouCode, reason::HUKOU_MISSING));
+        let rec = v.record.expect("accepted");
+        assert_eq!((rec.hukou_code, rec.hukou_address), (None, None));
     }
 
     #[test]
