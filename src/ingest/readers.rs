@@ -508,6 +508,60 @@ mod tests {
         assert_eq!(cells[1], (2, vec!["c,d".to_string(), "e".to_string()]));
     }
 
+    fn rows_of(text: &str) -> Result<Vec<(u64, Vec<String>)>, IngestError> {
+        let mut rows = Vec::new();
+        read_text(text.as_bytes(), Encoding::Utf8, b',', &mut |line, cells| {
+            rows.push((line, cells.to_vec()));
+            Ok(())
+        })?;
+        Ok(rows)
+    }
+
+    fn refusal_code(result: Result<Vec<(u64, Vec<String>)>, IngestError>) -> (String, String) {
+        match result {
+            Err(IngestError::Refused(r)) => (r.code.to_string(), r.message),
+            other => panic!("expected a refusal, got {:?}", other.map(|r| r.len())),
+        }
+    }
+
+    #[test]
+    fn quotes_escapes_and_every_kind_of_line_end() {
+        let rows = rows_of("a,\"b \"\"x\"\" c\"\r\n\"d\ne\",f\rg,h\n\n\ri,j").expect("readable");
+        let lines: Vec<u64> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(lines, vec![1, 2, 4, 7]);
+        assert_eq!(rows[0].1, vec!["a", "b \"x\" c"]);
+        assert_eq!(rows[1].1, vec!["d\ne", "f"]);
+        assert_eq!(rows[2].1, vec!["g", "h"]);
+    }
+
+    #[test]
+    fn a_quote_open_at_the_end_names_the_line_it_opened() {
+        let (code, message) = refusal_code(rows_of("a,b\nc,\"d\ne,f\n"));
+        assert_eq!(code, "QUOTE_UNCLOSED");
+        assert!(message.contains("第 2 行"), "{message}");
+        let (code, _) = refusal_code(rows_of("a,b\nc,\"d"));
+        assert_eq!(code, "QUOTE_UNCLOSED");
+    }
+
+    #[test]
+    fn cells_and_rows_past_the_limits_are_refused() {
+        let cell = format!("a\n{}\n", "x".repeat(MAX_CELL_BYTES + 1));
+        let (code, message) = refusal_code(rows_of(&cell));
+        assert_eq!(code, "CELL_TOO_LONG");
+        assert!(message.contains("第 2 行"), "{message}");
+        let row = ",x".repeat(MAX_RECORD_BYTES / 2 + 1);
+        assert_eq!(refusal_code(rows_of(&row)).0, "LINE_TOO_LONG");
+    }
+
+    #[test]
+    fn cells_past_the_column_limit_keep_one_stand_in() {
+        let wide: Vec<String> = (0..1_000).map(|i| format!("c{i}")).collect();
+        let rows = rows_of(&wide.join(",")).expect("readable");
+        let cells = &rows[0].1;
+        assert_eq!(cells.len(), super::super::header::MAX_COLUMNS + 1);
+        assert_eq!(cells[super::super::header::MAX_COLUMNS], "c200");
+    }
+
     #[test]
     fn large_numbers_keep_excel_scientific_form() {
         assert_eq!(float_text(110105194912310000.0), "1.1010519491231E+17");
