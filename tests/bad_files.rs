@@ -351,8 +351,9 @@ fn warnings_on_rejected_rows_do_not_claim_acceptance(db: &TestDb) {
 }
 
 /// Big inputs in the test's own directory (removed with it): a sparse 2 GB file, a 1 GB line
-/// without a line break, and a ~36 MB XLSX whose one shared string unpacks to 2 GB.
-fn big_inputs(db: &TestDb) -> [(PathBuf, &'static str); 3] {
+/// without a line break, a ~36 MB XLSX whose one shared string unpacks to 2 GB, and an XLSX whose
+/// shared strings (10 million short ones) unpack past the part limit.
+fn big_inputs(db: &TestDb) -> [(PathBuf, &'static str); 4] {
     let sparse = db.path("sparse.csv");
     std::fs::File::create(&sparse)
         .expect("create")
@@ -370,10 +371,14 @@ fn big_inputs(db: &TestDb) -> [(PathBuf, &'static str); 3] {
     }
     let xlsx = db.path("cell.xlsx");
     write_xlsx_with_huge_shared_string(&xlsx, 2 << 30);
+    // 10 million short strings: 229 MB unpacked, 574 MB peak before the part limit.
+    let shared = db.path("shared.xlsx");
+    write_xlsx_with_many_shared_strings(&shared, 10_000_000);
     [
         (sparse, "FILE_BINARY"),
         (long_line, "LINE_TOO_LONG"),
         (xlsx, "CELL_TOO_LONG"),
+        (shared, "FILE_TOO_LARGE"),
     ]
 }
 
@@ -391,6 +396,28 @@ fn write_xlsx_with_huge_shared_string(path: &Path, len: usize) {
             *b = b'B' + (seed >> 32) as u8 % 24;
         }
     }
+    write_xlsx(path, |w| {
+        w.write_all(b"<si><t>").expect("zip");
+        for _ in 0..len / chunk.len() {
+            w.write_all(&chunk).expect("zip");
+        }
+        w.write_all(b"</t></si>").expect("zip");
+    });
+}
+
+/// A real workbook whose shared strings are `count` short distinct strings: no cell is long, the
+/// part is (calamine holds it whole).
+fn write_xlsx_with_many_shared_strings(path: &Path, count: u32) {
+    write_xlsx(path, |w| {
+        for i in 0..count {
+            write!(w, "<si><t>{i}</t></si>").expect("zip");
+        }
+    });
+}
+
+/// A workbook: a header row of inline strings, one data row naming shared string 0, and the
+/// shared strings `write_strings` writes.
+fn write_xlsx(path: &Path, write_strings: impl FnOnce(&mut dyn Write)) {
     let columns: Vec<&str> = HEADER.split(',').collect();
     let header_cells: String = columns
         .iter()
@@ -421,11 +448,9 @@ fn write_xlsx_with_huge_shared_string(path: &Path, len: usize) {
         w.write_all(text.as_bytes()).expect("zip");
     }
     w.start_file("xl/sharedStrings.xml", options).expect("zip");
-    w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" count=\"1\" uniqueCount=\"1\"><si><t>").expect("zip");
-    for _ in 0..len / chunk.len() {
-        w.write_all(&chunk).expect("zip");
-    }
-    w.write_all(b"</t></si></sst>").expect("zip");
+    w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">").expect("zip");
+    write_strings(&mut w);
+    w.write_all(b"</sst>").expect("zip");
     w.finish().expect("zip");
 }
 

@@ -25,7 +25,9 @@ const MAX_XLSX_UNPACKED: u64 = 4 << 30;
 /// A worksheet is streamed row by row, so it may be large (a million rows unpack to about 1 GB).
 const MAX_XLSX_SHEET_PART: u64 = 2 << 30;
 /// Every other part (the shared strings above all) is held whole by calamine: this bounds memory.
-const MAX_XLSX_HELD_PART: u64 = 128 << 20;
+/// 96 MB of the shortest shared strings (5 million of them) peak at about 270 MB; a workbook with
+/// more unique text than that (over half a million rows of it) is to be sent as CSV.
+const MAX_XLSX_HELD_PART: u64 = 96 << 20;
 
 /// What receives each row: its line number and its cells (which it may take out of the slice).
 pub type OnRow<'a> = dyn FnMut(u64, &mut [String]) -> Result<(), IngestError> + 'a;
