@@ -255,6 +255,39 @@ fn quote_left_open_before_the_last_row_refuses_the_file(db: &TestDb) {
     );
 }
 
+/// The upload takes the same reader: a quote left open is refused over HTTP, naming its line, and
+/// an old-Mac file is read.
+fn upload_refuses_an_open_quote_and_reads_cr_line_ends(db: &TestDb) {
+    use common::app::{add_sender, spawn_app, test_config, token};
+    let app = spawn_app(db, test_config(db));
+    add_sender(db, "edu-370000", "370000");
+    let sender = token(db, "edu-370000", None);
+    let text = format!(
+        "{HEADER}\n{}\n\"{}\n",
+        valid_line(1),
+        valid_line(2).replace("张三", "李四")
+    );
+    let (status, err) = app.upload("file_name=q.csv", &sender, text.into_bytes());
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["code"], "QUOTE_UNCLOSED");
+    assert!(
+        err["message"].as_str().unwrap_or("").contains("第 3 行"),
+        "{err}"
+    );
+    nothing_stored(db);
+    let text = format!(
+        "{HEADER}\r{}\r{}\r",
+        valid_line(1),
+        valid_line(2).replace("张三", "李四")
+    );
+    let (status, summary) = app.upload("file_name=mac.csv", &sender, text.into_bytes());
+    assert_eq!(status, 201, "{summary}");
+    assert_eq!(
+        (summary["rows"].as_u64(), summary["accepted"].as_u64()),
+        (Some(2), Some(2))
+    );
+}
+
 /// A cell or a line past the reader's limits is refused while it is read, naming its line.
 fn overlong_cell_and_line_are_refused(db: &TestDb) {
     let cell = "长".repeat(1 << 19); // 1.5 MB of text in one cell
@@ -532,6 +565,7 @@ on_both_backends!(
     huge_cell_rejects_only_its_row,
     excel_damage_is_rejected_or_repaired,
     quote_left_open_before_the_last_row_refuses_the_file,
+    upload_refuses_an_open_quote_and_reads_cr_line_ends,
     overlong_cell_and_line_are_refused,
     blank_lines_before_the_header_are_skipped,
     cr_only_line_ends_are_read,
