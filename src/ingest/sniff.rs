@@ -334,3 +334,67 @@ fn utf16_first_line(bytes: &[u8], le: bool) -> Vec<u8> {
         .filter_map(|u| u8::try_from(u).ok())
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sniff_bytes(bytes: &[u8], name: &str) -> Result<Sniffed, SniffError> {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).expect("write");
+        sniff(&path, name)
+    }
+
+    fn refusal(result: Result<Sniffed, SniffError>) -> Refusal {
+        match result {
+            Err(SniffError::Refused(r)) => r,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn blank_lines_before_a_tab_header_still_decide_tab() {
+        let text = format!(
+            "{}姓名\t性别\t证件号码\r\n张三\t男\t1\r\n",
+            "\r\n".repeat(40_000)
+        );
+        let sniffed = sniff_bytes(text.as_bytes(), "a.csv").expect("readable");
+        assert_eq!(
+            (sniffed.format, sniffed.encoding),
+            (Format::Tsv, Encoding::Utf8)
+        );
+    }
+
+    #[test]
+    fn mixed_encoding_names_the_line_with_cr_line_ends() {
+        let mut bytes = "姓名,性别\r张三,男\r".as_bytes().to_vec();
+        let (gbk, _, _) = encoding_rs::GBK.encode("李四,女");
+        bytes.extend_from_slice(&gbk);
+        bytes.push(b'\r');
+        let r = refusal(sniff_bytes(&bytes, "m.csv"));
+        assert_eq!(r.code, "FILE_ENCODING_MIXED");
+        assert!(r.message.contains("第 3 行"), "{r}");
+    }
+
+    #[test]
+    fn a_character_cut_by_the_read_size_is_still_utf8() {
+        let mut text = "a".repeat((1 << 20) - 1);
+        text.push_str("张三\n李四\n");
+        let sniffed = sniff_bytes(text.as_bytes(), "c.csv").expect("readable");
+        assert_eq!(sniffed.encoding, Encoding::Utf8);
+    }
+
+    #[test]
+    fn nul_bytes_and_unbroken_lines_are_refused_while_reading() {
+        assert_eq!(
+            refusal(sniff_bytes(&[0u8; 4096], "z.csv")).code,
+            "FILE_BINARY"
+        );
+        let line = "a".repeat(super::super::readers::MAX_RECORD_BYTES + 1);
+        assert_eq!(
+            refusal(sniff_bytes(line.as_bytes(), "l.csv")).code,
+            "LINE_TOO_LONG"
+        );
+    }
+}
