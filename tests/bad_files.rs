@@ -131,6 +131,17 @@ fn broken_xlsx_files_are_refused(db: &TestDb) {
         w.finish().expect("zip");
     }
     refused(db, "bomb.xlsx", &zipped, "FILE_TOO_LARGE");
+    // One shared string of 200,000 short rich-text runs: no text is long, the cell (3 MB) is.
+    let rich = db.path("rich.xlsx");
+    write_xlsx(&rich, |w| {
+        w.write_all(b"<si>").expect("zip");
+        for _ in 0..200_000 {
+            w.write_all(b"<r><t>ab</t></r>").expect("zip");
+        }
+        w.write_all(b"</si>").expect("zip");
+    });
+    let bytes = std::fs::read(&rich).expect("read");
+    refused(db, "rich.xlsx", &bytes, "CELL_TOO_LONG");
 }
 
 fn mixed_encodings_are_refused(db: &TestDb) {

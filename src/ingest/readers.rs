@@ -353,6 +353,7 @@ fn check_zip(path: &Path) -> Result<(), IngestError> {
         let mut part = 0u64;
         // Bytes since the last `<`: the longest text (a cell's value) in the part.
         let mut text_run = 0usize;
+        let mut cell_span = CellSpan::default();
         loop {
             let n = entry.read(&mut piece).map_err(|e| damaged(&e))?;
             if n == 0 {
@@ -369,6 +370,12 @@ fn check_zip(path: &Path) -> Result<(), IngestError> {
                 return Err(IngestError::Refused(Refusal::zip_bomb()));
             }
             if is_xml {
+                if cell_span.feed(&piece[..n]) {
+                    return Err(IngestError::Refused(Refusal::xlsx_cell_too_long(
+                        &name,
+                        MAX_CELL_BYTES,
+                    )));
+                }
                 for chunk in piece[..n].split_inclusive(|b| *b == b'<') {
                     text_run += chunk.len();
                     if text_run > MAX_CELL_BYTES {
@@ -385,6 +392,89 @@ fn check_zip(path: &Path) -> Result<(), IngestError> {
         }
     }
     Ok(())
+}
+
+/// Longest XML of one cell (`<c>…</c>` in a worksheet, `<si>…</si>` in the shared strings):
+/// the cell's text with its markup, rich-text runs included (calamine joins them into one string,
+/// so many short runs are as long a cell as one long text).
+const MAX_CELL_XML_BYTES: usize = 2 * MAX_CELL_BYTES;
+
+/// Follows cell elements through an XML part as it streams by, one byte at a time (tags may be
+/// cut by the end of a piece), and tells when one grows past [`MAX_CELL_XML_BYTES`].
+#[derive(Default)]
+struct CellSpan {
+    /// How much of a cell's opening or closing tag has been seen.
+    tag: TagState,
+    previous: u8,
+    inside: bool,
+    bytes: usize,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum TagState {
+    #[default]
+    None,
+    /// `<`
+    Open,
+    /// `<c`
+    C,
+    /// `<s`, `<si`
+    S,
+    Si,
+    /// Inside a cell's opening tag: `/>` ends an empty cell there.
+    StartTag,
+    /// `</`, `</c`, `</s`, `</si`
+    Close,
+    CloseC,
+    CloseS,
+    CloseSi,
+}
+
+impl CellSpan {
+    /// Reads more of the part; true when a cell is past the limit.
+    fn feed(&mut self, bytes: &[u8]) -> bool {
+        for &b in bytes {
+            self.tag = match (self.tag, b) {
+                (TagState::StartTag, b'>') => {
+                    if self.previous == b'/' {
+                        self.inside = false;
+                    }
+                    TagState::None
+                }
+                (TagState::StartTag, _) => TagState::StartTag,
+                (_, b'<') => TagState::Open,
+                (TagState::Open, b'c') => TagState::C,
+                (TagState::Open, b's') => TagState::S,
+                (TagState::Open, b'/') => TagState::Close,
+                (TagState::S, b'i') => TagState::Si,
+                (TagState::C | TagState::Si, b' ' | b'>' | b'/' | b'\t' | b'\r' | b'\n') => {
+                    self.inside = true;
+                    self.bytes = 0;
+                    if b == b'>' {
+                        TagState::None
+                    } else {
+                        TagState::StartTag
+                    }
+                }
+                (TagState::Close, b'c') => TagState::CloseC,
+                (TagState::Close, b's') => TagState::CloseS,
+                (TagState::CloseS, b'i') => TagState::CloseSi,
+                (TagState::CloseC | TagState::CloseSi, b'>') => {
+                    self.inside = false;
+                    TagState::None
+                }
+                _ => TagState::None,
+            };
+            self.previous = b;
+            if self.inside {
+                self.bytes += 1;
+                if self.bytes > MAX_CELL_XML_BYTES {
+                    return true;
+                }
+            }
+        }
+        false
+    }
 }
 
 fn read_xlsx(path: &Path, on_row: &mut OnRow<'_>) -> Result<(), IngestError> {
@@ -562,6 +652,24 @@ mod tests {
         let cells = &rows[0].1;
         assert_eq!(cells.len(), super::super::header::MAX_COLUMNS + 1);
         assert_eq!(cells[super::super::header::MAX_COLUMNS], "c200");
+    }
+
+    #[test]
+    fn cell_span_follows_cells_and_ignores_other_elements() {
+        let mut span = CellSpan::default();
+        let run = "<r><t>ab</t></r>".repeat(MAX_CELL_XML_BYTES / 16 + 1);
+        // Many short rich-text runs in one shared string make one long cell ...
+        assert!(span.feed(format!("<sst><si>{run}</si></sst>").as_bytes()));
+        // ... in pieces cut anywhere too.
+        let mut span = CellSpan::default();
+        let text = format!("<row><c r=\"A1\" t=\"inlineStr\"><is>{run}</is></c></row>");
+        assert!(text.as_bytes().chunks(7).any(|piece| span.feed(piece)));
+        // Empty cells, many small cells and long non-cell elements are not.
+        let mut span = CellSpan::default();
+        let cells = "<c r=\"A1\"/><c r=\"B1\"><v>1</v></c>".repeat(200_000);
+        let merges = "<mergeCell ref=\"A1:B2\"/>".repeat(200_000);
+        let sheet = format!("<sheetData><row>{cells}</row></sheetData><cols/>{merges}");
+        assert!(!span.feed(sheet.as_bytes()));
     }
 
     #[test]
