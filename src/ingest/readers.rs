@@ -433,7 +433,33 @@ enum TagState {
 impl CellSpan {
     /// Reads more of the part; true when a cell is past the limit.
     fn feed(&mut self, bytes: &[u8]) -> bool {
-        for &b in bytes {
+        let mut i = 0;
+        while i < bytes.len() {
+            // Text and attributes are skipped in runs up to the next byte that can matter.
+            let stop = match self.tag {
+                TagState::None => Some(b'<'),
+                TagState::StartTag => Some(b'>'),
+                _ => None,
+            };
+            if let Some(stop) = stop {
+                let run = bytes[i..]
+                    .iter()
+                    .position(|b| *b == stop)
+                    .unwrap_or(bytes.len() - i);
+                if run > 0 {
+                    self.previous = bytes[i + run - 1];
+                    if self.inside {
+                        self.bytes += run;
+                        if self.bytes > MAX_CELL_XML_BYTES {
+                            return true;
+                        }
+                    }
+                    i += run;
+                    continue;
+                }
+            }
+            let b = bytes[i];
+            i += 1;
             self.tag = match (self.tag, b) {
                 (TagState::StartTag, b'>') => {
                     if self.previous == b'/' {
