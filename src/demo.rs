@@ -43,11 +43,10 @@ pub enum Fault {
     SchoolCodeFormat,
     BirthMismatch,
     ExcelNumber,
-    HukouMissing,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 13] = [
+    pub const ALL: [Fault; 12] = [
         Fault::CheckDigit,
         Fault::IdLength,
         Fault::IdChars,
@@ -60,7 +59,6 @@ impl Fault {
         Fault::SchoolCodeFormat,
         Fault::BirthMismatch,
         Fault::ExcelNumber,
-        Fault::HukouMissing,
     ];
 
     /// The reject code the hub answers this fault with.
@@ -78,7 +76,6 @@ impl Fault {
             Fault::SchoolCodeFormat => "SCHOOL_CODE_FORMAT",
             Fault::BirthMismatch => "BIRTH_MISMATCH",
             Fault::ExcelNumber => "ID_EXCEL_NUMBER",
-            Fault::HukouMissing => "HUKOU_MISSING",
         }
     }
 }
@@ -383,10 +380,6 @@ impl Generator {
             Fault::ExcelNumber => {
                 let digits = id.get(..6).unwrap_or("110105");
                 cells[col(Column::IdNumber)] = format!("{}.{}E+17", &digits[..1], &digits[1..]);
-            }
-            Fault::HukouMissing => {
-                cells[col(Column::HukouCode)] = String::new();
-                cells[col(Column::HukouAddress)] = String::new();
             }
         }
         true

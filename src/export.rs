@@ -155,17 +155,54 @@ pub fn write_rejects<W: Write + Send>(
     let mut writer = TableWriter::new(format, out, &REJECT_HEADER)?;
     let mut after = 0i64;
     let mut lines = 0u64;
+    let mut row = RowProblems::default();
     loop {
         let page = batches::problems_page(conn, batch_id, after, 5_000)?;
         let Some((last, _)) = page.last() else { break };
         after = *last;
-        for (_, p) in &page {
-            write_problem(&mut writer, p, mask)?;
+        for (_, p) in page {
+            row.push(&mut writer, p, mask)?;
             lines += 1;
         }
     }
+    row.flush(&mut writer, mask)?;
     writer.finish()?;
     Ok(lines)
+}
+
+/// The problem lines of one file row, held until the row's last one: a warning says "the row was
+/// accepted" only when no problem of the same row rejected it. A row's lines are stored
+/// together, in file order, so the group is small whatever the batch's size.
+#[derive(Default)]
+struct RowProblems {
+    lines: Vec<ProblemRow>,
+}
+
+impl RowProblems {
+    fn push<W: Write + Send>(
+        &mut self,
+        writer: &mut TableWriter<W>,
+        p: ProblemRow,
+        mask: bool,
+    ) -> Result<(), ExportError> {
+        if self.lines.first().is_some_and(|first| first.line != p.line) {
+            self.flush(writer, mask)?;
+        }
+        self.lines.push(p);
+        Ok(())
+    }
+
+    fn flush<W: Write + Send>(
+        &mut self,
+        writer: &mut TableWriter<W>,
+        mask: bool,
+    ) -> Result<(), ExportError> {
+        let rejected = self.lines.iter().any(|p| p.severity == "reject");
+        for p in self.lines.drain(..) {
+            write_problem(writer, &p, mask, rejected)?;
+        }
+        Ok(())
+    }
 }
 
 /// Writes problem lines held in memory (a dry run's).
@@ -176,16 +213,20 @@ pub fn write_problem_list<W: Write + Send>(
     out: W,
 ) -> Result<(), ExportError> {
     let mut writer = TableWriter::new(format, out, &REJECT_HEADER)?;
+    let mut row = RowProblems::default();
     for p in problems {
-        write_problem(&mut writer, p, mask)?;
+        row.push(&mut writer, p.clone(), mask)?;
     }
+    row.flush(&mut writer, mask)?;
     writer.finish()
 }
 
+/// One line of the report; `row_rejected` tells a warning whether its row was stored.
 fn write_problem<W: Write + Send>(
     writer: &mut TableWriter<W>,
     p: &ProblemRow,
     mask: bool,
+    row_rejected: bool,
 ) -> Result<(), ExportError> {
     let (value, text) = if mask {
         let text = masking::problem_message(&p.column_key, &p.code)
@@ -196,7 +237,11 @@ fn write_problem<W: Write + Send>(
     };
     let mut message = format!("第 {} 行 {}", p.line, text);
     if p.severity == "warning" {
-        message.push_str("（警告：该行已接收）");
+        message.push_str(if row_rejected {
+            "（警告；该行因其他问题未接收）"
+        } else {
+            "（警告：该行已接收）"
+        });
     }
     writer.row([
         p.line.to_string().as_str(),

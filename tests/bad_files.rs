@@ -3,10 +3,12 @@
 #[macro_use]
 mod common;
 
-use common::{id18, line, write_file, TestDb, HEADER};
+use common::{expect_exit, gradhub_command, id18, line, write_file, TestDb, HEADER};
 use gradhub::db::{batches, records};
+use gradhub::export::{self, TableFormat};
 use gradhub::ingest::{self, Channel, IngestError, IngestRequest, Outcome, Silent};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 fn run(db: &TestDb, name: &str, bytes: &[u8]) -> Result<Outcome, IngestError> {
     let path = write_file(db, name, bytes);
@@ -129,6 +131,17 @@ fn broken_xlsx_files_are_refused(db: &TestDb) {
         w.finish().expect("zip");
     }
     refused(db, "bomb.xlsx", &zipped, "FILE_TOO_LARGE");
+    // One shared string of 200,000 short rich-text runs: no text is long, the cell (3 MB) is.
+    let rich = db.path("rich.xlsx");
+    write_xlsx(&rich, |w| {
+        w.write_all(b"<si>").expect("zip");
+        for _ in 0..200_000 {
+            w.write_all(b"<r><t>ab</t></r>").expect("zip");
+        }
+        w.write_all(b"</si>").expect("zip");
+    });
+    let bytes = std::fs::read(&rich).expect("read");
+    refused(db, "rich.xlsx", &bytes, "CELL_TOO_LONG");
 }
 
 fn mixed_encodings_are_refused(db: &TestDb) {
@@ -223,6 +236,336 @@ fn excel_damage_is_rejected_or_repaired(db: &TestDb) {
         .is_some());
 }
 
+/// Five people; a quote opened in the fourth one's 生源地地址 (line 5) is never closed. Before, the
+/// fifth person vanished into the fourth's address and the file was accepted with 4 rows.
+fn quote_left_open_before_the_last_row_refuses_the_file(db: &TestDb) {
+    let mut lines: Vec<String> = (1..=5u32)
+        .map(|seq| line("张三", &id18("370102", "20020315", seq), "", "济南市历下区"))
+        .collect();
+    lines[3] = lines[3].replace("济南市历下区", "\"济南市历下区");
+    let text = format!("{HEADER}\n{}\n", lines.join("\n"));
+    let path = write_file(db, "quote-end.csv", text.as_bytes());
+    let out = gradhub_command(db)
+        .args(["ingest", path.to_str().expect("path"), "--source", "370000"])
+        .output()
+        .expect("run gradhub");
+    expect_exit(&out, 2);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("QUOTE_UNCLOSED") && err.contains("第 5 行") && err.contains("Line 5"),
+        "{err}"
+    );
+    nothing_stored(db);
+    // The same through the ingest entry the upload and the drop folder use, without a final
+    // line break too.
+    refused(
+        db,
+        "quote-end-no-break.csv",
+        text.trim_end().as_bytes(),
+        "QUOTE_UNCLOSED",
+    );
+}
+
+/// The upload takes the same reader: a quote left open is refused over HTTP, naming its line, and
+/// an old-Mac file is read.
+fn upload_refuses_an_open_quote_and_reads_cr_line_ends(db: &TestDb) {
+    use common::app::{add_sender, spawn_app, test_config, token};
+    let app = spawn_app(db, test_config(db));
+    add_sender(db, "edu-370000", "370000");
+    let sender = token(db, "edu-370000", None);
+    let text = format!(
+        "{HEADER}\n{}\n\"{}\n",
+        valid_line(1),
+        valid_line(2).replace("张三", "李四")
+    );
+    let (status, err) = app.upload("file_name=q.csv", &sender, text.into_bytes());
+    assert_eq!(status, 422, "{err}");
+    assert_eq!(err["code"], "QUOTE_UNCLOSED");
+    assert!(
+        err["message"].as_str().unwrap_or("").contains("第 3 行"),
+        "{err}"
+    );
+    nothing_stored(db);
+    let text = format!(
+        "{HEADER}\r{}\r{}\r",
+        valid_line(1),
+        valid_line(2).replace("张三", "李四")
+    );
+    let (status, summary) = app.upload("file_name=mac.csv", &sender, text.into_bytes());
+    assert_eq!(status, 201, "{summary}");
+    assert_eq!(
+        (summary["rows"].as_u64(), summary["accepted"].as_u64()),
+        (Some(2), Some(2))
+    );
+}
+
+/// A cell or a line past the reader's limits is refused while it is read, naming its line.
+fn overlong_cell_and_line_are_refused(db: &TestDb) {
+    let cell = "长".repeat(1 << 19); // 1.5 MB of text in one cell
+    let text = format!(
+        "{HEADER}\n{}\n{}\n",
+        valid_line(1),
+        line(&cell, &id18("370102", "20020315", 2), "370102", "")
+    );
+    match run(db, "cell.csv", text.as_bytes()) {
+        Err(IngestError::Refused(r)) => {
+            assert_eq!(r.code, "CELL_TOO_LONG", "{r}");
+            assert!(
+                r.message.contains("第 3 行") && r.message_en.contains("line 3"),
+                "{r}"
+            );
+        }
+        other => panic!("expected CELL_TOO_LONG, got {:?}", other.map(|o| o.summary)),
+    }
+    nothing_stored(db);
+    // 5 MB of short cells on one line: no cell is long, the line is.
+    let wide = "甲,".repeat(5 << 20 >> 2);
+    let text = format!("{HEADER}\n{}\n{wide}\n", valid_line(1));
+    refused(db, "line.csv", text.as_bytes(), "LINE_TOO_LONG");
+}
+
+/// 70 KB of blank lines (Excel's "empty" rows saved as CSV) stand above the header.
+fn blank_lines_before_the_header_are_skipped(db: &TestDb) {
+    let text = format!("{}{HEADER}\r\n{}\r\n", "\r\n".repeat(36_000), valid_line(1));
+    assert!(text.len() > 70_000);
+    let outcome = run(db, "blank-top.csv", text.as_bytes()).expect("processed");
+    assert_eq!((outcome.summary.rows, outcome.summary.accepted), (1, 1));
+    let mut conn = db.db.conn().expect("conn");
+    let stored = records::find_person(&mut conn, &id18("370102", "20020315", 1), 2025)
+        .expect("query")
+        .expect("stored");
+    assert_eq!(stored.source_line, 36_002, "the line a text editor shows");
+}
+
+/// Old Mac line ends (CR only) are line ends; problems name the right line.
+fn cr_only_line_ends_are_read(db: &TestDb) {
+    let lines = [
+        valid_line(1),
+        line("李 四", &id18("370102", "20020315", 2), "370102", ""),
+        valid_line(3),
+    ];
+    let text = format!("{HEADER}\r{}\r", lines.join("\r"));
+    let outcome = run(db, "mac.csv", text.as_bytes()).expect("processed");
+    let s = &outcome.summary;
+    assert_eq!((s.rows, s.accepted, s.rejected), (3, 2, 1), "{s:?}");
+    let problems = batches::problems_page(
+        &mut db.db.conn().expect("conn"),
+        s.batch_id.expect("id"),
+        0,
+        10,
+    )
+    .expect("problems");
+    assert!(problems
+        .iter()
+        .any(|(_, p)| p.line == 3 && p.code == "NAME_SPACE"));
+}
+
+/// A warning on a row that another problem rejected must not tell the clerk it was accepted.
+fn warnings_on_rejected_rows_do_not_claim_acceptance(db: &TestDb) {
+    let lines = [
+        // line 2: accepted, with a bad phone (warning)
+        valid_line(1).replace("13812345678", "12345"),
+        // line 3: bad phone (warning) and a bad check digit (reject)
+        line("李四", "37010220020315123X", "370102", "").replace("13812345678", "12345"),
+    ];
+    let text = format!("{HEADER}\n{}\n", lines.join("\n"));
+    let outcome = run(db, "warn.csv", text.as_bytes()).expect("processed");
+    assert_eq!((outcome.summary.accepted, outcome.summary.rejected), (1, 1));
+    let mut out = Vec::new();
+    export::write_rejects(
+        &mut db.db.conn().expect("conn"),
+        outcome.summary.batch_id.expect("id"),
+        TableFormat::Csv,
+        false,
+        &mut out,
+    )
+    .expect("report");
+    let report = String::from_utf8(out).expect("utf8");
+    let phone_line = |n: &str| {
+        report
+            .lines()
+            .find(|l| l.starts_with(&format!("{n},")) && l.contains("PHONE_FORMAT"))
+            .unwrap_or_else(|| panic!("phone warning of line {n} in {report}"))
+            .to_string()
+    };
+    assert!(phone_line("2").contains("（警告：该行已接收）"));
+    let rejected_row = phone_line("3");
+    assert!(!rejected_row.contains("已接收"), "{rejected_row}");
+    assert!(rejected_row.contains("未接收"), "{rejected_row}");
+}
+
+/// Big inputs in the test's own directory (removed with it): a sparse 2 GB file, a 1 GB line
+/// without a line break, a ~36 MB XLSX whose one shared string unpacks to 2 GB, and an XLSX whose
+/// shared strings (10 million short ones) unpack past the part limit.
+fn big_inputs(db: &TestDb) -> [(PathBuf, &'static str); 4] {
+    let sparse = db.path("sparse.csv");
+    std::fs::File::create(&sparse)
+        .expect("create")
+        .set_len(2 << 30)
+        .expect("sparse 2 GB");
+    let long_line = db.path("line.csv");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&long_line).expect("create"));
+        writeln!(f, "{HEADER}").expect("write");
+        let chunk = vec![b'a'; 1 << 20];
+        for _ in 0..1024 {
+            f.write_all(&chunk).expect("write 1 GB line");
+        }
+        f.flush().expect("flush");
+    }
+    let xlsx = db.path("cell.xlsx");
+    write_xlsx_with_huge_shared_string(&xlsx, 2 << 30);
+    // 10 million short strings: 229 MB unpacked, 574 MB peak before the part limit.
+    let shared = db.path("shared.xlsx");
+    write_xlsx_with_many_shared_strings(&shared, 10_000_000);
+    [
+        (sparse, "FILE_BINARY"),
+        (long_line, "LINE_TOO_LONG"),
+        (xlsx, "CELL_TOO_LONG"),
+        (shared, "FILE_TOO_LARGE"),
+    ]
+}
+
+/// A real workbook (header row, one data row) whose data row's name is shared string 0, `len`
+/// bytes long. Its text is mostly one letter with a few others sprinkled in: it deflates about
+/// 60:1, below the ratio that marks a zip bomb, as a real pasted document would.
+fn write_xlsx_with_huge_shared_string(path: &Path, len: usize) {
+    let mut chunk = vec![b'A'; 4 << 20];
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for b in chunk.iter_mut() {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        if seed % 1000 < 3 {
+            *b = b'B' + (seed >> 32) as u8 % 24;
+        }
+    }
+    write_xlsx(path, |w| {
+        w.write_all(b"<si><t>").expect("zip");
+        for _ in 0..len / chunk.len() {
+            w.write_all(&chunk).expect("zip");
+        }
+        w.write_all(b"</t></si>").expect("zip");
+    });
+}
+
+/// A real workbook whose shared strings are `count` short distinct strings: no cell is long, the
+/// part is (calamine holds it whole).
+fn write_xlsx_with_many_shared_strings(path: &Path, count: u32) {
+    write_xlsx(path, |w| {
+        for i in 0..count {
+            write!(w, "<si><t>{i}</t></si>").expect("zip");
+        }
+    });
+}
+
+/// A workbook: a header row of inline strings, one data row naming shared string 0, and the
+/// shared strings `write_strings` writes.
+fn write_xlsx(path: &Path, write_strings: impl FnOnce(&mut dyn Write)) {
+    let columns: Vec<&str> = HEADER.split(',').collect();
+    let header_cells: String = columns
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            format!(
+                "<c r=\"{}1\" t=\"inlineStr\"><is><t>{h}</t></is></c>",
+                (b'A' + i as u8) as char
+            )
+        })
+        .collect();
+    let sheet = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?><worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\">{header_cells}</row><row r=\"2\"><c r=\"A2\" t=\"s\"><v>0</v></c></row></sheetData></worksheet>");
+    let parts = [
+        ("[Content_Types].xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\"><Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/><Default Extension=\"xml\" ContentType=\"application/xml\"/><Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/><Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/><Override PartName=\"/xl/sharedStrings.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml\"/></Types>".to_string()),
+        ("_rels/.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/></Relationships>".to_string()),
+        ("xl/workbook.xml", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" xmlns:r=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\" r:id=\"rId1\"/></sheets></workbook>".to_string()),
+        ("xl/_rels/workbook.xml.rels", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\"><Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet\" Target=\"worksheets/sheet1.xml\"/><Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings\" Target=\"sharedStrings.xml\"/></Relationships>".to_string()),
+        ("xl/worksheets/sheet1.xml", sheet),
+    ];
+    let file = std::fs::File::create(path).expect("create xlsx");
+    let mut w = zip::ZipWriter::new(std::io::BufWriter::new(file));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .compression_level(Some(1))
+        .large_file(true);
+    for (name, text) in &parts {
+        w.start_file(*name, options).expect("zip");
+        w.write_all(text.as_bytes()).expect("zip");
+    }
+    w.start_file("xl/sharedStrings.xml", options).expect("zip");
+    w.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?><sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">").expect("zip");
+    write_strings(&mut w);
+    w.write_all(b"</sst>").expect("zip");
+    w.finish().expect("zip");
+}
+
+/// Runs the real `gradhub ingest` on a file; returns its exit code, standard error and its peak
+/// resident memory in MB: `ru_maxrss` of exactly that child (from wait4), which Linux carries
+/// over from the forking test process, so it is an upper bound; and the child's own `VmHWM`,
+/// read from /proc every few milliseconds until it exits, for the report.
+// The child is reaped by wait4 below (std's wait cannot report its resource usage).
+#[allow(clippy::zombie_processes)]
+fn ingest_peak_mb(db: &TestDb, path: &Path) -> (i32, String, u64, u64) {
+    let err_path = db.path("ingest-stderr.txt");
+    let child = gradhub_command(db)
+        .args(["ingest", path.to_str().expect("path"), "--source", "370000"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_path).expect("stderr file"))
+        .spawn()
+        .expect("run gradhub");
+    let pid = child.id() as libc::pid_t;
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 fills it for the child we just spawned, which
+    // nothing else waits for.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let mut own_peak_kb = 0u64;
+    loop {
+        let waited = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if waited == pid {
+            break;
+        }
+        assert_eq!(waited, 0, "wait4");
+        let status_text =
+            std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        if let Some(kb) = status_text
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            own_peak_kb = own_peak_kb.max(kb);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    let stderr = std::fs::read_to_string(&err_path).expect("stderr");
+    (
+        code,
+        stderr,
+        usage.ru_maxrss as u64 / 1024,
+        own_peak_kb / 1024,
+    )
+}
+
+/// quality.md: a 2 GB cell inside a small XLSX, a 1 GB line without a line break and a sparse
+/// 2 GB file are refused while being read, with peak memory under 300 MB.
+fn huge_inputs_are_refused_in_bounded_memory(db: &TestDb) {
+    for (path, code) in big_inputs(db) {
+        let (exit, stderr, peak, own) = ingest_peak_mb(db, &path);
+        assert_eq!(exit, 2, "{}: {stderr}", path.display());
+        assert!(stderr.contains(code), "{}: {stderr}", path.display());
+        assert!(peak < 300, "{}: peak RSS {peak} MB", path.display());
+        let _ = writeln!(
+            std::io::stderr(),
+            "{}: {code}, peak RSS {own} MB (VmHWM), at most {peak} MB (ru_maxrss)",
+            path.display()
+        );
+        nothing_stored(db);
+    }
+}
+
 on_both_backends!(
     empty_and_header_only_files_are_refused,
     missing_required_column_is_named,
@@ -232,6 +575,13 @@ on_both_backends!(
     open_quote_and_too_many_columns_are_refused,
     huge_cell_rejects_only_its_row,
     excel_damage_is_rejected_or_repaired,
+    quote_left_open_before_the_last_row_refuses_the_file,
+    upload_refuses_an_open_quote_and_reads_cr_line_ends,
+    overlong_cell_and_line_are_refused,
+    blank_lines_before_the_header_are_skipped,
+    cr_only_line_ends_are_read,
+    warnings_on_rejected_rows_do_not_claim_acceptance,
+    huge_inputs_are_refused_in_bounded_memory,
 );
 
 mod fuzz {

@@ -239,6 +239,70 @@ fn routes_each_method(db: &TestDb) {
     assert_eq!(s_quarantined(db), 1);
 }
 
+/// A row with neither 生源地代码 nor 生源地地址 (or only an unusable code) is a person to serve:
+/// accepted with the warning `HUKOU_MISSING` (`HUKOU_CODE_FORMAT`), routed by the ID number's first
+/// six digits or kept `unresolved`; a later row with the same ID number is the duplicate, naming
+/// the accepted first row.
+fn row_without_hukou_is_accepted_and_routed_by_id_prefix(db: &TestDb) {
+    let first = id18("110105", "20020101", 9);
+    let lines = vec![
+        line("甲", &first, "", ""),
+        line("乙", &id18("810000", "20020101", 11), "", ""),
+        line("丙", &id18("370102", "20020101", 13), "99", ""),
+        line("甲", &first, "370102", ""),
+    ];
+    let path = write_file(db, "no-hukou.csv", &csv(&lines));
+    let s = run(db, &path, false).expect("ingest").summary;
+    assert_eq!(
+        (s.rows, s.accepted, s.rejected, s.warnings, s.quarantined),
+        (4, 3, 1, 3, 1),
+        "{s:?}"
+    );
+    assert_eq!((s.routed["id_prefix"], s.routed["unresolved"]), (2, 1));
+    let mut conn = db.db.conn().expect("conn");
+    let stored = records::find_person(&mut conn, &first, 2025)
+        .expect("query")
+        .expect("the first row is stored");
+    assert_eq!(stored.source_line, 2);
+    assert_eq!(
+        (
+            stored.route_method.as_str(),
+            stored.route_county.as_deref(),
+            stored.hukou_code.as_deref(),
+        ),
+        ("id_prefix", Some("110105"), None)
+    );
+    let problems =
+        batches::problems_page(&mut conn, s.batch_id.expect("id"), 0, 10).expect("problems");
+    let found = |line: i64, code: &str, severity: &str| {
+        problems
+            .iter()
+            .any(|(_, p)| p.line == line && p.code == code && p.severity == severity)
+    };
+    assert!(found(2, "HUKOU_MISSING", "warning"), "{problems:?}");
+    assert!(found(3, "HUKOU_MISSING", "warning"), "{problems:?}");
+    // An unusable code without an address does not drop the person either.
+    assert!(found(4, "HUKOU_CODE_FORMAT", "warning"), "{problems:?}");
+    let third = records::find_person(&mut conn, &id18("370102", "20020101", 13), 2025)
+        .expect("query")
+        .expect("stored");
+    assert_eq!(
+        (third.route_method.as_str(), third.route_county.as_deref()),
+        ("id_prefix", Some("370102"))
+    );
+    let duplicate = problems
+        .iter()
+        .find(|(_, p)| p.code == "DUPLICATE_IN_FILE")
+        .map(|(_, p)| p)
+        .expect("the repeat is the duplicate");
+    assert_eq!((duplicate.line, duplicate.severity.as_str()), (5, "reject"));
+    assert!(
+        duplicate.message.contains("第 2 行"),
+        "{}",
+        duplicate.message
+    );
+}
+
 fn s_quarantined(db: &TestDb) -> u64 {
     let rows = batches::list(&mut db.db.conn().expect("conn"), 1).expect("list");
     rows.first().map_or(0, |r| r.quarantined as u64)
@@ -346,6 +410,7 @@ on_both_backends!(
     dry_run_stores_nothing,
     duplicate_row_in_file_names_the_first,
     routes_each_method,
+    row_without_hukou_is_accepted_and_routed_by_id_prefix,
     gbk_and_xlsx_read_like_utf8,
     simultaneous_sends_make_one_batch,
     exports_have_the_documented_columns,

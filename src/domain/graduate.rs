@@ -851,6 +851,8 @@ impl<'a> Validator<'a> {
             }
             let zh = "生源地代码：应为 6 位行政区划代码（前两位为省级代码）";
             let en = "Household registration code: should be a 6-digit division code starting with a province code";
+            // No person is dropped for an unusable household registration (transfer-file
+            // spec): the code is ignored and the address, else the ID number, routes the row.
             if address_present {
                 self.warn_with(
                     Column::HukouCode,
@@ -860,12 +862,12 @@ impl<'a> Validator<'a> {
                     format!("{en}; ignored, the address is used for routing"),
                 );
             } else {
-                self.reject_with(
+                self.warn_with(
                     Column::HukouCode,
                     &s,
                     reason::HUKOU_CODE_FORMAT,
-                    zh.to_string(),
-                    en.to_string(),
+                    format!("{zh}；已忽略，按身份证号前六位推断去向（无法推断时留在中心待处理）"),
+                    format!("{en}; ignored, routed by the ID number's first six digits (kept at the hub when they do not resolve)"),
                 );
             }
             None
@@ -874,12 +876,15 @@ impl<'a> Validator<'a> {
         let any_too_long =
             self.too_long[Column::HukouCode.index()] || self.too_long[Column::HukouAddress.index()];
         if !code_present && !address_present && !any_too_long {
-            self.reject_with(
+            // Still a person to serve (transfer-file spec): accepted, routed by the ID number's
+            // first six digits (`id_prefix`) or kept `unresolved` at the hub.
+            self.warn_with(
                 Column::HukouCode,
                 "",
                 reason::HUKOU_MISSING,
-                "生源地代码：生源地代码和生源地地址至少填写一项".to_string(),
-                "Household registration code: fill in the code or the address (at least one)"
+                "生源地代码：生源地代码和生源地地址均未填写，已按身份证号前六位推断去向（无法推断时留在中心待处理），请补报生源地"
+                    .to_string(),
+                "Household registration code: neither the code nor the address is filled in; routed by the ID number's first six digits (kept at the hub when they do not resolve); please send the household registration"
                     .to_string(),
             );
         }
@@ -1617,27 +1622,29 @@ mod tests {
     }
 
     #[test]
-    fn malformed_hukou_code_without_address_is_a_reject() {
+    fn malformed_hukou_code_without_address_is_a_warning_too() {
         let mut r = good_row();
         r.set(Column::HukouCode, "990102");
         r.cells[Column::HukouAddress.index()] = None;
-        assert!(rejected_with(
-            &check(&r),
+        let v = check(&r);
+        assert!(warned_with(
+            &v,
             Column::HukouCode,
             reason::HUKOU_CODE_FORMAT
         ));
+        let rec = v.record.expect("accepted");
+        assert_eq!((rec.hukou_code, rec.hukou_address), (None, None));
     }
 
     #[test]
-    fn rejects_row_without_any_hukou() {
+    fn row_without_any_hukou_is_accepted_with_a_warning() {
         let mut r = good_row();
         r.cells[Column::HukouCode.index()] = None;
         r.cells[Column::HukouAddress.index()] = None;
-        assert!(rejected_with(
-            &check(&r),
-            Column::HukouCode,
-            reason::HUKOU_MISSING
-        ));
+        let v = check(&r);
+        assert!(warned_with(&v, Column::HukouCode, reason::HUKOU_MISSING));
+        let rec = v.record.expect("accepted");
+        assert_eq!((rec.hukou_code, rec.hukou_address), (None, None));
     }
 
     #[test]

@@ -114,6 +114,47 @@ impl Refusal {
         )
     }
 
+    /// A row (a line, or a quoted cell's lines) longer than any transfer-file row: a missing line
+    /// break, or not a table at all. Refused as soon as the limit is passed.
+    pub fn line_too_long(line: u64, limit: usize) -> Refusal {
+        let mb = limit >> 20;
+        Refusal::new(
+            "LINE_TOO_LONG",
+            format!("从第 {line} 行开始的一行超过 {mb} MB 仍未结束（缺少换行符？），不是正常的移交文件，已拒收。"),
+            format!("The row starting at line {line} runs past {mb} MB without ending (a missing line break?); this is not a transfer file."),
+        )
+    }
+
+    /// One cell longer than any transfer-file value; refused as soon as the limit is passed.
+    pub fn cell_too_long(line: u64, limit: usize) -> Refusal {
+        let mb = limit >> 20;
+        Refusal::new(
+            "CELL_TOO_LONG",
+            format!("第 {line} 行有一个单元格超过 {mb} MB，不是正常的移交文件，已拒收。"),
+            format!("A cell in line {line} is longer than {mb} MB; this is not a transfer file."),
+        )
+    }
+
+    /// An XLSX cell (in a worksheet or in the shared strings) longer than any transfer-file value.
+    pub fn xlsx_cell_too_long(part: &str, limit: usize) -> Refusal {
+        let mb = limit >> 20;
+        Refusal::new(
+            "CELL_TOO_LONG",
+            format!("XLSX 文件中有一个单元格超过 {mb} MB（{part}），不是正常的移交文件，已拒收。"),
+            format!("A cell in the XLSX file is longer than {mb} MB ({part}); this is not a transfer file."),
+        )
+    }
+
+    /// An XLSX part that unpacks to more than the hub reads, counted while unpacking.
+    pub fn xlsx_part_too_large(part: &str, limit: u64) -> Refusal {
+        let mb = limit >> 20;
+        Refusal::new(
+            "FILE_TOO_LARGE",
+            format!("XLSX 文件中的 {part} 解压后超过 {mb} MB，已拒收。请在 Excel 中另存为 CSV 后重新提交。"),
+            format!("The part {part} of the XLSX file unpacks to more than {mb} MB; save the file as CSV and send it again."),
+        )
+    }
+
     pub fn header_not_found() -> Refusal {
         let names: Vec<&str> = Column::ALL
             .iter()
@@ -157,17 +198,24 @@ impl Refusal {
         )
     }
 
+    /// `width` is the columns counted, at most one past the limit (cells beyond are not kept).
     pub fn too_many_columns(width: usize) -> Refusal {
+        let limit = super::header::MAX_COLUMNS;
+        let (zh, en) = if width > limit + 1 {
+            (
+                format!("表头有 {width} 列，超过上限 {limit} 列"),
+                format!("The header has {width} columns, more than the limit of {limit}"),
+            )
+        } else {
+            (
+                format!("表头列数超过上限 {limit} 列"),
+                format!("The header has more than the limit of {limit} columns"),
+            )
+        };
         Refusal::new(
             "TOO_MANY_COLUMNS",
-            format!(
-                "表头有 {width} 列，超过上限 {} 列，不是移交文件格式。",
-                super::header::MAX_COLUMNS
-            ),
-            format!(
-                "The header has {width} columns, more than the limit of {}; this is not a transfer file.",
-                super::header::MAX_COLUMNS
-            ),
+            format!("{zh}，不是移交文件格式。"),
+            format!("{en}; this is not a transfer file."),
         )
     }
 
