@@ -47,6 +47,8 @@ pub struct PackageRow {
     pub reminded_at: Option<NaiveDateTime>,
     pub escalated_at: Option<NaiveDateTime>,
     pub created_by: String,
+    /// The deadlines were counted over a year whose holiday schedule was not loaded (暂定).
+    pub deadline_provisional: bool,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
@@ -93,6 +95,7 @@ pub struct NewPackage<'a> {
     pub delivered_on: NaiveDate,
     pub deadline: NaiveDate,
     pub escalation_deadline: NaiveDate,
+    pub deadline_provisional: bool,
     pub created_by: &'a str,
 }
 

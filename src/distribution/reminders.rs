@@ -22,6 +22,7 @@ impl Distribution {
     /// Reminds and escalates every package overdue on `today`.
     pub fn run_reminders(&self, today: NaiveDate) -> Result<ReminderPass, DistError> {
         let tree = self.tree()?;
+        let calendar = self.calendar();
         let mut conn = self.db.conn()?;
         let mut pass = ReminderPass::default();
         for p in store::open_past(&mut conn, today)? {
@@ -36,10 +37,14 @@ impl Distribution {
                 records: p.records - p.returned,
                 delivered_on: p.delivered_on,
                 deadline: p.deadline,
-                working_days_overdue: self.calendar.working_days_between(p.deadline, today),
+                deadline_provisional: p.deadline_provisional,
+                working_days_overdue: calendar.working_days_between(p.deadline, today),
                 hub_url: &self.hub_url,
             };
-            if p.reminded_at.is_none() {
+            // Whether the receiver's contacts were reminded (earlier, or just now): the
+            // escalation must not claim a reminder that nobody could be sent.
+            let mut reminded = p.reminded_at.is_some();
+            if !reminded {
                 let (subject, body) = messages::reminder(&notice);
                 if self.mark_and_mail(
                     &mut conn,
@@ -51,12 +56,13 @@ impl Distribution {
                     &mut pass,
                 )? {
                     pass.reminded += 1;
+                    reminded = true;
                 }
             }
             if p.escalated_at.is_none() && p.escalation_deadline < today {
                 let parent = receiver.and_then(|n| n.parent).unwrap_or(p.sender_org_id);
                 let parent_name = tree.get(parent).map(|n| n.name.as_str()).unwrap_or("");
-                let (subject, body) = messages::escalation(&notice, parent_name);
+                let (subject, body) = messages::escalation(&notice, parent_name, reminded);
                 if self.mark_and_mail(
                     &mut conn,
                     &p,
