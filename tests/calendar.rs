@@ -280,6 +280,44 @@ fn a_deadline_in_a_year_not_covered_counts_weekends_only_and_is_provisional(db: 
     assert!(!firm_mail.contains("暂定"), "{firm_mail}");
     assert!(!firm_mail.contains("provisional"), "{firm_mail}");
     sink.stop();
+
+    // 2027 is loaded (made up: 1 January off). 北京's package, not reminded (no contact), gets
+    // its real deadlines: 29, 30, 31 Dec, Mon 4, Tue 5 Jan; 山东's keeps the ones it was told.
+    let out = import(db, "2027.csv", FICTIONAL_2027);
+    let stdout = expect_exit(&out, 0);
+    assert!(
+        stdout.contains("recounted the provisional deadlines of 1 packages"),
+        "{stdout}"
+    );
+    let sent = app.ok("/api/v1/packages/sent", &hub);
+    let of = |receiver: &str| -> Value {
+        sent.as_array()
+            .expect("packages")
+            .iter()
+            .find(|p| p["receiver"]["code"] == receiver && p["deadline"] != "2026-10-12")
+            .cloned()
+            .unwrap_or_else(|| panic!("no December package for {receiver}: {sent}"))
+    };
+    let beijing = of("110000");
+    assert_eq!(
+        (
+            &beijing["deadline"],
+            &beijing["escalation_deadline"],
+            &beijing["deadline_provisional"]
+        ),
+        (
+            &Value::from("2027-01-05"),
+            &Value::from("2027-01-12"),
+            &Value::from(false)
+        ),
+        "{beijing}"
+    );
+    let shandong = of("370000");
+    assert_eq!(
+        (&shandong["deadline"], &shandong["deadline_provisional"]),
+        (&Value::from("2027-01-04"), &Value::from(true)),
+        "{shandong}"
+    );
 }
 
 fn the_operator_is_warned_from_november_until_next_year_is_loaded(db: &TestDb) {

@@ -95,6 +95,20 @@ pub fn calendar(config: Config, action: CalendarAction) -> Result<(), Failure> {
                     r.year, r.rows_after, r.rows_before
                 );
             }
+            // Packages whose deadlines were provisional get the real ones now (unless their
+            // receiver was already reminded). Stored after the calendar: should this fail, they
+            // stay marked provisional, which is still true.
+            let dist = crate::distribution::Distribution::new(db.clone(), &config)?;
+            let recounted = dist
+                .recount_provisional_deadlines(&crate::access::operator())
+                .map_err(|e| Failure::Internal(e.to_string()))?;
+            if !recounted.is_empty() {
+                println!(
+                    "已按新日历重算 {} 个分发包的暂定期限 / recounted the provisional deadlines of {} packages",
+                    recounted.len(),
+                    recounted.len()
+                );
+            }
             let today = crate::ingest::china_today();
             if let Some(w) = db::calendar::load(&mut conn)?
                 .coverage(today)

@@ -242,7 +242,10 @@ impl Distribution {
 
     /// The two deadlines of a package delivered on `day`.
     pub fn deadlines(&self, day: NaiveDate) -> Deadlines {
-        let calendar = self.calendar();
+        self.deadlines_by(&self.calendar(), day)
+    }
+
+    fn deadlines_by(&self, calendar: &Calendar, day: NaiveDate) -> Deadlines {
         let escalation_deadline = calendar.add_working_days(day, self.escalation_days);
         Deadlines {
             deadline: calendar.add_working_days(day, self.ack_days),
@@ -250,6 +253,42 @@ impl Distribution {
             // The escalation deadline is the later one: if its span is covered, both are.
             provisional: !calendar.covers_span(day, escalation_deadline),
         }
+    }
+
+    /// Counts again, with the calendar as stored now (after `gradhub calendar import`), the
+    /// deadlines of open packages that were provisional. A package already reminded keeps its
+    /// deadlines: its receiver was told them. Each change is an audit event; returns the ids.
+    pub fn recount_provisional_deadlines(&self, actor: &Actor) -> Result<Vec<i64>, DistError> {
+        let calendar = db::calendar::load(&mut *self.db.conn()?)?;
+        let mut conn = self.db.conn()?;
+        db::write_transaction(&mut conn, |conn| -> Result<Vec<i64>, DistError> {
+            let mut changed = Vec::new();
+            for p in store::open_provisional(conn)? {
+                let d = self.deadlines_by(&calendar, p.delivered_on);
+                if (d.deadline, d.escalation_deadline, d.provisional)
+                    == (p.deadline, p.escalation_deadline, p.deadline_provisional)
+                {
+                    continue;
+                }
+                store::set_deadlines(conn, p.id, d.deadline, d.escalation_deadline, d.provisional)?;
+                audit::record(
+                    conn,
+                    actor,
+                    "package.deadline_recounted",
+                    &format!("package:{}", p.id),
+                    Some(&json!({
+                        "deadline": p.deadline, "escalation_deadline": p.escalation_deadline,
+                        "deadline_provisional": p.deadline_provisional,
+                    })),
+                    Some(&json!({
+                        "deadline": d.deadline, "escalation_deadline": d.escalation_deadline,
+                        "deadline_provisional": d.provisional,
+                    })),
+                )?;
+                changed.push(p.id);
+            }
+            Ok(changed)
+        })
     }
 
     /// Places the records of every batch not placed yet at the hub. Returns records placed.
