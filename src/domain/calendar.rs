@@ -186,7 +186,8 @@ pub struct Calendar {
 }
 
 impl Calendar {
-    /// The calendar of the shipped fixture (2020–2026): what seeds an empty database.
+    /// The calendar of the shipped fixture alone (2020–2026), for tests and tools; the running
+    /// hub counts with the calendar in the database (`db::calendar::load`).
     pub fn embedded() -> Calendar {
         match parse_csv(FIXTURE_CSV) {
             Ok(rows) => Calendar::from_rows(&rows),
