@@ -112,6 +112,21 @@ fn a_calendar_file_is_imported_whole_or_not_at_all(db: &TestDb) {
         );
         assert!(err.contains(what), "{err}");
     }
+    let out = gradhub_command(db)
+        .args(["calendar", "import"])
+        .arg(db.path("no-such-file.csv"))
+        .output()
+        .expect("run gradhub");
+    expect_exit(&out, 2);
+    // GBK bytes of 元旦: the file must be UTF-8.
+    let gbk = write_file(db, "gbk.csv", b"2027-01-01,holiday,\xd4\xaa\xb5\xa9\n");
+    let out = gradhub_command(db)
+        .args(["calendar", "import"])
+        .arg(&gbk)
+        .output()
+        .expect("run gradhub");
+    expect_exit(&out, 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UTF-8"));
     let unchanged = show(db, "2026-06-01");
     assert_eq!(unchanged["years"], seeded["years"], "nothing stored");
     assert_eq!(imports_recorded(db), 0);

@@ -74,6 +74,12 @@ pub fn calendar(config: Config, action: CalendarAction) -> Result<(), Failure> {
             Ok(())
         }
         CalendarAction::Import { file } => {
+            if !file.is_file() {
+                return Err(Failure::Refused(format!(
+                    "找不到文件，未导入 / file not found, nothing imported: {}",
+                    file.display()
+                )));
+            }
             let text = read_text(&file)?;
             let rows = calendar::parse_csv(&text).map_err(|e| {
                 Failure::Refused(format!(

@@ -39,7 +39,11 @@ pub fn seed_if_empty(conn: &mut AnyConnection) -> Result<bool, DbError> {
     let rows = match calendar::parse_csv(calendar::FIXTURE_CSV) {
         Ok(rows) => rows,
         // The fixture is compiled in and checked by the domain tests.
-        Err(e) => return Err(corrupt(&format!("shipped calendar fixture: {e}"))),
+        Err(e) => {
+            return Err(DbError::Migrate(format!(
+                "the shipped calendar fixture does not load: {e}"
+            )))
+        }
     };
     conn.transaction(|conn| store_years(conn, &rows, FIXTURE_SOURCE))?;
     Ok(true)
