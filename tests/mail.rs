@@ -257,15 +257,35 @@ fn one_bad_message_does_not_hold_up_the_others(db: &TestDb) {
 fn escalation_says_whether_a_reminder_could_be_sent(db: &TestDb) {
     let app = spawn_app(db, test_config(db));
     let sink = SmtpSink::start();
-    // 山东 has a contact, 北京 has none; the ministry is the parent of both.
+    sink.refuse("gone@hrss.shanghai.example", "550 5.1.1 no such user");
+    // 山东 has a contact, 北京 has none, 上海's only contact is refused by its server; the
+    // ministry is the parent of all three.
     add_contacts(db, "370000", &[("赵科长", "zhao@hrss.shandong.example")]);
+    add_contacts(db, "310000", &[("已离职", "gone@hrss.shanghai.example")]);
     add_contacts(db, "000000", &[("孙处长", "sun@mohrss.example")]);
-    deliver_three(&app, db, "2026-09-29");
+    add_sender(db, "edu-test", "000000");
+    let text = format!(
+        "{HEADER}\n{}\n{}\n{}\n",
+        line("张三", &id18("370102", "20020315", 123), "370102", ""),
+        line("王五", &id18("110101", "20000101", 789), "110101", ""),
+        line("钱六", &id18("310101", "20010203", 456), "310101", ""),
+    );
+    ingest_text(db, "edu-test", &text);
+    app.dist.place_new().expect("place");
+    app.dist
+        .cut_auto(AutoCut::Ministry, date("2026-09-29"))
+        .expect("cut");
     let mut worker = worker(&app, db, &sink);
-    // Past the escalation deadline (2026-10-19) straight away: reminder and escalation together.
+    // After the first deadline (2026-10-12): 山东's reminder goes, 上海's is refused for good.
+    let first = worker.pass(date("2026-10-13"), SystemTime::now());
+    assert_eq!(
+        (first.reminded, first.mails_sent, first.mails_dead),
+        (2, 1, 1)
+    );
+    // After the second (2026-10-19): the escalations; 北京 is reminded never.
     let pass = worker.pass(date("2026-10-20"), SystemTime::now());
-    assert_eq!((pass.reminded, pass.escalated, pass.mails_sent), (1, 2, 3));
-    let mails = sink.wait_for(3, Duration::from_secs(5));
+    assert_eq!((pass.reminded, pass.escalated, pass.mails_sent), (0, 3, 3));
+    let mails = sink.wait_for(4, Duration::from_secs(5));
     let escalation_about = |receiver: &str| -> String {
         mails
             .iter()
@@ -289,6 +309,11 @@ fn escalation_says_whether_a_reminder_could_be_sent(db: &TestDb) {
     );
     assert!(!beijing.contains("已收到催办邮件"), "{beijing}");
     assert!(!beijing.contains("发送催办邮件"), "{beijing}");
+
+    let shanghai = escalation_about("上海市");
+    assert!(shanghai.contains("催办邮件未能送达"), "{shanghai}");
+    assert!(shanghai.contains("could not be delivered"), "{shanghai}");
+    assert!(!shanghai.contains("已向该机构的联系人发送"), "{shanghai}");
 
     let shandong = escalation_about("山东省");
     assert!(

@@ -170,6 +170,25 @@ pub fn counts(conn: &mut AnyConnection) -> QueryResult<(i64, i64)> {
     Ok((waiting, sent))
 }
 
+/// The states of the messages whose key starts with `prefix` (e.g. `reminded:40:`, the
+/// reminders of package 40).
+pub fn states_by_key_prefix(conn: &mut AnyConnection, prefix: &str) -> QueryResult<Vec<State>> {
+    // Keys are built by the hub (`kind:package:address`); `%` and `_` would only widen the match.
+    let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
+    let rows: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)> = outbox::table
+        .filter(outbox::dedupe_key.like(pattern))
+        .select((outbox::sent_at, outbox::failed_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(sent, failed)| match (sent, failed) {
+            (Some(_), _) => State::Sent,
+            (None, Some(_)) => State::Failed,
+            (None, None) => State::Pending,
+        })
+        .collect())
+}
+
 /// Messages that failed for good.
 pub fn count_failed(conn: &mut AnyConnection) -> QueryResult<i64> {
     outbox::table

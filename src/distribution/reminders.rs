@@ -6,7 +6,7 @@ use super::{DistError, Distribution};
 use crate::db::audit::{self, Actor};
 use crate::db::packages::{self as store, PackageRow};
 use crate::db::{self, orgs, outbox, AnyConnection};
-use crate::notify::messages::{self, PackageNotice};
+use crate::notify::messages::{self, PackageNotice, ReminderOutcome};
 use chrono::{NaiveDate, Utc};
 use serde_json::json;
 
@@ -62,7 +62,18 @@ impl Distribution {
             if p.escalated_at.is_none() && p.escalation_deadline < today {
                 let parent = receiver.and_then(|n| n.parent).unwrap_or(p.sender_org_id);
                 let parent_name = tree.get(parent).map(|n| n.name.as_str()).unwrap_or("");
-                let (subject, body) = messages::escalation(&notice, parent_name, reminded);
+                let reminder = if !reminded {
+                    ReminderOutcome::NoContact
+                } else {
+                    let states =
+                        outbox::states_by_key_prefix(&mut conn, &reminder_key_prefix(p.id))?;
+                    if !states.is_empty() && states.iter().all(|s| *s == outbox::State::Failed) {
+                        ReminderOutcome::Undeliverable
+                    } else {
+                        ReminderOutcome::Sent
+                    }
+                };
+                let (subject, body) = messages::escalation(&notice, parent_name, reminder);
                 if self.mark_and_mail(
                     &mut conn,
                     &p,
@@ -112,7 +123,7 @@ impl Distribution {
             }
             let mut queued = 0;
             for c in &contacts {
-                let key = format!("{}:{}:{}", kind.as_str(), p.id, c.email);
+                let key = format!("{}{}", key_prefix(kind, p.id), c.email);
                 if outbox::enqueue(conn, &key, &c.email, subject, body)? {
                     queued += 1;
                 }
@@ -129,6 +140,15 @@ impl Distribution {
             Ok(true)
         })
     }
+}
+
+/// The start of the outbox keys of one package's mails of one kind: `reminded:40:`.
+fn key_prefix(kind: Kind, package_id: i64) -> String {
+    format!("{}:{package_id}:", kind.as_str())
+}
+
+fn reminder_key_prefix(package_id: i64) -> String {
+    key_prefix(Kind::Reminder, package_id)
 }
 
 #[derive(Clone, Copy)]

@@ -59,13 +59,23 @@ pub fn reminder(n: &PackageNotice) -> (String, String) {
     (subject, body)
 }
 
-/// The escalation to the parent organisation once the second deadline has passed too.
-/// `receiver_reminded` says whether the receiver's contacts were sent the reminder: without a
-/// contact none could be, and the parent must read that, not the opposite.
+/// What became of the reminder to the receiver's contacts, as the escalation reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReminderOutcome {
+    /// Sent (or queued in this very pass) to at least one contact.
+    Sent,
+    /// Every reminder failed for good (bad address, refused recipient).
+    Undeliverable,
+    /// The receiver has no contact: no reminder could be sent.
+    NoContact,
+}
+
+/// The escalation to the parent organisation once the second deadline has passed too. It says
+/// truly what became of the reminder: the parent must not read that one was sent when none was.
 pub fn escalation(
     n: &PackageNotice,
     parent_name: &str,
-    receiver_reminded: bool,
+    reminder: ReminderOutcome,
 ) -> (String, String) {
     let subject = format!(
         "【gradhub】下级机构 {} 的分发包 #{} 逾期未签收（已超过第二期限）",
@@ -80,10 +90,11 @@ pub fn escalation(
          {reminded}\n\
          \n",
         provisional = provisional_line(n),
-        reminded = if receiver_reminded {
-            "第一期限过后，已向该机构的联系人发送催办邮件。"
-        } else {
-            "该单位未登记联系人，未能发送催办提醒。"
+        reminded = match reminder {
+            ReminderOutcome::Sent => "第一期限过后，已向该机构的联系人发送催办邮件。",
+            ReminderOutcome::Undeliverable =>
+                "第一期限过后的催办邮件未能送达该机构的联系人（邮件地址无效或被拒收），请核实其联系人信息。",
+            ReminderOutcome::NoContact => "该单位未登记联系人，未能发送催办提醒。",
         },
         parent = parent_name,
         receiver = n.receiver_name,
@@ -105,10 +116,12 @@ pub fn escalation(
         n.deadline,
         provisional_gloss(n),
         count(n.working_days_overdue, "working day"),
-        if receiver_reminded {
-            "its contacts were sent a reminder"
-        } else {
-            "no reminder could be sent: the organisation has no contact"
+        match reminder {
+            ReminderOutcome::Sent => "its contacts were sent a reminder",
+            ReminderOutcome::Undeliverable =>
+                "the reminder could not be delivered to its contacts (address invalid or refused)",
+            ReminderOutcome::NoContact =>
+                "no reminder could be sent: the organisation has no contact",
         },
     )));
     (subject, body)
@@ -215,7 +228,7 @@ mod tests {
             records: 1,
             ..notice()
         };
-        let (subject, body) = escalation(&n, "武汉市人社局", true);
+        let (subject, body) = escalation(&n, "武汉市人社局", ReminderOutcome::Sent);
         assert!(
             subject.contains(
                 "下级机构 武汉市江汉区人社局 的分发包 #4217 逾期未签收（已超过第二期限）"
@@ -243,7 +256,7 @@ mod tests {
 
     #[test]
     fn escalation_without_a_reminder_says_none_was_sent() {
-        let (_, body) = escalation(&notice(), "武汉市人社局", false);
+        let (_, body) = escalation(&notice(), "武汉市人社局", ReminderOutcome::NoContact);
         assert!(
             body.contains("该单位未登记联系人，未能发送催办提醒"),
             "{body}"
@@ -257,13 +270,25 @@ mod tests {
     }
 
     #[test]
+    fn escalation_after_an_undeliverable_reminder_says_so() {
+        let (_, body) = escalation(&notice(), "武汉市人社局", ReminderOutcome::Undeliverable);
+        assert!(body.contains("催办邮件未能送达"), "{body}");
+        assert!(!body.contains("已向该机构的联系人发送"), "{body}");
+        let gloss = body.lines().last().unwrap();
+        assert!(gloss.contains("could not be delivered"), "{gloss}");
+    }
+
+    #[test]
     fn provisional_deadline_is_marked_in_both_mails() {
         let n = PackageNotice {
             deadline: NaiveDate::from_ymd_opt(2027, 1, 4).unwrap(),
             deadline_provisional: true,
             ..notice()
         };
-        for (_, body) in [reminder(&n), escalation(&n, "武汉市人社局", true)] {
+        for (_, body) in [
+            reminder(&n),
+            escalation(&n, "武汉市人社局", ReminderOutcome::Sent),
+        ] {
             assert!(body.contains("签收期限为2027年1月4日"), "{body}");
             assert!(body.contains("上述期限为暂定"), "{body}");
             let gloss = body.lines().last().unwrap();
