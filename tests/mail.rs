@@ -52,20 +52,34 @@ fn add_contacts(db: &TestDb, org: &str, contacts: &[(&str, &str)]) {
     }
 }
 
-/// Two graduates for 山东 (济南) and one for 北京, delivered by the hub on `day`.
-fn deliver_three(app: &TestApp, db: &TestDb, day: &str) {
+/// Graduates from these (hukou region, birth date, sequence), one per line, delivered by the hub
+/// on `day`: one package per province.
+fn deliver(app: &TestApp, db: &TestDb, day: &str, graduates: &[(&str, &str, u32)]) {
     add_sender(db, "edu-test", "000000");
-    let text = format!(
-        "{HEADER}\n{}\n{}\n{}\n",
-        line("张三", &id18("370102", "20020315", 123), "370102", ""),
-        line("李四", &id18("370112", "20010610", 456), "370112", ""),
-        line("王五", &id18("110101", "20000101", 789), "110101", ""),
-    );
+    let mut text = format!("{HEADER}\n");
+    for (region, birth, seq) in graduates {
+        text.push_str(&line("张三", &id18(region, birth, *seq), region, ""));
+        text.push('\n');
+    }
     ingest_text(db, "edu-test", &text);
     app.dist.place_new().expect("place");
     app.dist
         .cut_auto(AutoCut::Ministry, date(day))
         .expect("cut");
+}
+
+/// Two graduates for 山东 (济南) and one for 北京, delivered by the hub on `day`.
+fn deliver_three(app: &TestApp, db: &TestDb, day: &str) {
+    deliver(
+        app,
+        db,
+        day,
+        &[
+            ("370102", "20020315", 123),
+            ("370112", "20010610", 456),
+            ("110101", "20000101", 789),
+        ],
+    );
 }
 
 fn outbox_rows(db: &TestDb) -> Vec<OutboxRow> {
@@ -263,18 +277,16 @@ fn escalation_says_whether_a_reminder_could_be_sent(db: &TestDb) {
     add_contacts(db, "370000", &[("赵科长", "zhao@hrss.shandong.example")]);
     add_contacts(db, "310000", &[("已离职", "gone@hrss.shanghai.example")]);
     add_contacts(db, "000000", &[("孙处长", "sun@mohrss.example")]);
-    add_sender(db, "edu-test", "000000");
-    let text = format!(
-        "{HEADER}\n{}\n{}\n{}\n",
-        line("张三", &id18("370102", "20020315", 123), "370102", ""),
-        line("王五", &id18("110101", "20000101", 789), "110101", ""),
-        line("钱六", &id18("310101", "20010203", 456), "310101", ""),
+    deliver(
+        &app,
+        db,
+        "2026-09-29",
+        &[
+            ("370102", "20020315", 123),
+            ("110101", "20000101", 789),
+            ("310101", "20010203", 456),
+        ],
     );
-    ingest_text(db, "edu-test", &text);
-    app.dist.place_new().expect("place");
-    app.dist
-        .cut_auto(AutoCut::Ministry, date("2026-09-29"))
-        .expect("cut");
     let mut worker = worker(&app, db, &sink);
     // After the first deadline (2026-10-12): 山东's reminder goes, 上海's is refused for good.
     let first = worker.pass(date("2026-10-13"), SystemTime::now());
