@@ -156,7 +156,7 @@ impl Distribution {
         })
     }
 
-    /// The working-day calendar, re-read from the database when older than a few seconds. A
+    /// The working-day calendar, re-read from the database when older than 30 seconds. A
     /// failed read keeps the one in hand (and says so): deadlines never stop for it.
     pub fn calendar(&self) -> Arc<Calendar> {
         if let Ok(guard) = self.calendar.read() {
