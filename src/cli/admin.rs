@@ -247,18 +247,19 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             let org = orgs::find_by_code(&mut conn, &code)?.ok_or_else(|| {
                 Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}"))
             })?;
-            if lettre::Address::new(
-                email.split('@').next().unwrap_or(""),
-                email.split('@').nth(1).unwrap_or(""),
-            )
-            .is_err()
-                || email.matches('@').count() != 1
-            {
-                return Err(Failure::Refused(format!(
-                    "电子邮件地址无效 / not an e-mail address: {email}"
-                )));
+            // The mailer's own check: an address stored here is one it can send to, so no
+            // contact's mail is queued only to fail.
+            let email = email.trim();
+            crate::notify::check_recipient(email).map_err(|why| {
+                Failure::Refused(format!("联系人未添加 / contact not added\n{why}"))
+            })?;
+            if name.trim().is_empty() {
+                return Err(Failure::Refused(
+                    "联系人未添加：姓名不能为空 / contact not added: the name may not be empty"
+                        .into(),
+                ));
             }
-            orgs::add_contact(&mut conn, org.id, &name, &email, phone.as_deref())?;
+            orgs::add_contact(&mut conn, org.id, name.trim(), email, phone.as_deref())?;
             say!("已添加联系人 / contact added to {}", org.code);
             Ok(())
         }
@@ -445,11 +446,12 @@ pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
                     .map(|n| n.code.as_str())
                     .unwrap_or("");
                 say!(
-                    "分发包 / package #{} → {} ({} 条, 期限 deadline {})",
+                    "分发包 / package #{} → {} ({} 条, 期限 deadline {}{})",
                     p.id,
                     to,
                     p.records,
-                    p.deadline
+                    p.deadline,
+                    provisional_mark(p.deadline_provisional)
                 );
             }
             say!("共 {} 个分发包 / {} packages", made.len(), made.len());
@@ -466,16 +468,26 @@ pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
             } else {
                 for p in rows {
                     say!(
-                        "#{}\t{}\t{} 条\t期限 {}",
+                        "#{}\t{}\t{} 条\t期限 {}{}",
                         p.id,
                         p.state,
                         p.records,
-                        p.deadline
+                        p.deadline,
+                        provisional_mark(p.deadline_provisional)
                     );
                 }
             }
             Ok(())
         }
+    }
+}
+
+/// What follows a deadline counted over a year the calendar does not cover.
+fn provisional_mark(provisional: bool) -> &'static str {
+    if provisional {
+        "（暂定 / provisional）"
+    } else {
+        ""
     }
 }
 

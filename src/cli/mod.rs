@@ -12,6 +12,8 @@ macro_rules! say {
 }
 
 mod admin;
+mod calendar;
+mod outbox;
 
 use crate::access;
 use crate::config::Config;
@@ -115,6 +117,16 @@ enum Command {
     Packages {
         #[command(subcommand)]
         action: admin::PackagesAction,
+    },
+    /// The mail outbox: pending, sent and failed messages.
+    Outbox {
+        #[command(subcommand)]
+        action: outbox::OutboxAction,
+    },
+    /// The working-day calendar (holidays and 调休): covered years, importing a new year.
+    Calendar {
+        #[command(subcommand)]
+        action: calendar::CalendarAction,
     },
     /// Background work: run one pass now (drop folder, placing, cutting, reminders, outbox).
     Jobs {
@@ -249,6 +261,8 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
         Command::Tokens { action } => admin::tokens(config, action),
         Command::Packages { action } => admin::packages(config, action),
         Command::Jobs { action } => admin::jobs(config, action),
+        Command::Outbox { action } => outbox::outbox(config, action),
+        Command::Calendar { action } => calendar::calendar(config, action),
         Command::Demo { db, rows } => demo(config, &db, rows),
         Command::Migrate => {
             let db = open_db(&config)?;
@@ -669,6 +683,8 @@ fn serve(config: Config) -> Result<(), Failure> {
 fn serve_with(config: Config, db: Db, router: Arc<Router>) -> Result<(), Failure> {
     let listener = std::net::TcpListener::bind(&config.bind)?;
     let dist = Arc::new(crate::distribution::Distribution::new(db.clone(), &config)?);
+    // At start, whether jobs run here or not: this node's deadlines use the calendar too.
+    dist.warn_calendar_coverage(crate::ingest::china_today());
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let jobs = if config.jobs_interval_secs > 0 {
         let worker = admin::worker(&config, dist.clone(), router.clone())?;

@@ -15,6 +15,7 @@ macro_rules! on_backend {
 pub mod audit;
 pub mod batches;
 pub mod bulk;
+pub mod calendar;
 pub mod claims;
 pub mod orgs;
 pub mod outbox;
@@ -196,6 +197,7 @@ impl Db {
         let mut first = manager.connect()?;
         migrate(&mut first)?;
         reference::seed_if_empty(&mut first)?;
+        calendar::seed_if_empty(&mut first)?;
         let table = reference::load_table(&mut first)?;
         orgs::sync_with_divisions(&mut first, &table)?;
         drop(first);

@@ -1,5 +1,6 @@
 //! The mail outbox: messages written in the transaction of the change they report, sent later by
-//! the outbox job. A unique key per message makes enqueueing the same notice twice a no-op.
+//! the outbox job. A unique key per message makes enqueueing the same notice twice a no-op. A
+//! message is pending, sent, or failed (it can never be delivered: it is kept, not retried).
 
 use super::schema::outbox;
 use super::AnyConnection;
@@ -19,6 +20,49 @@ pub struct OutboxRow {
     pub next_attempt_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
     pub last_error: Option<String>,
+    pub failed_at: Option<NaiveDateTime>,
+}
+
+/// Where a message stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// Not sent yet: due at `next_attempt_at`.
+    Pending,
+    Sent,
+    /// Never to be sent (bad address, or refused for good); `last_error` says why.
+    Failed,
+}
+
+impl State {
+    pub fn parse(s: &str) -> Option<State> {
+        match s {
+            "pending" => Some(State::Pending),
+            "sent" => Some(State::Sent),
+            "failed" => Some(State::Failed),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Pending => "pending",
+            State::Sent => "sent",
+            State::Failed => "failed",
+        }
+    }
+}
+
+impl OutboxRow {
+    pub fn state(&self) -> State {
+        if self.sent_at.is_some() {
+            State::Sent
+        } else if self.failed_at.is_some() {
+            State::Failed
+        } else {
+            State::Pending
+        }
+    }
 }
 
 /// Queues a message unless one with the same key exists; returns whether it was queued.
@@ -58,6 +102,7 @@ pub fn claim_due(
         () => {
             outbox::table
                 .filter(outbox::sent_at.is_null())
+                .filter(outbox::failed_at.is_null())
                 .filter(outbox::next_attempt_at.le(now))
                 .order(outbox::id)
                 .limit(limit)
@@ -79,7 +124,8 @@ pub fn mark_sent(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> Query
         .execute(conn)
 }
 
-pub fn mark_failed(
+/// A failed attempt that may succeed later: tried again at `retry_at`.
+pub fn mark_retry(
     conn: &mut AnyConnection,
     id: i64,
     error: &str,
@@ -94,10 +140,27 @@ pub fn mark_failed(
         .execute(conn)
 }
 
-/// Counts of waiting and sent messages.
+/// A message that can never be sent as it is: kept with its reason, never taken again.
+pub fn mark_dead(
+    conn: &mut AnyConnection,
+    id: i64,
+    error: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(outbox::table.filter(outbox::id.eq(id)))
+        .set((
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(error),
+            outbox::failed_at.eq(now),
+        ))
+        .execute(conn)
+}
+
+/// Counts of waiting (pending) and sent messages; failed ones are in neither.
 pub fn counts(conn: &mut AnyConnection) -> QueryResult<(i64, i64)> {
     let waiting = outbox::table
         .filter(outbox::sent_at.is_null())
+        .filter(outbox::failed_at.is_null())
         .count()
         .get_result(conn)?;
     let sent = outbox::table
@@ -107,10 +170,53 @@ pub fn counts(conn: &mut AnyConnection) -> QueryResult<(i64, i64)> {
     Ok((waiting, sent))
 }
 
-pub fn list(conn: &mut AnyConnection, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+/// The states of the messages whose key starts with `prefix` (e.g. `reminded:40:`, the
+/// reminders of package 40).
+pub fn states_by_key_prefix(conn: &mut AnyConnection, prefix: &str) -> QueryResult<Vec<State>> {
+    // Keys are built by the hub (`kind:package:address`); `%` and `_` would only widen the match.
+    let pattern = format!("{}%", prefix.replace(['%', '_'], ""));
+    let rows: Vec<(Option<NaiveDateTime>, Option<NaiveDateTime>)> = outbox::table
+        .filter(outbox::dedupe_key.like(pattern))
+        .select((outbox::sent_at, outbox::failed_at))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(sent, failed)| match (sent, failed) {
+            (Some(_), _) => State::Sent,
+            (None, Some(_)) => State::Failed,
+            (None, None) => State::Pending,
+        })
+        .collect())
+}
+
+/// Messages that failed for good.
+pub fn count_failed(conn: &mut AnyConnection) -> QueryResult<i64> {
     outbox::table
+        .filter(outbox::failed_at.is_not_null())
+        .count()
+        .get_result(conn)
+}
+
+/// The newest `limit` messages, in `state` if one is given.
+pub fn list(
+    conn: &mut AnyConnection,
+    state: Option<State>,
+    limit: i64,
+) -> QueryResult<Vec<OutboxRow>> {
+    let mut query = outbox::table
         .order(outbox::id.desc())
         .limit(limit)
         .select(OutboxRow::as_select())
-        .load(conn)
+        .into_boxed();
+    query = match state {
+        None => query,
+        Some(State::Pending) => query
+            .filter(outbox::sent_at.is_null())
+            .filter(outbox::failed_at.is_null()),
+        Some(State::Sent) => query.filter(outbox::sent_at.is_not_null()),
+        Some(State::Failed) => query
+            .filter(outbox::sent_at.is_null())
+            .filter(outbox::failed_at.is_not_null()),
+    };
+    query.load(conn)
 }

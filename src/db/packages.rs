@@ -47,6 +47,8 @@ pub struct PackageRow {
     pub reminded_at: Option<NaiveDateTime>,
     pub escalated_at: Option<NaiveDateTime>,
     pub created_by: String,
+    /// The deadlines were counted over a year whose holiday schedule was not loaded (暂定).
+    pub deadline_provisional: bool,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
@@ -93,6 +95,7 @@ pub struct NewPackage<'a> {
     pub delivered_on: NaiveDate,
     pub deadline: NaiveDate,
     pub escalation_deadline: NaiveDate,
+    pub deadline_provisional: bool,
     pub created_by: &'a str,
 }
 
@@ -748,4 +751,33 @@ pub fn mark_escalated(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> 
     .set(packages::escalated_at.eq(now))
     .execute(conn)?;
     Ok(n == 1)
+}
+
+/// Open packages not reminded yet whose deadlines were counted over a year the calendar did not
+/// cover (to count them again once it does).
+pub fn open_provisional(conn: &mut AnyConnection) -> QueryResult<Vec<PackageRow>> {
+    packages::table
+        .filter(packages::state.eq(DELIVERED))
+        .filter(packages::deadline_provisional.eq(true))
+        .filter(packages::reminded_at.is_null())
+        .order(packages::id)
+        .select(PackageRow::as_select())
+        .load(conn)
+}
+
+/// Replaces a package's deadlines (counted again with a newly loaded calendar year).
+pub fn set_deadlines(
+    conn: &mut AnyConnection,
+    id: i64,
+    deadline: NaiveDate,
+    escalation_deadline: NaiveDate,
+    provisional: bool,
+) -> QueryResult<usize> {
+    diesel::update(packages::table.filter(packages::id.eq(id)))
+        .set((
+            packages::deadline.eq(deadline),
+            packages::escalation_deadline.eq(escalation_deadline),
+            packages::deadline_provisional.eq(provisional),
+        ))
+        .execute(conn)
 }

@@ -266,6 +266,7 @@ diesel::table! {
         reminded_at -> Nullable<Timestamp>,
         escalated_at -> Nullable<Timestamp>,
         created_by -> Text,
+        deadline_provisional -> Bool,
     }
 }
 
@@ -332,6 +333,24 @@ diesel::table! {
         next_attempt_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
         last_error -> Nullable<Text>,
+        failed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        year -> Integer,
+        kind -> Text,
+        festival -> Text,
+    }
+}
+
+diesel::table! {
+    calendar_years (year) {
+        year -> Integer,
+        source -> Text,
+        loaded_at -> Timestamp,
     }
 }
 
@@ -367,4 +386,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     outbox,
     job_claims,
+    calendar_days,
+    calendar_years,
 );

@@ -12,7 +12,7 @@ use crate::config::Config;
 use crate::db::audit;
 use crate::db::packages::{self as store, NewPackage, PackageRow, Selection};
 use crate::db::{self, orgs, AnyConnection, Db, DbError};
-use crate::domain::calendar::Calendar;
+use crate::domain::calendar::{Calendar, CalendarCoverage};
 use crate::domain::organisation::OrgLevel;
 use chrono::{NaiveDate, Utc};
 use serde_json::json;
@@ -120,26 +120,95 @@ impl AutoCut {
 /// The distribution service: storage, the organisation tree, the calendar and the deadlines.
 pub struct Distribution {
     pub db: Db,
-    pub calendar: Arc<Calendar>,
     pub ack_days: u32,
     pub escalation_days: u32,
     pub hub_url: String,
     tree: RwLock<(Instant, Arc<OrgTree>)>,
+    /// The working-day calendar as stored, re-read like the tree (an operator may import a year).
+    calendar: RwLock<(Instant, Arc<Calendar>)>,
+    /// The Beijing day the operator was last warned of a missing calendar year (once a day).
+    calendar_warned_on: std::sync::Mutex<Option<NaiveDate>>,
+}
+
+/// The two deadlines of a package and whether they are provisional (暂定): counted over a year
+/// whose holiday schedule is not loaded, weekends only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Deadlines {
+    pub deadline: NaiveDate,
+    pub escalation_deadline: NaiveDate,
+    pub provisional: bool,
 }
 
 impl Distribution {
     pub fn new(db: Db, config: &Config) -> Result<Distribution, DbError> {
         let tree = load_tree(&db)?;
+        let calendar = db::calendar::load(&mut *db.conn()?)?;
         Ok(Distribution {
             db,
-            calendar: Arc::new(Calendar::embedded()),
             ack_days: config.ack_deadline_days,
             escalation_days: config
                 .escalation_deadline_days
                 .max(config.ack_deadline_days),
             hub_url: config.hub_url.clone(),
             tree: RwLock::new((Instant::now(), Arc::new(tree))),
+            calendar: RwLock::new((Instant::now(), Arc::new(calendar))),
+            calendar_warned_on: std::sync::Mutex::new(None),
         })
+    }
+
+    /// The working-day calendar, re-read from the database when older than 30 seconds. A
+    /// failed read keeps the one in hand (and says so): deadlines never stop for it.
+    pub fn calendar(&self) -> Arc<Calendar> {
+        if let Ok(guard) = self.calendar.read() {
+            if guard.0.elapsed() < TREE_TTL {
+                return guard.1.clone();
+            }
+        }
+        let fresh = self
+            .db
+            .conn()
+            .and_then(|mut conn| db::calendar::load(&mut conn));
+        match (fresh, self.calendar.write()) {
+            (Ok(c), Ok(mut guard)) => {
+                let c = Arc::new(c);
+                *guard = (Instant::now(), c.clone());
+                c
+            }
+            (Err(e), Ok(mut guard)) => {
+                tracing::error!(error = %e, "cannot read the working-day calendar; using the one in hand");
+                guard.0 = Instant::now();
+                guard.1.clone()
+            }
+            (_, Err(poisoned)) => poisoned.into_inner().1.clone(),
+        }
+    }
+
+    /// Whether the calendar covers `today`'s year and, from 1 November, the next: what the log,
+    /// and later the metrics and the dashboard, warn about.
+    pub fn calendar_coverage(&self, today: NaiveDate) -> CalendarCoverage {
+        self.calendar().coverage(today)
+    }
+
+    /// Logs the calendar warning, at most once per Beijing day (the worker calls this each pass).
+    /// Returns the warning when one was logged.
+    pub fn warn_calendar_coverage(&self, today: NaiveDate) -> Option<String> {
+        let mut warned = self
+            .calendar_warned_on
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if *warned == Some(today) {
+            return None;
+        }
+        *warned = Some(today);
+        let coverage = self.calendar_coverage(today);
+        let warning = coverage.warning(today)?;
+        tracing::warn!(
+            covered_until_year = ?coverage.covered_until_year,
+            next_year_missing = coverage.next_year_missing,
+            current_year_missing = coverage.current_year_missing,
+            "{warning}"
+        );
+        Some(warning)
     }
 
     /// The organisation tree, re-read when older than a few seconds.
@@ -172,11 +241,54 @@ impl Distribution {
     }
 
     /// The two deadlines of a package delivered on `day`.
-    pub fn deadlines(&self, day: NaiveDate) -> (NaiveDate, NaiveDate) {
-        (
-            self.calendar.add_working_days(day, self.ack_days),
-            self.calendar.add_working_days(day, self.escalation_days),
-        )
+    pub fn deadlines(&self, day: NaiveDate) -> Deadlines {
+        self.deadlines_by(&self.calendar(), day)
+    }
+
+    fn deadlines_by(&self, calendar: &Calendar, day: NaiveDate) -> Deadlines {
+        let escalation_deadline = calendar.add_working_days(day, self.escalation_days);
+        Deadlines {
+            deadline: calendar.add_working_days(day, self.ack_days),
+            escalation_deadline,
+            // The escalation deadline is the later one: if its span is covered, both are.
+            provisional: !calendar.covers_span(day, escalation_deadline),
+        }
+    }
+
+    /// Counts again, with the calendar as stored now (after `gradhub calendar import`), the
+    /// deadlines of open packages that were provisional. A package already reminded keeps its
+    /// deadlines: its receiver was told them. Each change is an audit event; returns the ids.
+    pub fn recount_provisional_deadlines(&self, actor: &Actor) -> Result<Vec<i64>, DistError> {
+        let calendar = db::calendar::load(&mut *self.db.conn()?)?;
+        let mut conn = self.db.conn()?;
+        db::write_transaction(&mut conn, |conn| -> Result<Vec<i64>, DistError> {
+            let mut changed = Vec::new();
+            for p in store::open_provisional(conn)? {
+                let d = self.deadlines_by(&calendar, p.delivered_on);
+                if (d.deadline, d.escalation_deadline, d.provisional)
+                    == (p.deadline, p.escalation_deadline, p.deadline_provisional)
+                {
+                    continue;
+                }
+                store::set_deadlines(conn, p.id, d.deadline, d.escalation_deadline, d.provisional)?;
+                audit::record(
+                    conn,
+                    actor,
+                    "package.deadline_recounted",
+                    &format!("package:{}", p.id),
+                    Some(&json!({
+                        "deadline": p.deadline, "escalation_deadline": p.escalation_deadline,
+                        "deadline_provisional": p.deadline_provisional,
+                    })),
+                    Some(&json!({
+                        "deadline": d.deadline, "escalation_deadline": d.escalation_deadline,
+                        "deadline_provisional": d.provisional,
+                    })),
+                )?;
+                changed.push(p.id);
+            }
+            Ok(changed)
+        })
     }
 
     /// Places the records of every batch not placed yet at the hub. Returns records placed.
@@ -308,7 +420,11 @@ impl Distribution {
         day: NaiveDate,
     ) -> Result<Option<PackageRow>, DistError> {
         let now = Utc::now().naive_utc();
-        let (deadline, escalation_deadline) = self.deadlines(day);
+        let Deadlines {
+            deadline,
+            escalation_deadline,
+            provisional,
+        } = self.deadlines(day);
         let seq = orgs::next_inbox_seq(conn, child)?;
         let id = store::insert_package(
             conn,
@@ -323,6 +439,7 @@ impl Distribution {
                 delivered_on: day,
                 deadline,
                 escalation_deadline,
+                deadline_provisional: provisional,
                 created_by: &actor.name,
             },
         )?;
@@ -349,6 +466,7 @@ impl Distribution {
             Some(&json!({
                 "sender_org_id": holder, "receiver_org_id": child, "records": n,
                 "deadline": deadline, "escalation_deadline": escalation_deadline,
+                "deadline_provisional": provisional,
             })),
         )?;
         Ok(Some(row))

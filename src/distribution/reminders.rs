@@ -7,7 +7,7 @@ use crate::authz::Actor;
 use crate::db::audit;
 use crate::db::packages::{self as store, PackageRow};
 use crate::db::{self, orgs, outbox, AnyConnection};
-use crate::notify::messages::{self, PackageNotice};
+use crate::notify::messages::{self, PackageNotice, ReminderOutcome};
 use chrono::{NaiveDate, Utc};
 use serde_json::json;
 
@@ -23,6 +23,7 @@ impl Distribution {
     /// Reminds and escalates every package overdue on `today`.
     pub fn run_reminders(&self, today: NaiveDate) -> Result<ReminderPass, DistError> {
         let tree = self.tree()?;
+        let calendar = self.calendar();
         let mut conn = self.db.conn()?;
         let mut pass = ReminderPass::default();
         for p in store::open_past(&mut conn, today)? {
@@ -37,10 +38,14 @@ impl Distribution {
                 records: p.records - p.returned,
                 delivered_on: p.delivered_on,
                 deadline: p.deadline,
-                working_days_overdue: self.calendar.working_days_between(p.deadline, today),
+                deadline_provisional: p.deadline_provisional,
+                working_days_overdue: calendar.working_days_between(p.deadline, today),
                 hub_url: &self.hub_url,
             };
-            if p.reminded_at.is_none() {
+            // Whether the receiver's contacts were reminded (earlier, or just now): the
+            // escalation must not claim a reminder that nobody could be sent.
+            let mut reminded = p.reminded_at.is_some();
+            if !reminded {
                 let (subject, body) = messages::reminder(&notice);
                 if self.mark_and_mail(
                     &mut conn,
@@ -52,12 +57,24 @@ impl Distribution {
                     &mut pass,
                 )? {
                     pass.reminded += 1;
+                    reminded = true;
                 }
             }
             if p.escalated_at.is_none() && p.escalation_deadline < today {
                 let parent = receiver.and_then(|n| n.parent).unwrap_or(p.sender_org_id);
                 let parent_name = tree.get(parent).map(|n| n.name.as_str()).unwrap_or("");
-                let (subject, body) = messages::escalation(&notice, parent_name);
+                let reminder = if !reminded {
+                    ReminderOutcome::NoContact
+                } else {
+                    let states =
+                        outbox::states_by_key_prefix(&mut conn, &reminder_key_prefix(p.id))?;
+                    if !states.is_empty() && states.iter().all(|s| *s == outbox::State::Failed) {
+                        ReminderOutcome::Undeliverable
+                    } else {
+                        ReminderOutcome::Sent
+                    }
+                };
+                let (subject, body) = messages::escalation(&notice, parent_name, reminder);
                 if self.mark_and_mail(
                     &mut conn,
                     &p,
@@ -107,7 +124,7 @@ impl Distribution {
             }
             let mut queued = 0;
             for c in &contacts {
-                let key = format!("{}:{}:{}", kind.as_str(), p.id, c.email);
+                let key = format!("{}{}", key_prefix(kind, p.id), c.email);
                 if outbox::enqueue(conn, &key, &c.email, subject, body)? {
                     queued += 1;
                 }
@@ -124,6 +141,15 @@ impl Distribution {
             Ok(true)
         })
     }
+}
+
+/// The start of the outbox keys of one package's mails of one kind: `reminded:40:`.
+fn key_prefix(kind: Kind, package_id: i64) -> String {
+    format!("{}:{package_id}:", kind.as_str())
+}
+
+fn reminder_key_prefix(package_id: i64) -> String {
+    key_prefix(Kind::Reminder, package_id)
 }
 
 #[derive(Clone, Copy)]

@@ -1,81 +1,226 @@
 //! Working days (工作日) of mainland China: weekends, statutory holidays and the adjusted
-//! weekend working days (调休), from the table embedded from `fixtures/calendar/`.
+//! weekend working days (调休), built from rows (the database's `calendar_days`, or a CSV file
+//! being imported) and the years those rows cover.
 //!
 //! Deadlines in the notices ("5 个工作日内") are counted here; what a deadline applies to is
-//! decided elsewhere.
+//! decided elsewhere. A year not covered counts Monday–Friday only: a deadline that reaches into
+//! it is provisional (暂定) until the State Council's schedule for that year is loaded.
 
 use chrono::{Datelike, NaiveDate, Weekday};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
 use std::ops::Bound;
-use std::sync::LazyLock;
 
-const EMBEDDED_CSV: &str = include_str!("../../fixtures/calendar/holidays-cn-2020-2026.csv");
+/// The fixture shipped with the program (2020–2026): it seeds an empty database and serves the
+/// tests; at run time the calendar comes from the database.
+pub const FIXTURE_CSV: &str = include_str!("../../fixtures/calendar/holidays-cn-2020-2026.csv");
 
-// The fixture is compiled in and checked by `embedded_fixture_loads`; failing here is a build
-// defect, not a property of any input.
-static EMBEDDED: LazyLock<Calendar> = LazyLock::new(|| match Calendar::from_csv(EMBEDDED_CSV) {
-    Ok(c) => c,
-    Err(e) => panic!("embedded fixtures/calendar/holidays-cn-2020-2026.csv: {e}"),
-});
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum DayKind {
+/// Whether a listed day is off or worked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DayKind {
+    /// A day off (every day of a break, weekend days inside it included).
     Holiday,
+    /// A Saturday or Sunday worked to make up for a break (调休).
     Workday,
 }
 
-/// Holidays and adjusted working days. Outside the covered years every Monday–Friday is a
-/// working day, which is the best guess until the State Council publishes the year.
+impl DayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DayKind::Holiday => "holiday",
+            DayKind::Workday => "workday",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<DayKind> {
+        match s {
+            "holiday" => Some(DayKind::Holiday),
+            "workday" => Some(DayKind::Workday),
+            _ => None,
+        }
+    }
+}
+
+/// One row of the calendar: a day that differs from the plain Monday–Friday rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarDay {
+    pub day: NaiveDate,
+    pub kind: DayKind,
+    /// The break it belongs to (春节, 国庆节 …); informative only.
+    pub festival: String,
+}
+
+/// Why a calendar file was refused: the line (0 when the file as a whole is wrong) and the
+/// reason in Chinese and English.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CalendarFileError {
+    pub line: usize,
+    pub zh: String,
+    pub en: String,
+}
+
+impl fmt::Display for CalendarFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{} / {}", self.zh, self.en)
+        } else {
+            write!(
+                f,
+                "第 {} 行：{} / line {}: {}",
+                self.line, self.zh, self.line, self.en
+            )
+        }
+    }
+}
+
+impl std::error::Error for CalendarFileError {}
+
+/// Reads a whole `date,kind,festival` file (header row optional, BOM and CRLF accepted) and
+/// checks every line before anything is used: a date is `YYYY-MM-DD`, listed once; `kind` is
+/// `holiday` or `workday`; a `workday` is a Saturday or Sunday (a weekday is worked anyway, so
+/// a weekday `workday` is a typo). The first bad line refuses the file.
+pub fn parse_csv(text: &str) -> Result<Vec<CalendarDay>, CalendarFileError> {
+    let mut days: BTreeMap<NaiveDate, CalendarDay> = BTreeMap::new();
+    for (i, raw) in text.lines().enumerate() {
+        let line = i + 1;
+        let trimmed = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+        if trimmed.is_empty() || (line == 1 && trimmed.starts_with("date")) {
+            continue;
+        }
+        let bad = |zh: String, en: String| CalendarFileError { line, zh, en };
+        let fields: Vec<&str> = trimmed.split(',').map(str::trim).collect();
+        if fields.len() < 2 || fields.len() > 3 {
+            return Err(bad(
+                format!("应为“日期,类型,节日”三列，实为 {} 列", fields.len()),
+                format!("expected date,kind,festival, found {} fields", fields.len()),
+            ));
+        }
+        let date_text = fields[0];
+        let day = NaiveDate::parse_from_str(date_text, "%Y-%m-%d").map_err(|_| {
+            bad(
+                format!("日期“{date_text}”不是 YYYY-MM-DD 格式的有效日期"),
+                format!("date {date_text:?} is not a YYYY-MM-DD date"),
+            )
+        })?;
+        let kind = DayKind::parse(fields[1]).ok_or_else(|| {
+            bad(
+                format!(
+                    "类型应为 holiday（放假）或 workday（调休上班），实为“{}”",
+                    fields[1]
+                ),
+                format!("kind must be holiday or workday, found {:?}", fields[1]),
+            )
+        })?;
+        if kind == DayKind::Workday && is_weekday(day) {
+            return Err(bad(
+                format!("{day} 是周一至周五，不能列为调休上班日（workday 只用于周六、周日）"),
+                format!(
+                    "{day} is a Monday–Friday: workday rows are for Saturdays and Sundays only"
+                ),
+            ));
+        }
+        if days.contains_key(&day) {
+            return Err(bad(
+                format!("日期 {day} 重复列出"),
+                format!("{day} is listed twice"),
+            ));
+        }
+        let festival = fields.get(2).copied().unwrap_or_default().to_string();
+        days.insert(
+            day,
+            CalendarDay {
+                day,
+                kind,
+                festival,
+            },
+        );
+    }
+    if days.is_empty() {
+        return Err(CalendarFileError {
+            line: 0,
+            zh: "文件中没有日期行".to_string(),
+            en: "the file has no day rows".to_string(),
+        });
+    }
+    Ok(days.into_values().collect())
+}
+
+/// What the operator must be told about the calendar on a given day.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct CalendarCoverage {
+    /// The last year with a loaded schedule; `None` when none is loaded.
+    pub covered_until_year: Option<i32>,
+    /// Today's own year is not loaded: deadlines counted now are provisional.
+    pub current_year_missing: bool,
+    /// From 1 November on, next year's schedule is not loaded yet.
+    pub next_year_missing: bool,
+}
+
+impl CalendarCoverage {
+    /// The warning for the operator, in Chinese and English, when a schedule is missing.
+    pub fn warning(&self, today: NaiveDate) -> Option<String> {
+        let year = today.year();
+        let missing = if self.current_year_missing {
+            year
+        } else if self.next_year_missing {
+            year + 1
+        } else {
+            return None;
+        };
+        Some(format!(
+            "工作日历缺少 {missing} 年的节假日安排，涉及该年的期限仅按周末计算（暂定）；\
+             国务院办公厅公布后请用 gradhub calendar import 载入 / \
+             the working-day calendar has no {missing} schedule: deadlines in {missing} count \
+             weekends only (provisional); load it with `gradhub calendar import` once published"
+        ))
+    }
+}
+
+/// Holidays and adjusted working days of the covered years. Outside them every Monday–Friday is
+/// a working day, which is the best guess until the State Council publishes the year.
 #[derive(Clone, Debug)]
 pub struct Calendar {
     days: BTreeMap<NaiveDate, DayKind>,
-    years: (i32, i32),
+    years: BTreeSet<i32>,
 }
 
 impl Calendar {
-    /// The calendar compiled into the binary (2020–2026).
+    /// The calendar of the shipped fixture alone (2020–2026), for tests and tools; the running
+    /// hub counts with the calendar in the database (`db::calendar::load`).
     pub fn embedded() -> Calendar {
-        EMBEDDED.clone()
+        match parse_csv(FIXTURE_CSV) {
+            Ok(rows) => Calendar::from_rows(&rows),
+            // Checked by `embedded_fixture_loads`; failing here is a build defect.
+            Err(e) => panic!("fixtures/calendar/holidays-cn-2020-2026.csv: {e}"),
+        }
     }
 
-    /// Reads `date,kind,festival` rows (`kind` is `holiday` or `workday`; the header row and the
-    /// festival are optional). Errors name the line.
-    pub fn from_csv(csv: &str) -> Result<Calendar, String> {
-        let mut days = BTreeMap::new();
-        for (i, line) in csv.lines().enumerate() {
-            let line_no = i + 1;
-            let line = line.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
-            if line.is_empty() || (line_no == 1 && line.starts_with("date")) {
-                continue;
-            }
-            let mut fields = line.split(',').map(str::trim);
-            let date_text = fields.next().unwrap_or_default();
-            let date = NaiveDate::parse_from_str(date_text, "%Y-%m-%d").map_err(|_| {
-                format!("line {line_no}: date {date_text:?} is not a YYYY-MM-DD date")
-            })?;
-            let kind = match fields.next() {
-                Some("holiday") => DayKind::Holiday,
-                Some("workday") => DayKind::Workday,
-                other => {
-                    return Err(format!(
-                        "line {line_no}: kind must be holiday or workday, found {:?}",
-                        other.unwrap_or_default()
-                    ))
-                }
-            };
-            if let Some(previous) = days.insert(date, kind) {
-                if previous != kind {
-                    return Err(format!(
-                        "line {line_no}: {date} is listed both as holiday and as workday"
-                    ));
-                }
-            }
-        }
-        let (Some(first), Some(last)) = (days.keys().next(), days.keys().next_back()) else {
-            return Err("calendar has no rows".to_string());
-        };
-        let years = (first.year(), last.year());
-        Ok(Calendar { days, years })
+    /// The calendar of `rows`, covering exactly the years they fall in.
+    pub fn from_rows(rows: &[CalendarDay]) -> Calendar {
+        let years = rows.iter().map(|r| r.day.year()).collect::<Vec<_>>();
+        Calendar::from_parts(rows.iter().map(|r| (r.day, r.kind)), years)
+    }
+
+    /// The calendar of listed days and of the years declared covered (as stored: a covered year
+    /// is one whose schedule was loaded, which its rows alone cannot say).
+    pub fn from_parts(
+        days: impl IntoIterator<Item = (NaiveDate, DayKind)>,
+        covered_years: impl IntoIterator<Item = i32>,
+    ) -> Calendar {
+        let years: BTreeSet<i32> = covered_years.into_iter().collect();
+        // A row outside the covered years would make an uncovered year half-known; it is left
+        // out so that such a year counts weekends only, as documented.
+        let days = days
+            .into_iter()
+            .filter(|(d, _)| years.contains(&d.year()))
+            .collect();
+        Calendar { days, years }
+    }
+
+    /// Reads a calendar file (see [`parse_csv`]).
+    pub fn from_csv(csv: &str) -> Result<Calendar, CalendarFileError> {
+        parse_csv(csv).map(|rows| Calendar::from_rows(&rows))
     }
 
     /// A `workday` row, or a Monday–Friday that is not a `holiday` row.
@@ -124,9 +269,32 @@ impl Calendar {
         count
     }
 
-    /// First and last year with rows.
-    pub fn covered_years(&self) -> (i32, i32) {
-        self.years
+    /// Whether the schedule of `year` is loaded.
+    pub fn covers(&self, year: i32) -> bool {
+        self.years.contains(&year)
+    }
+
+    /// Whether every year from `from` to `to` (inclusive) is covered: if not, a count over that
+    /// span used weekends only somewhere and is provisional.
+    pub fn covers_span(&self, from: NaiveDate, to: NaiveDate) -> bool {
+        let (a, b) = if from <= to { (from, to) } else { (to, from) };
+        (a.year()..=b.year()).all(|y| self.covers(y))
+    }
+
+    /// The covered years, in order.
+    pub fn years(&self) -> impl Iterator<Item = i32> + '_ {
+        self.years.iter().copied()
+    }
+
+    /// What to tell the operator on `today`: warned from 1 November of the year before until a
+    /// year's schedule is loaded.
+    pub fn coverage(&self, today: NaiveDate) -> CalendarCoverage {
+        let year = today.year();
+        CalendarCoverage {
+            covered_until_year: self.years.iter().next_back().copied(),
+            current_year_missing: !self.covers(year),
+            next_year_missing: today.month() >= 11 && !self.covers(year + 1),
+        }
     }
 }
 
@@ -158,8 +326,11 @@ mod tests {
 
     #[test]
     fn embedded_fixture_loads() {
-        let c = Calendar::from_csv(EMBEDDED_CSV).expect("fixture");
-        assert_eq!(c.covered_years(), (2020, 2026));
+        let c = Calendar::from_csv(FIXTURE_CSV).expect("fixture");
+        assert_eq!(
+            c.years().collect::<Vec<_>>(),
+            (2020..=2026).collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -226,21 +397,60 @@ mod tests {
             "date,kind,festival\n2026-10-01,holiday,国庆节\n2026-13-01,holiday,x\n",
         )
         .expect_err("bad date");
-        assert!(e.starts_with("line 3:"), "{e}");
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.to_string().starts_with("第 3 行："), "{e}");
         let e = Calendar::from_csv("date,kind,festival\n2026-10-01,vacation,国庆节\n")
             .expect_err("bad kind");
-        assert!(e.starts_with("line 2:") && e.contains("vacation"), "{e}");
-        let e = Calendar::from_csv("2026-10-01,holiday\n2026-10-01,workday\n").expect_err("clash");
-        assert!(e.starts_with("line 2:"), "{e}");
-        assert!(Calendar::from_csv("date,kind,festival\n").is_err());
+        assert!(e.line == 2 && e.en.contains("vacation"), "{e}");
+        let e = Calendar::from_csv("2026-10-01,holiday\n2026-10-01,holiday\n").expect_err("twice");
+        assert_eq!(e.line, 2, "{e}");
+        // 2026-10-09 is a Friday: a weekday is worked anyway, so a workday row is a typo.
+        let e = Calendar::from_csv("2026-10-09,workday,国庆节\n").expect_err("weekday workday");
+        assert!(e.line == 1 && e.zh.contains("周一至周五"), "{e}");
+        let e = Calendar::from_csv("2026-10-01,holiday,国庆节,extra\n").expect_err("fields");
+        assert_eq!(e.line, 1, "{e}");
+        let e = Calendar::from_csv("date,kind,festival\n").expect_err("empty");
+        assert_eq!(e.line, 0, "{e}");
     }
 
     #[test]
     fn from_csv_accepts_bom_crlf_and_no_header() {
         let c = Calendar::from_csv("\u{FEFF}2027-01-01,holiday,元旦\r\n2027-01-02,holiday\r\n")
             .expect("loads");
-        assert_eq!(c.covered_years(), (2027, 2027));
+        assert_eq!(c.years().collect::<Vec<_>>(), [2027]);
         assert!(!c.is_working_day(day(2027, 1, 1)));
+    }
+
+    #[test]
+    fn uncovered_years_are_provisional_and_warned_from_november() {
+        let c = Calendar::embedded();
+        assert!(c.covers_span(day(2026, 9, 30), day(2026, 10, 13)));
+        assert!(!c.covers_span(day(2026, 12, 28), day(2027, 1, 4)));
+        let october = c.coverage(day(2026, 10, 31));
+        assert_eq!(october.covered_until_year, Some(2026));
+        assert!(!october.next_year_missing && october.warning(day(2026, 10, 31)).is_none());
+        let november = c.coverage(day(2026, 11, 1));
+        assert!(november.next_year_missing && !november.current_year_missing);
+        let warning = november.warning(day(2026, 11, 1)).expect("warned");
+        assert!(
+            warning.contains("2027") && warning.contains("暂定"),
+            "{warning}"
+        );
+        let january = c.coverage(day(2027, 1, 2));
+        assert!(january.current_year_missing);
+        assert!(january
+            .warning(day(2027, 1, 2))
+            .is_some_and(|w| w.contains("2027")));
+    }
+
+    #[test]
+    fn rows_outside_the_covered_years_are_ignored() {
+        let c = Calendar::from_parts([(day(2027, 1, 1), DayKind::Holiday)], [2026]);
+        assert!(
+            c.is_working_day(day(2027, 1, 1)),
+            "2027 not covered: a plain Friday"
+        );
+        assert!(!c.covers(2027));
     }
 
     proptest! {

@@ -1,5 +1,6 @@
 //! The outbox sender: takes due messages (on PostgreSQL locked with SKIP LOCKED, so two nodes
-//! take different ones), sends each over SMTP, marks it sent, or schedules a retry with backoff.
+//! take different ones), sends each over SMTP, and marks it sent, failed for good (an address
+//! that cannot be used, a 5xx refusal), or due again later with backoff (a 4xx, a server down).
 
 use crate::db::{outbox, AnyConnection, Db, DbError};
 use crate::notify::{Mailer, OutgoingMail};
@@ -10,15 +11,34 @@ use diesel::Connection;
 /// is marked sent the moment it is: a node killed mid-pass sends again at most the one in flight.
 const SQLITE_BATCH: i64 = 20;
 
-/// Sends what is due; returns (sent, failed).
-pub fn send_due(db: &Db, mailer: &Mailer, retry_secs: u64) -> Result<(usize, usize), DbError> {
+/// What one outbox pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SendReport {
+    pub sent: usize,
+    /// Failed for good: kept with the reason, never tried again.
+    pub failed: usize,
+    /// Failed this time: due again after the backoff.
+    pub deferred: usize,
+}
+
+/// One round: what it did, how many it took, and whether the server itself failed.
+struct Round {
+    report: SendReport,
+    taken: usize,
+    server_down: bool,
+}
+
+/// Sends what is due. A message that fails on its own (bad address, refused recipient, a 4xx)
+/// does not hold up the others: they are sent in the same pass. Only a fault of the server
+/// (cannot connect, TLS, authentication) ends the pass, as the rest would fail the same way.
+pub fn send_due(db: &Db, mailer: &Mailer, retry_secs: u64) -> Result<SendReport, DbError> {
     let mut conn = db.conn()?;
-    let (mut sent, mut failed) = (0, 0);
+    let mut total = SendReport::default();
     loop {
         // On PostgreSQL the transaction keeps the taken row locked while it is sent: another node
         // skips it, and if this one dies it is free again, not lost. On SQLite there is one
         // worker, and holding its write lock during SMTP would stall ingests, so no transaction.
-        let (batch, (s, f, taken)) = match &mut conn as &mut AnyConnection {
+        let (batch, round) = match &mut conn as &mut AnyConnection {
             AnyConnection::Postgresql(_) => (
                 1,
                 conn.transaction(|c| send_batch(c, mailer, retry_secs, 1))?,
@@ -28,11 +48,13 @@ pub fn send_due(db: &Db, mailer: &Mailer, retry_secs: u64) -> Result<(usize, usi
                 send_batch(&mut conn, mailer, retry_secs, SQLITE_BATCH)?,
             ),
         };
-        sent += s;
-        failed += f;
-        // Stop after a failure too: the server is probably down; the next pass tries again.
-        if taken < batch as usize || f > 0 {
-            return Ok((sent, failed));
+        total.sent += round.report.sent;
+        total.failed += round.report.failed;
+        total.deferred += round.report.deferred;
+        // Every message taken was sent, failed or rescheduled into the future, so the next round
+        // takes others; the loop ends when none are due.
+        if round.taken < batch as usize || round.server_down {
+            return Ok(total);
         }
     }
 }
@@ -42,10 +64,11 @@ fn send_batch(
     mailer: &Mailer,
     retry_secs: u64,
     limit: i64,
-) -> Result<(usize, usize, usize), diesel::result::Error> {
+) -> Result<Round, diesel::result::Error> {
     let now = Utc::now().naive_utc();
     let due = outbox::claim_due(conn, now, limit)?;
-    let (mut sent, mut failed) = (0, 0);
+    let mut report = SendReport::default();
+    let mut server_down = false;
     for m in &due {
         let mail = OutgoingMail {
             to: m.to_addr.clone(),
@@ -55,19 +78,31 @@ fn send_batch(
         match mailer.send(&mail) {
             Ok(()) => {
                 outbox::mark_sent(conn, m.id, Utc::now().naive_utc())?;
-                sent += 1;
+                report.sent += 1;
+            }
+            Err(e) if e.is_permanent() => {
+                tracing::error!(id = m.id, to = %m.to_addr, error = %e, "mail cannot be delivered; marked failed");
+                outbox::mark_dead(conn, m.id, &e.to_string(), Utc::now().naive_utc())?;
+                report.failed += 1;
             }
             Err(e) => {
                 let retry = retry_at(now, m.attempts, retry_secs);
                 tracing::warn!(id = m.id, to = %m.to_addr, error = %e, retry = %retry, "mail not sent; will retry");
-                outbox::mark_failed(conn, m.id, &e.to_string(), retry)?;
-                failed += 1;
-                // The rest would fail the same way; they stay due for the next pass.
-                break;
+                outbox::mark_retry(conn, m.id, &e.to_string(), retry)?;
+                report.deferred += 1;
+                if e.is_server_fault() {
+                    // The rest would fail the same way; they stay due for the next pass.
+                    server_down = true;
+                    break;
+                }
             }
         }
     }
-    Ok((sent, failed, due.len()))
+    Ok(Round {
+        report,
+        taken: due.len(),
+        server_down,
+    })
 }
 
 /// Doubling waits from `retry_secs`, capped at an hour.

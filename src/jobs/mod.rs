@@ -28,7 +28,10 @@ pub struct PassReport {
     pub reminded: usize,
     pub escalated: usize,
     pub mails_sent: usize,
+    /// Not sent this pass, due again later (server down, or a 4xx reply).
     pub mails_failed: usize,
+    /// Never to be sent (bad address, or a 5xx refusal): kept in the outbox as failed.
+    pub mails_dead: usize,
 }
 
 /// The background worker of one process.
@@ -47,6 +50,8 @@ impl Worker {
     /// A failure in one kind is logged and does not stop the others.
     pub fn pass(&mut self, today: NaiveDate, now: SystemTime) -> PassReport {
         let mut report = PassReport::default();
+        // Once a day while a calendar year is missing (from 1 November of the year before).
+        self.dist.warn_calendar_coverage(today);
         if let Err(e) = self.drop_pass(now, &mut report) {
             tracing::error!(error = %e, "drop folder pass failed");
         }
@@ -67,14 +72,21 @@ impl Worker {
         }
         if let Some(mailer) = &self.mailer {
             match mail::send_due(&self.dist.db, mailer, self.retry_secs) {
-                Ok((sent, failed)) => {
-                    report.mails_sent = sent;
-                    report.mails_failed = failed;
+                Ok(sent) => {
+                    report.mails_sent = sent.sent;
+                    report.mails_failed = sent.deferred;
+                    report.mails_dead = sent.failed;
                 }
                 Err(e) => tracing::error!(error = %e, "outbox pass failed"),
             }
         }
-        if report.files_ingested + report.packages_cut + report.mails_sent + report.reminded > 0 {
+        if report.files_ingested
+            + report.packages_cut
+            + report.mails_sent
+            + report.mails_dead
+            + report.reminded
+            > 0
+        {
             tracing::info!(?report, "background pass");
         }
         report

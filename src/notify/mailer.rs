@@ -7,6 +7,7 @@ use lettre::message::header::{ContentType, To};
 use lettre::message::{Mailbox, Mailboxes};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
+use lettre::Address;
 use lettre::{Message, SmtpTransport, Transport};
 
 /// The `[mail]` settings. Every field has a default so a config file names only what it changes.
@@ -55,10 +56,82 @@ pub struct OutgoingMail {
 pub enum MailError {
     #[error("invalid mail configuration: {0}")]
     Config(String),
+    /// The address cannot be used at all: sending it again can never succeed.
     #[error("invalid e-mail address: {0}")]
     Address(String),
+    /// The server refused this message for good (a 5xx reply, e.g. 550 no such mailbox).
+    #[error("refused by the mail server: {0}")]
+    Rejected(String),
+    /// The server refused this message for now (a 4xx reply): try it again later.
+    #[error("deferred by the mail server: {0}")]
+    Deferred(String),
+    /// The server could not be reached or used (connection, TLS, authentication, timeout): the
+    /// messages after this one would fare no better.
     #[error("could not send mail: {0}")]
     Send(String),
+}
+
+impl MailError {
+    /// Whether the message can never be sent as it is: it is marked failed, not retried.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, MailError::Address(_) | MailError::Rejected(_))
+    }
+
+    /// Whether the fault is the server's (or the connection's), not this message's.
+    pub fn is_server_fault(&self) -> bool {
+        matches!(self, MailError::Send(_) | MailError::Config(_))
+    }
+}
+
+/// Checks one recipient address the way the mailer will use it: the `validator` crate's rule
+/// (HTML5 / RFC 5322 with IDN domains) and lettre's own parse must both accept it, so that an
+/// address stored as a contact is one `Mailer::send` can address. Returns the parsed address, or
+/// the reason in Chinese and English.
+pub fn check_recipient(address: &str) -> Result<Address, String> {
+    use validator::ValidateEmail;
+    let refuse = |why_zh: &str, why_en: &str| {
+        Err(format!(
+            "电子邮件地址“{address}”无效：{why_zh} / not a usable e-mail address {address:?}: {why_en}"
+        ))
+    };
+    if address.is_empty() {
+        return refuse("地址为空", "the address is empty");
+    }
+    if address.trim() != address || address.chars().any(char::is_whitespace) {
+        return refuse("含有空白字符", "it contains white space");
+    }
+    // A comma would make it a list of recipients, not one contact.
+    if address.contains([',', ';', '<', '>']) {
+        return refuse(
+            "只能填写一个地址，不能含逗号、分号或尖括号",
+            "one address only, without commas, semicolons or angle brackets",
+        );
+    }
+    if !address.validate_email() {
+        return refuse(
+            "格式不符合电子邮件地址规则",
+            "it is not a valid e-mail address",
+        );
+    }
+    let parsed: Address = match address.parse() {
+        Ok(a) => a,
+        Err(e) => {
+            return refuse(
+                "邮件发送程序无法解析该地址",
+                &format!("the mailer cannot parse it ({e})"),
+            )
+        }
+    };
+    // What `send` parses: the list form must come back as this one address, unchanged.
+    match address.parse::<Mailboxes>() {
+        Ok(list) if list.iter().count() == 1 && list.iter().all(|m| m.email == parsed) => {
+            Ok(parsed)
+        }
+        _ => refuse(
+            "邮件发送程序无法把它作为收件人",
+            "the mailer cannot use it as a recipient",
+        ),
+    }
 }
 
 /// Sends mail through one SMTP server.
@@ -140,10 +213,12 @@ impl Mailer {
     /// Sends `mail` as UTF-8 plain text; lettre picks the transfer encoding and encodes a
     /// non-ASCII subject as RFC 2047 words.
     pub fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {
-        let to: Mailboxes = mail
-            .to
-            .parse()
-            .map_err(|e| MailError::Address(format!("recipient `{}`: {e}", mail.to)))?;
+        // Each recipient passes the same check as a contact does when it is added.
+        let mut to = Mailboxes::new();
+        for part in mail.to.split(',').map(str::trim) {
+            let address = check_recipient(part).map_err(MailError::Address)?;
+            to.push(Mailbox::new(None, address));
+        }
         if to.iter().next().is_none() {
             return Err(MailError::Address("no recipient".to_string()));
         }
@@ -165,7 +240,20 @@ impl Mailer {
         self.transport
             .send(&message)
             .map(|_| ())
-            .map_err(|e| MailError::Send(format!("via {}: {e}", self.server)))
+            .map_err(|e| classify(&e, &self.server))
+    }
+}
+
+/// Sorts an SMTP failure into what it means for the queue.
+fn classify(e: &lettre::transport::smtp::Error, server: &str) -> MailError {
+    let text = format!("via {server}: {e}");
+    match e.status().map(u16::from) {
+        // Authentication and "service not available" replies are about the server and this
+        // hub's account there: every message would get them, so none is marked failed for it.
+        Some(421 | 454 | 530 | 534 | 535 | 538) => MailError::Send(text),
+        Some(_) if e.is_permanent() => MailError::Rejected(text),
+        Some(_) if e.is_transient() => MailError::Deferred(text),
+        _ => MailError::Send(text),
     }
 }
 
@@ -269,6 +357,33 @@ mod tests {
                 matches!(mailer.send(&mail), Err(MailError::Address(_))),
                 "{to:?}"
             );
+        }
+    }
+
+    #[test]
+    fn recipients_are_checked_by_validator_and_lettre_alike() {
+        for good in [
+            "zhao@hrss.shandong.example",
+            "li.si+gradhub@example.org",
+            "wang@例子.中国",
+        ] {
+            assert!(check_recipient(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "nobody",
+            "zhao@@example.org",
+            "zhao@",
+            "@example.org",
+            "a@b.example, c@d.example",
+            "张三 <zhang@example.org>",
+            " zhao@example.org",
+            "zhao @example.org",
+            "zhao@exa mple.org",
+            "zhao@example..org",
+        ] {
+            let e = check_recipient(bad).expect_err(bad);
+            assert!(e.contains("无效") && e.contains("not a usable"), "{e}");
         }
     }
 

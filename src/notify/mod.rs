@@ -3,4 +3,4 @@
 pub mod mailer;
 pub mod messages;
 
-pub use mailer::{MailConfig, MailError, Mailer, OutgoingMail};
+pub use mailer::{check_recipient, MailConfig, MailError, Mailer, OutgoingMail};

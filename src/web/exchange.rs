@@ -122,6 +122,9 @@ pub struct PackageView {
     /// Last working day to acknowledge.
     #[schema(value_type = String)]
     pub deadline: chrono::NaiveDate,
+    /// 暂定: the deadlines were counted over a year whose holiday schedule was not loaded
+    /// (weekends only), so the real deadline may be later.
+    pub deadline_provisional: bool,
     /// After this working day the parent organisation is told.
     #[schema(value_type = String)]
     pub escalation_deadline: chrono::NaiveDate,
@@ -142,6 +145,7 @@ fn package_view(tree: &OrgTree, p: &PackageRow) -> PackageView {
         returned: p.returned,
         delivered_at: p.delivered_at,
         deadline: p.deadline,
+        deadline_provisional: p.deadline_provisional,
         escalation_deadline: p.escalation_deadline,
         overdue: p.state == store::DELIVERED && p.deadline < china_today(),
         acknowledged_at: p.acknowledged_at,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use base64::Engine as _;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -21,11 +22,15 @@ pub struct ReceivedMail {
 /// Open sessions: a handle to shut each socket down, and its thread to join.
 type Sessions = Arc<Mutex<Vec<(TcpStream, JoinHandle<()>)>>>;
 
+/// Recipients the server refuses at RCPT TO, with the reply line it gives (`550 …`, `450 …`).
+type Refusals = Arc<Mutex<HashMap<String, String>>>;
+
 /// The server. Dropping it stops it too.
 pub struct SmtpSink {
     port: u16,
     stop: Arc<AtomicBool>,
     mails: Arc<Mutex<Vec<ReceivedMail>>>,
+    refusals: Refusals,
     connections: Sessions,
     acceptor: Option<JoinHandle<()>>,
 }
@@ -57,9 +62,11 @@ impl SmtpSink {
             .expect("non-blocking listener");
         let stop = Arc::new(AtomicBool::new(false));
         let mails = Arc::new(Mutex::new(Vec::new()));
+        let refusals: Refusals = Arc::new(Mutex::new(HashMap::new()));
         let connections: Sessions = Arc::new(Mutex::new(Vec::new()));
         let acceptor = {
             let (stop, mails, connections) = (stop.clone(), mails.clone(), connections.clone());
+            let refusals = refusals.clone();
             std::thread::spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
                     match listener.accept() {
@@ -67,9 +74,9 @@ impl SmtpSink {
                             let Ok(handle) = stream.try_clone() else {
                                 continue;
                             };
-                            let mails = mails.clone();
+                            let (mails, refusals) = (mails.clone(), refusals.clone());
                             let worker = std::thread::spawn(move || {
-                                let _ = session(stream, &mails);
+                                let _ = session(stream, &mails, &refusals);
                             });
                             lock(&connections).push((handle, worker));
                         }
@@ -86,6 +93,7 @@ impl SmtpSink {
             port,
             stop,
             mails,
+            refusals,
             connections,
             acceptor: Some(acceptor),
         }
@@ -93,6 +101,17 @@ impl SmtpSink {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// From now on, `RCPT TO:<address>` gets `reply` (e.g. `550 5.1.1 no such mailbox`, a
+    /// permanent refusal, or `450 4.2.1 mailbox busy`, a temporary one) and the mail is not kept.
+    pub fn refuse(&self, address: &str, reply: &str) {
+        lock(&self.refusals).insert(address.to_ascii_lowercase(), reply.to_string());
+    }
+
+    /// Accepts `address` again.
+    pub fn accept(&self, address: &str) {
+        lock(&self.refusals).remove(&address.to_ascii_lowercase());
     }
 
     pub fn received(&self) -> Vec<ReceivedMail> {
@@ -141,7 +160,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn session(stream: TcpStream, mails: &Mutex<Vec<ReceivedMail>>) -> std::io::Result<()> {
+fn session(
+    stream: TcpStream,
+    mails: &Mutex<Vec<ReceivedMail>>,
+    refusals: &Mutex<HashMap<String, String>>,
+) -> std::io::Result<()> {
     // Bounded so a client that vanished without FIN cannot keep a thread forever.
     stream.set_read_timeout(Some(Duration::from_secs(30)))?;
     let mut out = stream.try_clone()?;
@@ -151,6 +174,8 @@ fn session(stream: TcpStream, mails: &Mutex<Vec<ReceivedMail>>) -> std::io::Resu
     let mut from: Option<String> = None;
     let mut to: Vec<String> = Vec::new();
     let mut line = Vec::new();
+    // A refusal's reply, owned for the one answer it is.
+    let mut refused_reply: String;
     loop {
         line.clear();
         if input.read_until(b'\n', &mut line)? == 0 {
@@ -173,8 +198,17 @@ fn session(stream: TcpStream, mails: &Mutex<Vec<ReceivedMail>>) -> std::io::Resu
             }
             "RCPT" if from.is_none() => b"503 MAIL first\r\n",
             "RCPT" => {
-                to.push(angle_address(text));
-                b"250 OK\r\n"
+                let address = angle_address(text);
+                match lock(refusals).get(&address.to_ascii_lowercase()) {
+                    Some(reply) => {
+                        refused_reply = format!("{reply}\r\n");
+                        refused_reply.as_bytes()
+                    }
+                    None => {
+                        to.push(address);
+                        b"250 OK\r\n"
+                    }
+                }
             }
             "DATA" if to.is_empty() => b"503 RCPT first\r\n",
             "DATA" => {

@@ -1,0 +1,3 @@
+ALTER TABLE packages DROP COLUMN deadline_provisional;
+DROP TABLE calendar_years;
+DROP TABLE calendar_days;
