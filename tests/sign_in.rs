@@ -4,7 +4,7 @@
 #[macro_use]
 mod common;
 
-use common::app::{spawn_app, test_config};
+use common::app::{add_user, spawn_app, test_config};
 use common::TestDb;
 use diesel::prelude::*;
 use gradhub::db::schema::audit_events;
@@ -13,18 +13,7 @@ use serde_json::json;
 
 fn parallel_wrong_passwords_check_at_most_five_and_lock(db: &TestDb) {
     let app = spawn_app(db, test_config(db));
-    {
-        let mut conn = db.db.conn().expect("conn");
-        gradhub::access::create_user(
-            &mut conn,
-            "zhao",
-            "赵科员",
-            Role::Province,
-            "370000",
-            "right-password-1",
-        )
-        .expect("user");
-    }
+    add_user(db, "zhao", Role::Province, "370000", "right-password-1");
     // 60 sign-ins at once, all wrong: the attempt is taken before the password is checked.
     let statuses: Vec<(u16, String)> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..60)
@@ -82,18 +71,7 @@ fn parallel_wrong_passwords_check_at_most_five_and_lock(db: &TestDb) {
 
 fn a_right_password_after_a_few_failures_signs_in_and_starts_the_count_again(db: &TestDb) {
     let app = spawn_app(db, test_config(db));
-    {
-        let mut conn = db.db.conn().expect("conn");
-        gradhub::access::create_user(
-            &mut conn,
-            "qian",
-            "钱科员",
-            Role::Province,
-            "370000",
-            "right-password-2",
-        )
-        .expect("user");
-    }
+    add_user(db, "qian", Role::Province, "370000", "right-password-2");
     let attempt = |password: &str| {
         app.post(
             "/api/v1/session",

@@ -845,21 +845,8 @@ fn free_name(dir: &Path, stamp: &str, file_name: &str) -> io::Result<String> {
 /// Readers (clerks, other nodes) must never see a half-written summary, so it appears under its
 /// final name only by rename.
 fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let tmp = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let result = (|| {
-        let mut f = fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, dir.join(name))
-    })();
+    let tmp = write_hidden_temp(dir, name, bytes)?;
+    let result = fs::rename(&tmp, dir.join(name));
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
@@ -870,33 +857,49 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
 /// link, which fails if it exists, so two nodes filing at the same moment cannot both own one
 /// name. On a share without hard links it falls back to a look and a rename.
 fn write_new_atomically(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<()> {
+    let tmp = write_hidden_temp(dir, name, bytes)?;
+    let target = dir.join(name);
+    let result = match fs::hard_link(&tmp, &target) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
+        Err(_) => match exists(&target) {
+            Ok(true) => Err(io::Error::new(
+                io::ErrorKind::AlreadyExists,
+                format!("{} exists", target.display()),
+            )),
+            Ok(false) => fs::rename(&tmp, &target),
+            Err(e) => Err(e),
+        },
+    };
+    // After a link the temp name is a second name of the summary; after a rename it is gone.
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
+/// Writes `bytes` to a new hidden file beside `name` (hidden names are never taken as drops),
+/// synced to disk; the caller gives it its final name.
+fn write_hidden_temp(dir: &Path, name: &str, bytes: &[u8]) -> io::Result<PathBuf> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let tmp = dir.join(format!(
-        ".{name}.{}.{}.new.tmp",
+        ".{name}.{}.{}.tmp",
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
-    let target = dir.join(name);
-    let result = (|| {
+    let written = (|| {
         let mut f = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
         f.write_all(bytes)?;
-        f.sync_all()?;
-        match fs::hard_link(&tmp, &target) {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Err(e),
-            Err(_) if exists(&target)? => Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{} exists", target.display()),
-            )),
-            Err(_) => fs::rename(&tmp, &target),
-        }
+        f.sync_all()
     })();
-    // After a link the temp name is a second name of the summary; after a rename it is gone.
-    let _ = fs::remove_file(&tmp);
-    result
+    match written {
+        Ok(()) => Ok(tmp),
+        Err(e) => {
+            let _ = fs::remove_file(&tmp);
+            Err(e)
+        }
+    }
 }
 
 #[cfg(test)]

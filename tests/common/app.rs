@@ -78,6 +78,12 @@ pub fn token(db: &TestDb, org: &str, role: Option<Role>) -> String {
 }
 
 /// Adds a sender organisation (an education department) under `parent`.
+/// A staff user who signs in with `password`.
+pub fn add_user(db: &TestDb, username: &str, role: Role, org: &str, password: &str) {
+    let mut conn = db.db.conn().expect("conn");
+    gradhub::access::create_user(&mut conn, username, username, role, org, password).expect("user");
+}
+
 pub fn add_sender(db: &TestDb, code: &str, parent: &str) {
     let mut conn = db.db.conn().expect("conn");
     let parent = gradhub::db::orgs::find_by_code(&mut conn, parent)
