@@ -1340,7 +1340,11 @@ mod tests {
     #[test]
     fn rejects_excel_number_id() {
         let v = with(Column::IdNumber, "1.10105E+17");
-        assert!(rejected_with(&v, Column::IdNumber, ErrorCode::IdExcelNumber));
+        assert!(rejected_with(
+            &v,
+            Column::IdNumber,
+            ErrorCode::IdExcelNumber
+        ));
     }
 
     #[test]

@@ -219,7 +219,7 @@ pub struct UploadQuery {
         (status = 200, description = "Dry run, or the file was already ingested from this sender (duplicate_of set)", body = BatchSummary),
         (status = 403, description = "The role may not upload, or not in this sender's name", body = ApiError),
         (status = 409, description = "ALREADY_RECEIVED: the same file (same SHA-256) came from another sender; nothing stored, nothing about that batch told", body = ApiError),
-        (status = 413, description = "File too large (answered before the body is read when Content-Length says so)", body = ApiError),
+        (status = 413, description = "FILE_TOO_LARGE: over the size limit (answered before the body is read when Content-Length says so), or an XLSX that unpacks to an abnormal size; nothing stored", body = ApiError),
         (status = 422, description = "File refused whole; nothing stored", body = ApiError)
     ),
     security(("bearer" = []))
