@@ -1,6 +1,7 @@
 //! Synthetic transfer files for demos, tests and benchmarks: Chinese names, valid check digits,
 //! real division codes, and a few percent of each kind of fault a real file has.
 
+use crate::domain::catalogue::ErrorCode;
 use crate::domain::division::{DivisionTable, Level};
 use crate::domain::graduate::Column;
 use crate::domain::id_number::check_char;
@@ -64,18 +65,18 @@ impl Fault {
     /// The reject code the hub answers this fault with.
     pub fn code(self) -> &'static str {
         match self {
-            Fault::CheckDigit => "ID_CHECKSUM",
-            Fault::IdLength => "ID_LENGTH",
-            Fault::IdChars => "ID_CHARS",
-            Fault::SexMismatch => "SEX_MISMATCH",
-            Fault::NameSpace => "NAME_SPACE",
-            Fault::FutureGraduation => "DATE_FUTURE",
-            Fault::DuplicateInFile => "DUPLICATE_IN_FILE",
-            Fault::UnknownEducation => "CODE_UNKNOWN",
-            Fault::MissingSchoolName => "REQUIRED",
-            Fault::SchoolCodeFormat => "SCHOOL_CODE_FORMAT",
-            Fault::BirthMismatch => "BIRTH_MISMATCH",
-            Fault::ExcelNumber => "ID_EXCEL_NUMBER",
+            Fault::CheckDigit => ErrorCode::IdChecksum.as_str(),
+            Fault::IdLength => ErrorCode::IdLength.as_str(),
+            Fault::IdChars => ErrorCode::IdChars.as_str(),
+            Fault::SexMismatch => ErrorCode::SexMismatch.as_str(),
+            Fault::NameSpace => ErrorCode::NameSpace.as_str(),
+            Fault::FutureGraduation => ErrorCode::DateFuture.as_str(),
+            Fault::DuplicateInFile => ErrorCode::DuplicateInFile.as_str(),
+            Fault::UnknownEducation => ErrorCode::CodeUnknown.as_str(),
+            Fault::MissingSchoolName => ErrorCode::Required.as_str(),
+            Fault::SchoolCodeFormat => ErrorCode::SchoolCodeFormat.as_str(),
+            Fault::BirthMismatch => ErrorCode::BirthMismatch.as_str(),
+            Fault::ExcelNumber => ErrorCode::IdExcelNumber.as_str(),
         }
     }
 }

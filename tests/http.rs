@@ -235,7 +235,11 @@ struct RawAnswer {
 
 impl RawAnswer {
     fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or(Value::Null)
+        let body = serde_json::from_str(&self.body).unwrap_or(Value::Null);
+        if let Some(status) = self.status {
+            common::app::assert_catalogued(status, &body);
+        }
+        body
     }
 }
 

@@ -60,10 +60,9 @@ fn call(app: &TestApp, method: &str, path_and_query: &str, token: Option<&str>) 
     let response = request.send().expect("request");
     let status = response.status().as_u16();
     let text = response.text().unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    common::app::assert_catalogued(status, &body);
+    (status, body)
 }
 
 fn is_unknown_endpoint(status: u16, body: &Value) -> bool {

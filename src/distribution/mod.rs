@@ -13,6 +13,7 @@ use crate::db::audit;
 use crate::db::packages::{self as store, NewPackage, PackageRow, Selection};
 use crate::db::{self, orgs, AnyConnection, Db, DbError};
 use crate::domain::calendar::{Calendar, CalendarCoverage};
+use crate::domain::catalogue::ErrorCode;
 use crate::domain::organisation::OrgLevel;
 use chrono::{NaiveDate, Utc};
 use serde_json::json;
@@ -68,7 +69,7 @@ pub enum DistError {
     Forbidden { zh: String, en: String },
     #[error("{en}")]
     Invalid {
-        code: &'static str,
+        code: ErrorCode,
         zh: String,
         en: String,
     },
@@ -83,7 +84,7 @@ impl From<diesel::result::Error> for DistError {
 }
 
 impl DistError {
-    fn invalid(code: &'static str, zh: impl Into<String>, en: impl Into<String>) -> DistError {
+    fn invalid(code: ErrorCode, zh: impl Into<String>, en: impl Into<String>) -> DistError {
         DistError::Invalid {
             code,
             zh: zh.into(),
@@ -558,7 +559,7 @@ impl Distribution {
         require_distributor(caller)?;
         if returns.is_empty() {
             return Err(DistError::invalid(
-                "NOTHING_TO_RETURN",
+                ErrorCode::NothingToReturn,
                 "未列出要退回的记录",
                 "no records listed to return",
             ));
@@ -597,7 +598,7 @@ impl Distribution {
                 .map(i64::to_string)
                 .collect();
             return Err(DistError::invalid(
-                "RECORD_NOT_IN_PACKAGE",
+                ErrorCode::RecordNotInPackage,
                 format!(
                     "记录 {} 不在分发包 #{} 的待签收记录中，未退回任何记录",
                     missing.join("、"),
@@ -650,7 +651,7 @@ impl Distribution {
             .filter(|n| n.level.receives())
             .ok_or_else(|| {
                 DistError::invalid(
-                    "NOT_BELOW_YOU",
+                    ErrorCode::NotBelowYou,
                     format!("机构 {to_code} 不在本机构下级，不能分配"),
                     format!("organisation {to_code} is not below yours"),
                 )
@@ -712,7 +713,7 @@ impl Distribution {
             .map(|n| n.id)
             .ok_or_else(|| {
                 DistError::invalid(
-                    "NOT_A_CHILD",
+                    ErrorCode::NotAChild,
                     format!("机构 {code} 不是本机构的直接下级"),
                     format!("organisation {code} is not directly below yours"),
                 )
@@ -735,7 +736,7 @@ fn require_distributor(caller: &Caller) -> Result<(), DistError> {
 fn check_ids(ids: &[i64]) -> Result<(), DistError> {
     if ids.is_empty() || ids.len() > 100_000 {
         return Err(DistError::invalid(
-            "RECORD_LIST",
+            ErrorCode::RecordList,
             "记录清单为空或超过 100000 条",
             "the record list is empty or longer than 100,000",
         ));
@@ -745,7 +746,7 @@ fn check_ids(ids: &[i64]) -> Result<(), DistError> {
     sorted.dedup();
     if sorted.len() != ids.len() {
         return Err(DistError::invalid(
-            "RECORD_LIST",
+            ErrorCode::RecordList,
             "记录清单中有重复的记录号",
             "the record list names a record twice",
         ));
@@ -756,7 +757,7 @@ fn check_ids(ids: &[i64]) -> Result<(), DistError> {
 /// Some of the listed records are not waiting at the caller's organisation: nothing was done.
 fn not_held(missing: usize, done_zh: &str, done_en: &str) -> DistError {
     DistError::invalid(
-        "RECORDS_NOT_HELD",
+        ErrorCode::RecordsNotHeld,
         format!("有 {missing} 条记录不在本机构的待处理记录中，未{done_zh}任何记录"),
         format!(
             "{missing} of the records are not waiting at your organisation; nothing was {done_en}"
@@ -766,7 +767,7 @@ fn not_held(missing: usize, done_zh: &str, done_en: &str) -> DistError {
 
 fn already_acknowledged(id: i64) -> DistError {
     DistError::invalid(
-        "ALREADY_ACKNOWLEDGED",
+        ErrorCode::AlreadyAcknowledged,
         format!("分发包 #{id} 已签收，不能再退回记录"),
         format!("package {id} is already acknowledged; records can no longer be returned"),
     )

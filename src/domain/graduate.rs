@@ -4,6 +4,7 @@
 //! The rules are those of the spec's column table. Reading files, mapping headers of a real file
 //! and storing records are `ingest`'s business; this module only judges one row at a time.
 
+use crate::domain::catalogue::ErrorCode;
 use crate::domain::codes::{hardship_lookup, hardship_names, CodeTable};
 use crate::domain::dates::parse_date;
 use crate::domain::id_number::{age_on, is_province_code, IdNumber};
@@ -12,28 +13,30 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 use std::borrow::Cow;
 
-/// Reason codes of the reject report, one per rule. `ID_*` codes come from
-/// [`crate::domain::id_number::IdError::code`].
+/// Reason codes of the reject report, one per rule: names for their lines of the catalogue
+/// ([`ErrorCode`]). `ID_*` codes come from [`crate::domain::id_number::IdError::code`].
 pub mod reason {
-    pub const REQUIRED: &str = "REQUIRED";
-    pub const TOO_LONG: &str = "TOO_LONG";
-    pub const NAME_SPACE: &str = "NAME_SPACE";
-    pub const CODE_UNKNOWN: &str = "CODE_UNKNOWN";
-    pub const SEX_MISMATCH: &str = "SEX_MISMATCH";
-    pub const ID_LENGTH: &str = "ID_LENGTH";
-    pub const ID_CHARS: &str = "ID_CHARS";
-    pub const ID_BIRTHDATE: &str = "ID_BIRTHDATE";
-    pub const DATE_INVALID: &str = "DATE_INVALID";
-    pub const BIRTH_MISMATCH: &str = "BIRTH_MISMATCH";
-    pub const SCHOOL_CODE_FORMAT: &str = "SCHOOL_CODE_FORMAT";
-    pub const MAJOR_CODE_FORMAT: &str = "MAJOR_CODE_FORMAT";
-    pub const DATE_FUTURE: &str = "DATE_FUTURE";
-    pub const HUKOU_CODE_FORMAT: &str = "HUKOU_CODE_FORMAT";
-    pub const HUKOU_MISSING: &str = "HUKOU_MISSING";
-    pub const PHONE_FORMAT: &str = "PHONE_FORMAT";
-    pub const EMAIL_FORMAT: &str = "EMAIL_FORMAT";
-    pub const HARDSHIP_UNKNOWN: &str = "HARDSHIP_UNKNOWN";
-    pub const DUPLICATE_IN_FILE: &str = "DUPLICATE_IN_FILE";
+    use crate::domain::catalogue::ErrorCode;
+
+    pub const REQUIRED: ErrorCode = ErrorCode::Required;
+    pub const TOO_LONG: ErrorCode = ErrorCode::TooLong;
+    pub const NAME_SPACE: ErrorCode = ErrorCode::NameSpace;
+    pub const CODE_UNKNOWN: ErrorCode = ErrorCode::CodeUnknown;
+    pub const SEX_MISMATCH: ErrorCode = ErrorCode::SexMismatch;
+    pub const ID_LENGTH: ErrorCode = ErrorCode::IdLength;
+    pub const ID_CHARS: ErrorCode = ErrorCode::IdChars;
+    pub const ID_BIRTHDATE: ErrorCode = ErrorCode::IdBirthdate;
+    pub const DATE_INVALID: ErrorCode = ErrorCode::DateInvalid;
+    pub const BIRTH_MISMATCH: ErrorCode = ErrorCode::BirthMismatch;
+    pub const SCHOOL_CODE_FORMAT: ErrorCode = ErrorCode::SchoolCodeFormat;
+    pub const MAJOR_CODE_FORMAT: ErrorCode = ErrorCode::MajorCodeFormat;
+    pub const DATE_FUTURE: ErrorCode = ErrorCode::DateFuture;
+    pub const HUKOU_CODE_FORMAT: ErrorCode = ErrorCode::HukouCodeFormat;
+    pub const HUKOU_MISSING: ErrorCode = ErrorCode::HukouMissing;
+    pub const PHONE_FORMAT: ErrorCode = ErrorCode::PhoneFormat;
+    pub const EMAIL_FORMAT: ErrorCode = ErrorCode::EmailFormat;
+    pub const HARDSHIP_UNKNOWN: ErrorCode = ErrorCode::HardshipUnknown;
+    pub const DUPLICATE_IN_FILE: ErrorCode = ErrorCode::DuplicateInFile;
 }
 
 /// Longest cell read at all; anything longer is garbage (a pasted document, a broken file).
@@ -287,7 +290,7 @@ pub struct Problem {
     pub column: Column,
     /// The value as sent (cleaned), cut to 100 characters.
     pub value: String,
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// Chinese, naming the column, without the row prefix: `证件号码：校验位应为 X，实为 3`.
     pub message: String,
     pub message_en: String,
@@ -299,7 +302,7 @@ impl Problem {
     pub fn new(
         column: Column,
         value: &str,
-        code: &'static str,
+        code: ErrorCode,
         message: String,
         message_en: String,
         severity: Severity,
@@ -695,7 +698,7 @@ impl<'a> Validator<'a> {
         &mut self,
         column: Column,
         value: &str,
-        code: &'static str,
+        code: ErrorCode,
         zh: String,
         en: String,
         severity: Severity,
@@ -708,21 +711,14 @@ impl<'a> Validator<'a> {
         &mut self,
         column: Column,
         value: &str,
-        code: &'static str,
+        code: ErrorCode,
         zh: String,
         en: String,
     ) {
         self.push(column, value, code, zh, en, Severity::Reject);
     }
 
-    fn warn_with(
-        &mut self,
-        column: Column,
-        value: &str,
-        code: &'static str,
-        zh: String,
-        en: String,
-    ) {
+    fn warn_with(&mut self, column: Column, value: &str, code: ErrorCode, zh: String, en: String) {
         self.push(column, value, code, zh, en, Severity::Warning);
     }
 
@@ -1189,7 +1185,7 @@ mod tests {
         validate(row, today())
     }
 
-    fn codes(v: &Validated) -> Vec<(Column, &'static str, Severity)> {
+    fn codes(v: &Validated) -> Vec<(Column, ErrorCode, Severity)> {
         v.problems
             .iter()
             .map(|p| (p.column, p.code, p.severity))
@@ -1208,14 +1204,14 @@ mod tests {
         check(&r)
     }
 
-    fn rejected_with(v: &Validated, column: Column, code: &str) -> bool {
+    fn rejected_with(v: &Validated, column: Column, code: ErrorCode) -> bool {
         v.record.is_none()
             && v.problems
                 .iter()
                 .any(|p| p.column == column && p.code == code && p.severity == Severity::Reject)
     }
 
-    fn warned_with(v: &Validated, column: Column, code: &str) -> bool {
+    fn warned_with(v: &Validated, column: Column, code: ErrorCode) -> bool {
         v.record.is_some()
             && v.problems
                 .iter()
@@ -1336,7 +1332,7 @@ mod tests {
     #[test]
     fn rejects_id_with_wrong_check_digit() {
         let v = with(Column::IdNumber, "110105194912310023");
-        assert!(rejected_with(&v, Column::IdNumber, "ID_CHECKSUM"));
+        assert!(rejected_with(&v, Column::IdNumber, ErrorCode::IdChecksum));
         let p = &v.problems[0];
         assert_eq!(p.message, "证件号码：校验位应为 X，实为 3");
         assert_eq!(
@@ -1349,7 +1345,11 @@ mod tests {
     #[test]
     fn rejects_excel_number_id() {
         let v = with(Column::IdNumber, "1.10105E+17");
-        assert!(rejected_with(&v, Column::IdNumber, "ID_EXCEL_NUMBER"));
+        assert!(rejected_with(
+            &v,
+            Column::IdNumber,
+            ErrorCode::IdExcelNumber
+        ));
     }
 
     #[test]
@@ -1762,7 +1762,7 @@ mod tests {
             codes(&v),
             [
                 (Column::Name, reason::NAME_SPACE, Severity::Reject),
-                (Column::IdNumber, "ID_CHECKSUM", Severity::Reject),
+                (Column::IdNumber, ErrorCode::IdChecksum, Severity::Reject),
                 (
                     Column::EducationLevel,
                     reason::CODE_UNKNOWN,

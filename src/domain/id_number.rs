@@ -4,6 +4,7 @@
 //! Only the number itself lives here. Rules that need the rest of the row (the age on the
 //! graduation date, agreement with the sex column) are in `graduate`.
 
+use crate::domain::catalogue::ErrorCode;
 use chrono::{Datelike, NaiveDate};
 use std::fmt;
 
@@ -45,14 +46,14 @@ pub enum IdError {
 }
 
 impl IdError {
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            IdError::Length { .. } => "ID_LENGTH",
-            IdError::Chars => "ID_CHARS",
-            IdError::Checksum { .. } => "ID_CHECKSUM",
-            IdError::BirthDate => "ID_BIRTHDATE",
-            IdError::Region => "ID_REGION",
-            IdError::ExcelNumber => "ID_EXCEL_NUMBER",
+            IdError::Length { .. } => ErrorCode::IdLength,
+            IdError::Chars => ErrorCode::IdChars,
+            IdError::Checksum { .. } => ErrorCode::IdChecksum,
+            IdError::BirthDate => ErrorCode::IdBirthdate,
+            IdError::Region => ErrorCode::IdRegion,
+            IdError::ExcelNumber => ErrorCode::IdExcelNumber,
         }
     }
 

@@ -8,6 +8,7 @@
 //! and the last character, and the birth year at most, leaves 365 × 500 / 11 ≈ 16,000 numbers
 //! for a known region, sex and year: more than the 10,000 the rule asks for.
 
+use crate::domain::catalogue::ErrorCode;
 use chrono::{Datelike, NaiveDate};
 
 /// Digits a masked phone number hides at least.
@@ -72,51 +73,17 @@ pub fn problem_value(column_key: &str, value: &str) -> String {
 /// The problem text a masked view shows in place of the stored one, or `None` to show the
 /// stored one. Texts about the ID number, birth date or phone column, and texts of codes that
 /// quote such a value (a birth date, an age, a check digit, another row's line), are replaced
-/// by the code's general meaning, in Chinese and English.
+/// by the code's general text from the catalogue, in Chinese and English.
 pub fn problem_message(column_key: &str, code: &str) -> Option<(&'static str, &'static str)> {
-    let general = match code {
-        "ID_LENGTH" => ("证件号码：长度不正确", "ID number: wrong length"),
-        "ID_CHARS" => (
-            "证件号码：含有不允许的字符",
-            "ID number: has characters that are not allowed",
-        ),
-        "ID_CHECKSUM" => (
-            "证件号码：校验位不正确",
-            "ID number: the check character is wrong",
-        ),
-        "ID_BIRTHDATE" => (
-            "证件号码：其中的出生日期无效，或年龄不在允许范围内",
-            "ID number: the birth date in it is not valid, or the age is out of range",
-        ),
-        "ID_REGION" => (
-            "证件号码：地区代码无效",
-            "ID number: the region code is not valid",
-        ),
-        "ID_EXCEL_NUMBER" => (
-            "证件号码：已被 Excel 转成数字，后几位已丢失",
-            "ID number: Excel turned it into a number and its last digits are lost",
-        ),
-        "BIRTH_MISMATCH" => (
-            "出生日期：与证件号码中的出生日期不一致",
-            "Birth date: differs from the birth date in the ID number",
-        ),
-        "SEX_MISMATCH" => (
-            "性别：与证件号码不符",
-            "Sex: does not agree with the ID number",
-        ),
-        "DUPLICATE_IN_FILE" => (
-            "证件号码：与文件中另一行重复",
-            "ID number: repeats another row of the file",
-        ),
-        "PHONE_FORMAT" => ("联系电话：格式不正确", "Phone: not a valid number"),
+    match ErrorCode::parse(code) {
+        Some(code) if code.quotes_personal_value() => Some((code.general_zh(), code.general_en())),
         _ => match column_key {
-            "id_number" => ("证件号码：不符合要求", "ID number: not valid"),
-            "birth_date" => ("出生日期：不符合要求", "Birth date: not valid"),
-            "phone" => ("联系电话：不符合要求", "Phone: not valid"),
-            _ => return None,
+            "id_number" => Some(("证件号码：不符合要求", "ID number: not valid")),
+            "birth_date" => Some(("出生日期：不符合要求", "Birth date: not valid")),
+            "phone" => Some(("联系电话：不符合要求", "Phone: not valid")),
+            _ => None,
         },
-    };
-    Some(general)
+    }
 }
 
 #[cfg(test)]

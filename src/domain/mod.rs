@@ -5,6 +5,7 @@
 
 pub mod address;
 pub mod calendar;
+pub mod catalogue;
 pub mod codes;
 pub mod dates;
 pub mod division;

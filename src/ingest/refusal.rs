@@ -1,12 +1,14 @@
-//! Why a whole file was refused: one stable code and one message in Chinese and English.
+//! Why a whole file was refused: one code of the catalogue and one message in Chinese and
+//! English.
 //! A refused file stores nothing.
 
+use crate::domain::catalogue::ErrorCode;
 use crate::domain::graduate::Column;
 
 /// A file that cannot be taken at all.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Refusal {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     pub message_en: String,
 }
@@ -18,7 +20,7 @@ impl std::fmt::Display for Refusal {
 }
 
 impl Refusal {
-    fn new(code: &'static str, message: String, message_en: String) -> Refusal {
+    fn new(code: ErrorCode, message: String, message_en: String) -> Refusal {
         Refusal {
             code,
             message,
@@ -28,7 +30,7 @@ impl Refusal {
 
     pub fn empty() -> Refusal {
         Refusal::new(
-            "FILE_EMPTY",
+            ErrorCode::FileEmpty,
             "文件是空的，没有任何内容。".into(),
             "The file is empty.".into(),
         )
@@ -36,7 +38,7 @@ impl Refusal {
 
     pub fn binary() -> Refusal {
         Refusal::new(
-            "FILE_BINARY",
+            ErrorCode::FileBinary,
             "文件不是 CSV 或 XLSX 表格（含有二进制数据），请用 Excel 另存为 CSV 或 XLSX 后重新提交。"
                 .into(),
             "The file is not a CSV or XLSX table (it contains binary data); save it from Excel as CSV or XLSX and send it again.".into(),
@@ -45,7 +47,7 @@ impl Refusal {
 
     pub fn old_excel() -> Refusal {
         Refusal::new(
-            "FILE_UNSUPPORTED",
+            ErrorCode::FileUnsupported,
             "不支持旧版 Excel（.xls）文件，请在 Excel 中另存为 .xlsx 或 CSV 后重新提交。".into(),
             "Old Excel (.xls) files are not accepted; save the file as .xlsx or CSV and send it again.".into(),
         )
@@ -53,7 +55,7 @@ impl Refusal {
 
     pub fn encrypted() -> Refusal {
         Refusal::new(
-            "FILE_ENCRYPTED",
+            ErrorCode::FileEncrypted,
             "文件设置了打开密码，无法读取。请取消密码保护后重新提交。".into(),
             "The file is password-protected and cannot be read; remove the password and send it again.".into(),
         )
@@ -61,7 +63,7 @@ impl Refusal {
 
     pub fn damaged(detail: &str) -> Refusal {
         Refusal::new(
-            "FILE_DAMAGED",
+            ErrorCode::FileDamaged,
             format!("XLSX 文件已损坏或不完整（可能未上传完），无法读取：{detail}"),
             format!(
                 "The XLSX file is damaged or incomplete (perhaps cut off in transfer): {detail}"
@@ -71,7 +73,7 @@ impl Refusal {
 
     pub fn zip_bomb() -> Refusal {
         Refusal::new(
-            "FILE_TOO_LARGE",
+            ErrorCode::FileTooLarge,
             "XLSX 文件解压后异常巨大，不是正常的移交文件，已拒收。".into(),
             "The XLSX file expands to an abnormal size when unpacked; it is not a transfer file."
                 .into(),
@@ -80,7 +82,7 @@ impl Refusal {
 
     pub fn too_big(limit: u64) -> Refusal {
         Refusal::new(
-            "FILE_TOO_LARGE",
+            ErrorCode::FileTooLarge,
             format!("文件超过大小上限（{} MB）。", limit >> 20),
             format!("The file is larger than the limit ({} MB).", limit >> 20),
         )
@@ -88,7 +90,7 @@ impl Refusal {
 
     pub fn unreadable(detail: &str) -> Refusal {
         Refusal::new(
-            "FILE_UNREADABLE",
+            ErrorCode::FileUnreadable,
             format!("文件无法按表格读取：{detail}"),
             format!("The file cannot be read as a table: {detail}"),
         )
@@ -96,7 +98,7 @@ impl Refusal {
 
     pub fn mixed_encoding(line: u64) -> Refusal {
         Refusal::new(
-            "FILE_ENCODING_MIXED",
+            ErrorCode::FileEncodingMixed,
             format!(
                 "文件混用了两种文字编码（UTF-8 与 GBK），第 {line} 行起无法正确识别。请在 Excel 中整体另存为“CSV UTF-8”后重新提交。"
             ),
@@ -108,7 +110,7 @@ impl Refusal {
 
     pub fn quote_unclosed(line: u64) -> Refusal {
         Refusal::new(
-            "QUOTE_UNCLOSED",
+            ErrorCode::QuoteUnclosed,
             format!("第 {line} 行有未闭合的引号（\"），其后的内容无法分行。请检查该行后重新提交。"),
             format!("Line {line} has a quotation mark (\") that is never closed; the rows after it cannot be separated. Fix that line and send the file again."),
         )
@@ -119,7 +121,7 @@ impl Refusal {
     pub fn line_too_long(line: u64, limit: usize) -> Refusal {
         let mb = limit >> 20;
         Refusal::new(
-            "LINE_TOO_LONG",
+            ErrorCode::LineTooLong,
             format!("从第 {line} 行开始的一行超过 {mb} MB 仍未结束（缺少换行符？），不是正常的移交文件，已拒收。"),
             format!("The row starting at line {line} runs past {mb} MB without ending (a missing line break?); this is not a transfer file."),
         )
@@ -129,7 +131,7 @@ impl Refusal {
     pub fn cell_too_long(line: u64, limit: usize) -> Refusal {
         let mb = limit >> 20;
         Refusal::new(
-            "CELL_TOO_LONG",
+            ErrorCode::CellTooLong,
             format!("第 {line} 行有一个单元格超过 {mb} MB，不是正常的移交文件，已拒收。"),
             format!("A cell in line {line} is longer than {mb} MB; this is not a transfer file."),
         )
@@ -139,7 +141,7 @@ impl Refusal {
     pub fn xlsx_cell_too_long(part: &str, limit: usize) -> Refusal {
         let mb = limit >> 20;
         Refusal::new(
-            "CELL_TOO_LONG",
+            ErrorCode::CellTooLong,
             format!("XLSX 文件中有一个单元格超过 {mb} MB（{part}），不是正常的移交文件，已拒收。"),
             format!("A cell in the XLSX file is longer than {mb} MB ({part}); this is not a transfer file."),
         )
@@ -149,7 +151,7 @@ impl Refusal {
     pub fn xlsx_part_too_large(part: &str, limit: u64) -> Refusal {
         let mb = limit >> 20;
         Refusal::new(
-            "FILE_TOO_LARGE",
+            ErrorCode::FileTooLarge,
             format!("XLSX 文件中的 {part} 解压后超过 {mb} MB，已拒收。请在 Excel 中另存为 CSV 后重新提交。"),
             format!("The part {part} of the XLSX file unpacks to more than {mb} MB; save the file as CSV and send it again."),
         )
@@ -162,7 +164,7 @@ impl Refusal {
             .map(|c| c.header_zh())
             .collect();
         Refusal::new(
-            "HEADER_NOT_FOUND",
+            ErrorCode::HeaderNotFound,
             format!(
                 "找不到表头行。文件前 10 行中应有一行列名，至少包括：{}。",
                 names.join("、")
@@ -189,7 +191,7 @@ impl Refusal {
             })
             .collect();
         Refusal::new(
-            "COLUMNS_MISSING",
+            ErrorCode::ColumnsMissing,
             format!("缺少必填列：{}。整个文件未接收，请补齐该列后重新提交。", zh.join("、")),
             format!(
                 "Required column missing: {}. Nothing was stored; add the column and send the file again.",
@@ -213,7 +215,7 @@ impl Refusal {
             )
         };
         Refusal::new(
-            "TOO_MANY_COLUMNS",
+            ErrorCode::TooManyColumns,
             format!("{zh}，不是移交文件格式。"),
             format!("{en}; this is not a transfer file."),
         )
@@ -221,7 +223,7 @@ impl Refusal {
 
     pub fn no_data_rows() -> Refusal {
         Refusal::new(
-            "NO_DATA_ROWS",
+            ErrorCode::NoDataRows,
             "文件只有表头，没有数据行。".into(),
             "The file has a header but no data rows.".into(),
         )
@@ -230,7 +232,7 @@ impl Refusal {
     /// A drop sub-folder that is not a registered sender organisation.
     pub fn unknown_sender(folder: &str) -> Refusal {
         Refusal::new(
-            "SENDER_UNKNOWN",
+            ErrorCode::SenderUnknown,
             format!("投放文件夹“{folder}”不是已登记的移交部门，请联系管理员用 gradhub orgs add --level sender 登记。"),
             format!("The drop folder {folder:?} is not a registered sender organisation; an administrator registers it with `gradhub orgs add --level sender`."),
         )
@@ -238,7 +240,7 @@ impl Refusal {
 
     pub fn bad_source(source: &str) -> Refusal {
         Refusal::new(
-            "SOURCE_INVALID",
+            ErrorCode::SourceInvalid,
             format!("发送单位代码无效：“{source}”（应为 1–50 个字母、数字、- 或 _）。"),
             format!("Invalid sender code {source:?} (1–50 letters, digits, - or _)."),
         )

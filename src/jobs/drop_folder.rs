@@ -11,6 +11,7 @@
 //! worker), and the file that is hashed and ingested is the one open descriptor checked to be
 //! the file the scan saw.
 
+use crate::domain::catalogue::ErrorCode;
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::fs;
@@ -32,7 +33,7 @@ const MAX_COLLISION_SUFFIX: u32 = 10_000;
 /// Bounds the retries when another node reserves the same destination name at the same moment.
 const MAX_RESERVE_RACES: u32 = 100;
 /// The refusal code in the summary of an entry that is not a regular file.
-pub const NOT_A_REGULAR_FILE: &str = "NOT_A_REGULAR_FILE";
+pub const NOT_A_REGULAR_FILE: &str = ErrorCode::NotARegularFile.as_str();
 
 pub struct DropFolder {
     root: PathBuf,

@@ -10,6 +10,7 @@ use super::routes::RouteBook;
 use super::AppState;
 use crate::authz::Permission;
 use crate::db::batches;
+use crate::domain::catalogue::ErrorCode;
 use crate::export;
 use crate::ingest::{self, BatchSummary, Channel, IngestRequest, Refusal, Silent};
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -29,7 +30,7 @@ use utoipa::OpenApi;
         exchange::package, exchange::package_records, exchange::download, exchange::acknowledge,
         exchange::return_records, exchange::cut, exchange::push, exchange::queue,
         exchange::records, exchange::record, exchange::assign, exchange::figures, exchange::orgs),
-    components(schemas(BatchSummary, Refusal, ApiError, Health, Channel)),
+    components(schemas(BatchSummary, Refusal, ApiError, ErrorCode, Health, Channel)),
     modifiers(&BearerAuth, &CommonAnswers)
 )]
 pub struct ApiDoc;
@@ -218,7 +219,7 @@ pub struct UploadQuery {
         (status = 200, description = "Dry run, or the file was already ingested from this sender (duplicate_of set)", body = BatchSummary),
         (status = 403, description = "The role may not upload, or not in this sender's name", body = ApiError),
         (status = 409, description = "ALREADY_RECEIVED: the same file (same SHA-256) came from another sender; nothing stored, nothing about that batch told", body = ApiError),
-        (status = 413, description = "File too large (answered before the body is read when Content-Length says so)", body = ApiError),
+        (status = 413, description = "FILE_TOO_LARGE: over the size limit (answered before the body is read when Content-Length says so), or an XLSX that unpacks to an abnormal size; nothing stored", body = ApiError),
         (status = 422, description = "File refused whole; nothing stored", body = ApiError)
     ),
     security(("bearer" = []))
@@ -236,7 +237,7 @@ async fn upload(
     // A declared length over the limit is refused before a byte of the body is read.
     if declared_length(&req).is_some_and(|n| n > limit) {
         let r = Refusal::too_big(limit);
-        return Err(ApiError::new(413, r.code, &r.message, &r.message_en));
+        return Err(ApiError::new(r.code, &r.message, &r.message_en));
     }
     let visible_sources = batch_sources(&caller, &state)?;
     let source = match query.source.clone() {
@@ -244,8 +245,7 @@ async fn upload(
         Some(s) if s == caller.org_code || caller.scope == crate::authz::Scope::All => s,
         Some(s) => {
             return Err(ApiError::new(
-                403,
-                "FORBIDDEN",
+                ErrorCode::Forbidden,
                 &format!(
                     "只能以本机构（{}）名义上传，不能以 {s} 名义上传。",
                     caller.org_code
@@ -260,8 +260,8 @@ async fn upload(
     let channel = match query.channel.as_deref() {
         None => Channel::Education,
         Some(c) => Channel::parse(c).ok_or_else(|| {
-            ApiError::bad_request(
-                "CHANNEL_INVALID",
+            ApiError::new(
+                ErrorCode::ChannelInvalid,
                 &format!("来源渠道无效：“{c}”（应为 education、walk_in、visit 或 self）。"),
                 &format!("Invalid channel {c:?} (education, walk_in, visit or self)."),
             )
@@ -269,7 +269,7 @@ async fn upload(
     };
     if !ingest::valid_source(&source) {
         let r = Refusal::bad_source(&source);
-        return Err(ApiError::bad_request(r.code, &r.message, &r.message_en));
+        return Err(ApiError::new(r.code, &r.message, &r.message_en));
     }
     let mut spool =
         tempfile::NamedTempFile::new_in(&state.config.upload_dir).map_err(ApiError::internal)?;
@@ -279,8 +279,8 @@ async fn upload(
             if timed_out(&e) {
                 return too_slow();
             }
-            ApiError::bad_request(
-                "UPLOAD_INTERRUPTED",
+            ApiError::new(
+                ErrorCode::UploadInterrupted,
                 "上传中断，文件未完整接收，请重新上传。",
                 &format!("The upload was interrupted ({e}); send the file again."),
             )
@@ -288,7 +288,7 @@ async fn upload(
         received += chunk.len() as u64;
         if received > limit {
             let r = Refusal::too_big(limit);
-            return Err(ApiError::new(413, r.code, &r.message, &r.message_en));
+            return Err(ApiError::new(r.code, &r.message, &r.message_en));
         }
         // Small synchronous writes to a local file; the kernel buffers them.
         spool.write_all(&chunk).map_err(ApiError::internal)?;
@@ -336,8 +336,7 @@ async fn upload(
 
 fn already_received() -> ApiError {
     ApiError::new(
-        409,
-        "ALREADY_RECEIVED",
+        ErrorCode::AlreadyReceived,
         "文件已接收：内容相同（SHA-256 相同）的文件此前已收到，本次未重复存储。",
         "Already received: a file with the same content (same SHA-256) was received before; nothing was stored again.",
     )

@@ -7,6 +7,7 @@ use crate::access;
 use crate::authz::Scope;
 use crate::authz::{Caller, Denied, Identity, Permission};
 use crate::distribution::DistError;
+use crate::domain::catalogue::ErrorCode;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::collections::HashMap;
@@ -107,8 +108,7 @@ impl FromRequest for Authenticated {
 
 fn unauthenticated() -> ApiError {
     ApiError::new(
-        401,
-        "UNAUTHENTICATED",
+        ErrorCode::Unauthenticated,
         "未登录或令牌无效，请在 Authorization 头中提供有效的 Bearer 令牌。",
         "Not signed in, or the token is not valid: send a valid Bearer token in the Authorization header.",
     )
@@ -117,8 +117,7 @@ fn unauthenticated() -> ApiError {
 /// 403 with the role named.
 pub fn forbidden(caller: &Caller, what_zh: &str, what_en: &str) -> ApiError {
     ApiError::new(
-        403,
-        "FORBIDDEN",
+        ErrorCode::Forbidden,
         &format!("角色 {} 无权{what_zh}。", caller.role.as_str()),
         &format!("The {} role may not {what_en}.", caller.role.as_str()),
     )
@@ -131,7 +130,7 @@ pub fn require_reader(caller: &Caller) -> Result<(), ApiError> {
 
 impl From<Denied> for ApiError {
     fn from(d: Denied) -> Self {
-        ApiError::new(403, "FORBIDDEN", &d.message_zh(), &d.message_en())
+        ApiError::new(ErrorCode::Forbidden, &d.message_zh(), &d.message_en())
     }
 }
 
@@ -157,8 +156,8 @@ impl From<DistError> for ApiError {
     fn from(e: DistError) -> Self {
         match e {
             DistError::NotFound => ApiError::not_found("对象", "Object"),
-            DistError::Forbidden { zh, en } => ApiError::new(403, "FORBIDDEN", &zh, &en),
-            DistError::Invalid { code, zh, en } => ApiError::new(422, code, &zh, &en),
+            DistError::Forbidden { zh, en } => ApiError::new(ErrorCode::Forbidden, &zh, &en),
+            DistError::Invalid { code, zh, en } => ApiError::new(code, &zh, &en),
             DistError::Db(e) => ApiError::internal(e),
         }
     }

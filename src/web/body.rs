@@ -4,6 +4,7 @@
 //! answer.
 
 use super::error::ApiError;
+use crate::domain::catalogue::ErrorCode;
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PayloadError};
 use actix_web::rt::time::{sleep_until, Instant, Sleep};
@@ -104,8 +105,7 @@ pub fn declared_length(req: &HttpRequest) -> Option<u64> {
 
 pub fn too_large(limit: usize) -> ApiError {
     ApiError::new(
-        413,
-        "BODY_TOO_LARGE",
+        ErrorCode::BodyTooLarge,
         &format!("请求体过大（上限 {} KiB），未做任何更改。", limit >> 10),
         &format!(
             "The request body is too large (at most {} KiB); nothing was changed.",
@@ -116,8 +116,7 @@ pub fn too_large(limit: usize) -> ApiError {
 
 pub fn too_slow() -> ApiError {
     ApiError::new(
-        408,
-        "BODY_TIMEOUT",
+        ErrorCode::BodyTimeout,
         "请求体发送过慢或中途停止，已停止接收，未做任何更改，请重新发送。",
         "The request body arrived too slowly or stopped; nothing was changed: send it again.",
     )
@@ -135,8 +134,8 @@ pub fn json_error(e: &JsonPayloadError) -> ApiError {
             too_large(JSON_BODY_LIMIT)
         }
         JsonPayloadError::Payload(p) if timed_out(p) => too_slow(),
-        other => ApiError::bad_request(
-            "BODY_INVALID",
+        other => ApiError::new(
+            ErrorCode::BodyInvalid,
             &format!("请求体无效：{other}"),
             &format!("The request body is not valid: {other}"),
         ),
@@ -164,8 +163,8 @@ impl FromRequest for SmallBody {
                     if timed_out(&e) {
                         too_slow()
                     } else {
-                        ApiError::bad_request(
-                            "BODY_INVALID",
+                        ApiError::new(
+                            ErrorCode::BodyInvalid,
                             &format!("请求体未完整接收，未做任何更改：{e}"),
                             &format!("The request body was cut off; nothing was changed: {e}"),
                         )

@@ -1,51 +1,52 @@
-//! The API's error contract: a stable code and a message in Chinese and English, as JSON, with
-//! the HTTP status that fits. Internal details are logged, never sent.
+//! The API's error contract: a code of the catalogue (`domain::catalogue`) and a message in
+//! Chinese and English, as JSON, with the code's HTTP status. Internal details are logged, never sent.
 
+use crate::domain::catalogue::ErrorCode;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-/// An error as the API answers it.
+/// An error as the API answers it. Its status is the catalogue's status of its code, so a code
+/// can never answer two statuses.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ApiError {
-    #[serde(skip)]
-    pub status: u16,
-    pub code: String,
+    pub code: ErrorCode,
     pub message: String,
     pub message_en: String,
 }
 
 impl ApiError {
-    pub fn new(status: u16, code: &str, message: &str, message_en: &str) -> ApiError {
+    /// `code` with the specific message of the case.
+    pub fn new(code: ErrorCode, message: &str, message_en: &str) -> ApiError {
         ApiError {
-            status,
-            code: code.into(),
+            code,
             message: message.into(),
             message_en: message_en.into(),
         }
     }
 
+    /// `code` with the catalogue's general text.
+    pub fn general(code: ErrorCode) -> ApiError {
+        ApiError::new(code, code.general_zh(), code.general_en())
+    }
+
+    /// The HTTP status of the answer: the catalogue's. A code that is no HTTP answer (a row
+    /// problem) is a programming error, answered as a server error rather than guessed.
+    pub fn status(&self) -> u16 {
+        self.code.http_status().unwrap_or(500)
+    }
+
     pub fn not_found(what_zh: &str, what_en: &str) -> ApiError {
         ApiError::new(
-            404,
-            "NOT_FOUND",
+            ErrorCode::NotFound,
             &format!("{what_zh}不存在。"),
             &format!("{what_en} not found."),
         )
     }
 
-    pub fn bad_request(code: &str, message: &str, message_en: &str) -> ApiError {
-        ApiError::new(400, code, message, message_en)
-    }
-
     /// Logs the cause and answers a generic 500.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
         tracing::error!(error = %cause, "internal error");
-        ApiError::new(
-            500,
-            "INTERNAL",
-            "服务器内部错误，请稍后重试或联系管理员。",
-            "Internal server error; try again later or contact the administrator.",
-        )
+        ApiError::general(ErrorCode::Internal)
     }
 }
 
@@ -57,7 +58,7 @@ impl std::fmt::Display for ApiError {
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
-        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
 
     fn error_response(&self) -> HttpResponse {
@@ -69,7 +70,7 @@ impl From<crate::ingest::IngestError> for ApiError {
     fn from(e: crate::ingest::IngestError) -> Self {
         match e {
             crate::ingest::IngestError::Refused(r) => {
-                ApiError::new(422, r.code, &r.message, &r.message_en)
+                ApiError::new(r.code, &r.message, &r.message_en)
             }
             other => ApiError::internal(other),
         }

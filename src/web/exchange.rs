@@ -15,6 +15,7 @@ use crate::db::packages::{self as store, HopRow, PackageRow, PlacementRow};
 use crate::db::records::RecordRow;
 use crate::distribution::figures::Figures;
 use crate::distribution::ReturnItem;
+use crate::domain::catalogue::ErrorCode;
 use crate::export::{self, TableFormat};
 use crate::ingest::china_today;
 use crate::views::RecordView;
@@ -59,8 +60,8 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
         return Ok(T::default());
     }
     serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(
-            "BODY_INVALID",
+        ApiError::new(
+            ErrorCode::BodyInvalid,
             &format!("请求体不是有效的 JSON，未做任何更改：{e}"),
             &format!("The request body is not valid JSON; nothing was changed: {e}"),
         )
@@ -70,8 +71,8 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
 /// 400 unless `value` is one of `allowed`.
 fn check_state(value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
     match value {
-        Some(v) if !allowed.contains(&v) => Err(ApiError::bad_request(
-            "STATE_INVALID",
+        Some(v) if !allowed.contains(&v) => Err(ApiError::new(
+            ErrorCode::StateInvalid,
             &format!("状态应为 {}。", allowed.join("、")),
             &format!("State must be one of {}.", allowed.join(", ")),
         )),
@@ -261,14 +262,12 @@ async fn sign_in(
                 })
             }
             Err(AccessError::BadCredentials) => Err(ApiError::new(
-                401,
-                "BAD_CREDENTIALS",
+                ErrorCode::BadCredentials,
                 "用户名或密码错误。",
                 "Wrong user name or password.",
             )),
             Err(AccessError::Locked(until)) => Err(ApiError::new(
-                429,
-                "ACCOUNT_LOCKED",
+                ErrorCode::AccountLocked,
                 &format!("登录失败次数过多，账户已锁定至北京时间 {until}。"),
                 &format!(
                     "Too many failed sign-ins: the account is locked until {until} Beijing time."
@@ -496,8 +495,8 @@ pub fn parse_format(f: Option<&str>) -> Result<TableFormat, ApiError> {
     match f {
         None => Ok(TableFormat::Csv),
         Some(f) => TableFormat::parse(f).ok_or_else(|| {
-            ApiError::bad_request(
-                "FORMAT_INVALID",
+            ApiError::new(
+                ErrorCode::FormatInvalid,
                 "格式应为 csv 或 xlsx。",
                 "Format must be csv or xlsx.",
             )
@@ -668,7 +667,11 @@ async fn push(
             .dist
             .push(&caller, &body.receiver, &body.record_ids, china_today())?;
         let p = made.ok_or_else(|| {
-            ApiError::bad_request("NOTHING_TO_SEND", "没有可分发的记录。", "Nothing to send.")
+            ApiError::new(
+                ErrorCode::NothingToSend,
+                "没有可分发的记录。",
+                "Nothing to send.",
+            )
         })?;
         let tree = s.dist.tree()?;
         Ok(package_view(&tree, &p))

@@ -13,6 +13,7 @@ pub mod routes;
 use crate::config::Config;
 use crate::db::Db;
 use crate::distribution::Distribution;
+use crate::domain::catalogue::ErrorCode;
 use crate::domain::routing::Router;
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{HeaderValue, CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
@@ -56,8 +57,8 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
                     .error_handler(|e, _| body::json_error(&e).into()),
             )
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                error::ApiError::bad_request(
-                    "QUERY_INVALID",
+                error::ApiError::new(
+                    ErrorCode::QueryInvalid,
                     &format!("查询参数无效：{e}"),
                     &format!("A query parameter is not valid: {e}"),
                 )

@@ -6,6 +6,7 @@ use super::TestDb;
 use gradhub::access;
 use gradhub::config::Config;
 use gradhub::distribution::Distribution;
+use gradhub::domain::catalogue::ErrorCode;
 use gradhub::domain::organisation::Role;
 use gradhub::web::{server, AppState};
 use reqwest::blocking::Client;
@@ -118,15 +119,38 @@ pub fn ingest_text(db: &TestDb, source: &str, text: &str) -> i64 {
         .expect("batch")
 }
 
+/// Every error answer any test observes is in the error contract: a code of the catalogue,
+/// answered with the catalogue's status, and a message in Chinese and English.
+pub fn assert_catalogued(status: u16, body: &Value) {
+    if status < 400 {
+        return;
+    }
+    let code = body["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{status} without a code: {body}"));
+    let listed = ErrorCode::parse(code).unwrap_or_else(|| panic!("{code} is not in the catalogue"));
+    assert_eq!(
+        listed.http_status(),
+        Some(status),
+        "{code} answered {status}, the catalogue says {:?}",
+        listed.http_status()
+    );
+    for key in ["message", "message_en"] {
+        assert!(
+            body[key].as_str().is_some_and(|m| !m.is_empty()),
+            "{status} {code} without {key}: {body}"
+        );
+    }
+}
+
 impl TestApp {
     fn finish(response: reqwest::Result<reqwest::blocking::Response>) -> (u16, Value) {
         let response = response.expect("request");
         let status = response.status().as_u16();
         let text = response.text().unwrap_or_default();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        assert_catalogued(status, &body);
+        (status, body)
     }
 
     pub fn get(&self, path: &str, token: &str) -> (u16, Value) {
