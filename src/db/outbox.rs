@@ -93,6 +93,25 @@ pub fn enqueue(
 
 /// Messages due now, oldest first. On PostgreSQL the rows stay locked (`FOR UPDATE SKIP LOCKED`)
 /// until the caller's transaction ends, so another node sending at the same time takes others.
+/// Messages taken per round on SQLite. On PostgreSQL each message is its own transaction, so it
+/// is marked sent the moment it is: a node killed mid-pass sends again at most the one in flight.
+const SQLITE_ROUND: i64 = 20;
+
+/// Runs one sending round: `send(conn, limit)` claims up to `limit` due messages and sends them.
+/// On PostgreSQL the round is one transaction holding its one row locked while it is sent:
+/// another node skips it, and if this one dies it is free again, not lost. On SQLite there is one
+/// worker, and holding the write lock during SMTP would stall ingests, so no transaction.
+/// Returns the limit used with what `send` returned.
+pub fn send_round<T, E: From<diesel::result::Error>>(
+    conn: &mut AnyConnection,
+    send: impl FnOnce(&mut AnyConnection, i64) -> Result<T, E>,
+) -> Result<(i64, T), E> {
+    match conn {
+        AnyConnection::Postgresql(_) => Ok((1, conn.transaction(|c| send(c, 1))?)),
+        AnyConnection::Sqlite(_) => Ok((SQLITE_ROUND, send(conn, SQLITE_ROUND)?)),
+    }
+}
+
 pub fn claim_due(
     conn: &mut AnyConnection,
     now: NaiveDateTime,

@@ -5,11 +5,6 @@
 use crate::db::{outbox, AnyConnection, Db, DbError};
 use crate::notify::{Mailer, OutgoingMail};
 use chrono::{Duration, NaiveDateTime, Utc};
-use diesel::Connection;
-
-/// Messages taken per round on SQLite. On PostgreSQL each message is its own transaction, so it
-/// is marked sent the moment it is: a node killed mid-pass sends again at most the one in flight.
-const SQLITE_BATCH: i64 = 20;
 
 /// What one outbox pass did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -35,19 +30,10 @@ pub fn send_due(db: &Db, mailer: &Mailer, retry_secs: u64) -> Result<SendReport,
     let mut conn = db.conn()?;
     let mut total = SendReport::default();
     loop {
-        // On PostgreSQL the transaction keeps the taken row locked while it is sent: another node
-        // skips it, and if this one dies it is free again, not lost. On SQLite there is one
-        // worker, and holding its write lock during SMTP would stall ingests, so no transaction.
-        let (batch, round) = match &mut conn as &mut AnyConnection {
-            AnyConnection::Postgresql(_) => (
-                1,
-                conn.transaction(|c| send_batch(c, mailer, retry_secs, 1))?,
-            ),
-            AnyConnection::Sqlite(_) => (
-                SQLITE_BATCH,
-                send_batch(&mut conn, mailer, retry_secs, SQLITE_BATCH)?,
-            ),
-        };
+        // How a round holds what it takes is the backend's business (`outbox::send_round`).
+        let (batch, round) = outbox::send_round(&mut conn, |c, limit| {
+            send_batch(c, mailer, retry_secs, limit)
+        })?;
         total.sent += round.report.sent;
         total.failed += round.report.failed;
         total.deferred += round.report.deferred;
