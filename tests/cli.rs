@@ -441,7 +441,31 @@ fn a_closed_pipe_ends_the_output_without_a_panic(db: &TestDb) {
     );
 }
 
+/// Any channel's ingest says in the log that it starts, with the file's name escaped.
+fn the_log_says_an_ingest_starts_and_escapes_the_file_name(db: &TestDb) {
+    let text = format!(
+        "{HEADER}\n{}\n",
+        line("张三", &id18("370102", "20020315", 123), "370102", "")
+    );
+    let file = write_file(db, "x\u{1b}[31m\nFORGED line.csv", text.as_bytes());
+    let out = gradhub_command(db)
+        .env("GRADHUB_LOG", "info")
+        .args(["ingest", file.to_str().expect("path"), "--source", "370000"])
+        .output()
+        .expect("run");
+    expect_exit(&out, 0);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(log.contains("ingest starts"), "{log}");
+    assert!(!log.contains('\u{1b}'), "no raw escape in the log: {log}");
+    assert!(
+        !log.lines().any(|l| l.starts_with("FORGED")),
+        "no forged line: {log}"
+    );
+    assert!(log.contains("\\u{1b}[31m\\nFORGED"), "{log}");
+}
+
 on_both_backends!(
+    the_log_says_an_ingest_starts_and_escapes_the_file_name,
     a_closed_pipe_ends_the_output_without_a_panic,
     operators_manage_orgs_users_tokens_and_run_jobs,
     newer_division_edition_is_imported,

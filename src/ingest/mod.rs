@@ -213,6 +213,16 @@ pub fn ingest(
     if let (Some(row), false) = (&earlier, request.dry_run) {
         return Ok(duplicate(row));
     }
+    // File names come from clerks and shares: escaped, so a name cannot forge a log line.
+    tracing::info!(
+        source = request.source,
+        channel = ?request.channel,
+        file = %request.file_name.escape_debug(),
+        size = sniffed.size,
+        sha256 = %&sniffed.sha256[..sniffed.sha256.len().min(12)],
+        dry_run = request.dry_run,
+        "ingest starts"
+    );
     progress.start(sniffed.size);
     let mut pipeline = Pipeline::new(router, request, china_today());
     let bytes_read = Arc::new(AtomicU64::new(0));
