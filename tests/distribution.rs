@@ -789,9 +789,81 @@ fn reminders_reach_smtp_once_even_when_it_is_down_for_a_while(db: &TestDb) {
     sink.stop();
 }
 
+/// `gradhub packages inbox --org CODE` for the operator's console.
+fn cli_inbox(db: &TestDb, org: &str, json: bool) -> std::process::Output {
+    let mut command = common::gradhub_command(db);
+    command.args(["packages", "inbox", "--org", org]);
+    if json {
+        command.arg("--json");
+    }
+    command.output().expect("run gradhub")
+}
+
+fn cli_and_api_inbox_answer_the_same_packages(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    // Two packages for 山东 (the second from a later file), one for 北京; 山东 acknowledges
+    // its first, so the inbox holds both states.
+    ingest_and_cut(&app, db, &three_graduates(), "2026-11-23");
+    let later = format!(
+        "{HEADER}\n{}\n",
+        line("赵六", &id18("370102", "20030101", 321), "370102", "")
+    );
+    ingest_text(db, "edu-test", &later);
+    app.dist.place_new().expect("place");
+    app.dist
+        .cut_auto(AutoCut::Ministry, date("2026-11-24"))
+        .expect("cut");
+    let shandong = token(db, "370000", None);
+    let first = app.ok("/api/v1/inbox", &shandong)["packages"][0]["id"].clone();
+    app.ok_post(
+        &format!("/api/v1/packages/{first}/acknowledge"),
+        &shandong,
+        &json!({}),
+    );
+
+    for org in ["370000", "110000", "370100"] {
+        let api = app.ok("/api/v1/inbox", &token(db, org, None))["packages"].clone();
+        let out = cli_inbox(db, org, true);
+        let cli: Value =
+            serde_json::from_str(&common::expect_exit(&out, 0)).expect("CLI prints JSON");
+        assert_eq!(cli, api, "{org}: the console and the API answer the same");
+        let text = common::expect_exit(&cli_inbox(db, org, false), 0);
+        let listed: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split('\t').next().map(str::to_string))
+            .collect();
+        let expected: Vec<String> = api
+            .as_array()
+            .expect("packages")
+            .iter()
+            .map(|p| format!("#{}", p["id"]))
+            .collect();
+        assert_eq!(listed, expected, "{org}: {text}");
+    }
+    let shandong_api = app.ok("/api/v1/inbox", &shandong)["packages"].clone();
+    assert_eq!(
+        shandong_api
+            .as_array()
+            .map(|a| a.iter().map(|p| p["state"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!("acknowledged"), json!("delivered")]),
+        "{shandong_api}"
+    );
+
+    // An organisation that does not exist is refused in both languages, with nothing printed.
+    let out = cli_inbox(db, "999999", true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("机构 999999 不存在") && stderr.contains("no organisation 999999"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
 on_both_backends!(
     dropped_file_travels_to_a_county_acknowledgement,
     a_returned_record_is_reassigned_by_hand,
     deadlines_count_working_days_across_national_day,
     reminders_reach_smtp_once_even_when_it_is_down_for_a_while,
+    cli_and_api_inbox_answer_the_same_packages,
 );

@@ -3,6 +3,7 @@
 //! and the acknowledgement figures. Every operation takes the [`Caller`] and stays in its scope.
 
 pub mod figures;
+pub mod reads;
 pub mod reminders;
 
 use crate::authz::Actor;
@@ -74,6 +75,9 @@ pub enum DistError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A download could not be written.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
 }
 
 impl From<diesel::result::Error> for DistError {

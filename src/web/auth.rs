@@ -160,6 +160,7 @@ impl From<DistError> for ApiError {
             DistError::Forbidden { zh, en } => ApiError::new(403, "FORBIDDEN", &zh, &en),
             DistError::Invalid { code, zh, en } => ApiError::new(422, code, &zh, &en),
             DistError::Db(e) => ApiError::internal(e),
+            DistError::Export(e) => ApiError::internal(e),
         }
     }
 }
