@@ -63,7 +63,7 @@ impl Distribution {
             if let Some(f) = entry(&mut per_org, &tree, &caller.scope, p.receiver_org_id) {
                 f.received += p.records;
                 f.returned += p.returned;
-                if p.state == store::ACKNOWLEDGED {
+                if p.state == store::PackageState::Acknowledged {
                     f.acknowledged += p.records - p.returned;
                     if let Some(at) = p.acknowledged_at {
                         f.ack_hours

@@ -11,7 +11,9 @@ use crate::authz::Caller;
 use crate::authz::{OrgTree, Permission};
 use crate::config::Config;
 use crate::db::audit;
-use crate::db::packages::{self as store, NewPackage, PackageRow, Selection};
+use crate::db::packages::{
+    self as store, NewPackage, PackageRow, PackageState, PlacementState, Selection,
+};
 use crate::db::{self, orgs, AnyConnection, Db, DbError};
 use crate::domain::calendar::Calendar;
 use crate::domain::organisation::OrgLevel;
@@ -320,7 +322,7 @@ impl Distribution {
                 sender_org_id: holder,
                 receiver_org_id: child,
                 receiver_seq: seq,
-                state: store::DELIVERED,
+                state: PackageState::Delivered,
                 records: 0,
                 returned: 0,
                 delivered_at: now,
@@ -410,7 +412,7 @@ impl Distribution {
         let mut conn = self.db.conn()?;
         db::write_transaction(&mut conn, |conn| {
             let package = self.own_received(conn, caller, package_id)?;
-            if package.state == store::ACKNOWLEDGED {
+            if package.state == PackageState::Acknowledged {
                 if returns.is_empty() {
                     return Ok(package);
                 }
@@ -452,7 +454,7 @@ impl Distribution {
         let mut conn = self.db.conn()?;
         db::write_transaction(&mut conn, |conn| {
             let package = self.own_received(conn, caller, package_id)?;
-            if package.state == store::ACKNOWLEDGED {
+            if package.state == PackageState::Acknowledged {
                 return Err(already_acknowledged(package_id));
             }
             let now = Utc::now().naive_utc();
@@ -511,7 +513,7 @@ impl Distribution {
                     &json!({ "holder_org_id": package.receiver_org_id, "package_id": package.id }),
                 ),
                 Some(
-                    &json!({ "holder_org_id": package.sender_org_id, "state": store::UNASSIGNED, "reason": reason }),
+                    &json!({ "holder_org_id": package.sender_org_id, "state": PlacementState::Unassigned, "reason": reason }),
                 ),
             )?;
         }

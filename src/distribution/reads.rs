@@ -7,7 +7,9 @@
 use super::{DistError, Distribution};
 use crate::authz::{Caller, OrgTree, Permission};
 use crate::db::audit;
-use crate::db::packages::{self as store, HopRow, PackageRow, PlacementRow};
+use crate::db::packages::{
+    self as store, HopOutcome, HopRow, PackageRow, PackageState, PlacementRow, PlacementState,
+};
 use crate::export::{self, TableFormat};
 use crate::ingest::china_today;
 use crate::views::RecordView;
@@ -54,8 +56,7 @@ pub struct PackageView {
     pub inbox_seq: i64,
     pub sender: OrgRef,
     pub receiver: OrgRef,
-    /// `delivered` or `acknowledged`.
-    pub state: String,
+    pub state: PackageState,
     pub records: i64,
     pub returned: i64,
     #[schema(value_type = String)]
@@ -79,13 +80,13 @@ pub fn package_view(tree: &OrgTree, p: &PackageRow) -> PackageView {
         inbox_seq: p.receiver_seq,
         sender: org_ref(tree, p.sender_org_id),
         receiver: org_ref(tree, p.receiver_org_id),
-        state: p.state.clone(),
+        state: p.state,
         records: p.records,
         returned: p.returned,
         delivered_at: p.delivered_at,
         deadline: p.deadline,
         escalation_deadline: p.escalation_deadline,
-        overdue: p.state == store::DELIVERED && p.deadline < china_today(),
+        overdue: p.state == PackageState::Delivered && p.deadline < china_today(),
         acknowledged_at: p.acknowledged_at,
         acknowledged_by: p.acknowledged_by.clone(),
     }
@@ -104,7 +105,7 @@ pub struct InboxPage {
 pub struct PackageRecord {
     pub record: RecordView,
     /// `pending`, `acknowledged` or `returned`.
-    pub outcome: Option<String>,
+    pub outcome: Option<HopOutcome>,
     pub return_reason: Option<String>,
 }
 
@@ -184,7 +185,7 @@ impl Distribution {
         caller: &Caller,
         after: Option<i64>,
         limit: Option<i64>,
-        state: Option<&str>,
+        state: Option<PackageState>,
     ) -> Result<InboxPage, DistError> {
         require_reader(caller)?;
         let after = cursor(after);
@@ -290,7 +291,7 @@ impl Distribution {
         &self,
         caller: &Caller,
         holders: Holders,
-        state: Option<&str>,
+        state: Option<PlacementState>,
         after: Option<i64>,
         limit: Option<i64>,
     ) -> Result<HeldRecordsPage, DistError> {

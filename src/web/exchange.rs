@@ -10,7 +10,7 @@ use super::AppState;
 use crate::access::{self, AccessError};
 use crate::authz::{Caller, Permission};
 use crate::db::audit;
-use crate::db::packages as store;
+use crate::db::packages::{PackageState, PlacementState};
 use crate::distribution::figures::Figures;
 use crate::distribution::reads::{org_ref, package_view, Holders};
 use crate::distribution::{DistError, ReturnItem};
@@ -64,15 +64,21 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
     })
 }
 
-/// 400 unless `value` is one of `allowed`.
-fn check_state(value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+/// The state a query names, parsed once here; 400 listing the accepted words otherwise.
+fn parse_state<T>(
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    allowed: &[&str],
+) -> Result<Option<T>, ApiError> {
     match value {
-        Some(v) if !allowed.contains(&v) => Err(ApiError::bad_request(
-            "STATE_INVALID",
-            &format!("状态应为 {}。", allowed.join("、")),
-            &format!("State must be one of {}.", allowed.join(", ")),
-        )),
-        _ => Ok(()),
+        None => Ok(None),
+        Some(v) => parse(v).map(Some).ok_or_else(|| {
+            ApiError::bad_request(
+                "STATE_INVALID",
+                &format!("状态应为 {}。", allowed.join("、")),
+                &format!("State must be one of {}.", allowed.join(", ")),
+            )
+        }),
     }
 }
 
@@ -233,14 +239,14 @@ async fn inbox(
     query: web::Query<InboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    check_state(
+    let wanted = parse_state(
         query.state.as_deref(),
-        &[store::DELIVERED, store::ACKNOWLEDGED],
+        PackageState::parse,
+        &PackageState::words(),
     )?;
-    let query = query.into_inner();
+    let (after, limit) = (query.after, query.limit);
     let page = blocking(&state, move |s| {
-        Ok(s.dist
-            .inbox(&caller, query.after, query.limit, query.state.as_deref())?)
+        Ok(s.dist.inbox(&caller, after, limit, wanted)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -524,11 +530,12 @@ async fn queue(
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    let wanted = query
-        .state
-        .clone()
-        .unwrap_or_else(|| store::UNASSIGNED.into());
-    check_state(Some(&wanted), &PLACEMENT_STATES)?;
+    let wanted = parse_state(
+        query.state.as_deref(),
+        PlacementState::parse,
+        &PlacementState::words(),
+    )?
+    .unwrap_or(PlacementState::Unassigned);
     held_page(
         state,
         caller,
@@ -561,36 +568,33 @@ async fn records(
     query: web::Query<RecordsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    check_state(query.state.as_deref(), &PLACEMENT_STATES)?;
+    let wanted = parse_state(
+        query.state.as_deref(),
+        PlacementState::parse,
+        &PlacementState::words(),
+    )?;
     held_page(
         state,
         caller,
         Holders::Jurisdiction,
-        query.state.clone(),
+        wanted,
         query.after,
         query.limit,
     )
     .await
 }
 
-const PLACEMENT_STATES: [&str; 4] = [
-    store::UNASSIGNED,
-    store::QUEUED,
-    store::PENDING,
-    store::SETTLED,
-];
-
 async fn held_page(
     state: web::Data<AppState>,
     caller: Caller,
     holders: Holders,
-    wanted: Option<String>,
+    wanted: Option<PlacementState>,
     after: Option<i64>,
     limit: Option<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let page = blocking(&state, move |s| {
         Ok(s.dist
-            .held_records(&caller, holders, wanted.as_deref(), after, limit)?)
+            .held_records(&caller, holders, wanted, after, limit)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
