@@ -329,7 +329,7 @@ fn record_cells(r: &RecordRow, mask: bool) -> Vec<String> {
         opt(&r.route_province),
         opt(&r.route_prefecture),
         opt(&r.route_county),
-        r.route_method.clone(),
+        r.route_method.as_str().to_string(),
     ]
 }
 

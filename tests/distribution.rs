@@ -891,6 +891,13 @@ fn stored_states_are_words_of_their_vocabulary(db: &TestDb) {
         .filter_map(|h| h["kind"].as_str())
         .collect();
     assert_eq!(kinds, ["placed", "delivered"]);
+    assert_eq!(
+        (
+            &detail["record"]["channel"],
+            &detail["record"]["route_method"]
+        ),
+        (&json!("education"), &json!("direct"))
+    );
     assert_eq!(detail["hops"][1]["outcome"], "pending");
     let pending = app.ok("/api/v1/records?state=pending", &province);
     assert_eq!(ids_of(&pending).len(), 2, "{pending}");
@@ -967,6 +974,22 @@ fn stored_states_are_words_of_their_vocabulary(db: &TestDb) {
     execute(
         db,
         &format!("UPDATE placements SET state = 'pending' WHERE record_id = {record_id}"),
+    );
+    for (column, word) in [("channel", "education"), ("route_method", "direct")] {
+        execute(
+            db,
+            &format!("UPDATE records SET {column} = 'by_pigeon' WHERE id = {record_id}"),
+        );
+        let (status, _) = app.get(&format!("/api/v1/records/{record_id}"), &province);
+        assert_eq!(status, 500, "unknown {column}");
+        execute(
+            db,
+            &format!("UPDATE records SET {column} = '{word}' WHERE id = {record_id}"),
+        );
+    }
+    assert_eq!(
+        app.ok(&format!("/api/v1/records/{record_id}"), &province)["record"]["channel"],
+        "education"
     );
     let acknowledged = app.ok_post(
         &format!("/api/v1/packages/{id}/acknowledge"),

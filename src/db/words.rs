@@ -80,9 +80,22 @@ macro_rules! text_enum {
             }
         }
 
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::sqlite::Sqlite>
-            for $name
-        {
+        $crate::db::words::text_sql!(
+            $name,
+            stringify!($name),
+            |value: &$name| value.as_str(),
+            $name::parse,
+            $name::words()
+        );
+    };
+}
+
+/// The diesel `Text` mapping of `$ty` on SQLite, PostgreSQL and `AnyConnection`: written as
+/// `$as_str`, read back through `$parse` (an unknown word is [`UnknownWord`] naming `$kind` and
+/// the `$words` accepted).
+macro_rules! text_sql {
+    ($ty:ty, $kind:expr, $as_str:expr, $parse:expr, $words:expr) => {
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $ty {
             fn from_sql(
                 bytes: <diesel::sqlite::Sqlite as diesel::backend::Backend>::RawValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
@@ -90,16 +103,11 @@ macro_rules! text_enum {
                     diesel::sql_types::Text,
                     diesel::sqlite::Sqlite,
                 >>::from_sql(bytes)?;
-                $crate::db::words::parse_stored(
-                    &text,
-                    stringify!($name),
-                    $name::parse,
-                    &$name::words(),
-                )
+                $crate::db::words::parse_stored(&text, $kind, $parse, &$words)
             }
         }
 
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
             fn from_sql(
                 bytes: <diesel::pg::Pg as diesel::backend::Backend>::RawValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
@@ -107,52 +115,45 @@ macro_rules! text_enum {
                     diesel::sql_types::Text,
                     diesel::pg::Pg,
                 >>::from_sql(bytes)?;
-                $crate::db::words::parse_stored(
-                    &text,
-                    stringify!($name),
-                    $name::parse,
-                    &$name::words(),
-                )
+                $crate::db::words::parse_stored(&text, $kind, $parse, &$words)
             }
         }
 
         impl diesel::deserialize::FromSql<diesel::sql_types::Text, $crate::db::MultiBackend>
-            for $name
+            for $ty
         {
             fn from_sql(
                 bytes: <$crate::db::MultiBackend as diesel::backend::Backend>::RawValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
-                bytes.from_sql::<$name, diesel::sql_types::Text>()
+                bytes.from_sql::<$ty, diesel::sql_types::Text>()
             }
         }
 
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $name {
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $ty {
             fn to_sql<'b>(
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
             ) -> diesel::serialize::Result {
                 <str as diesel::serialize::ToSql<
-                    diesel::sql_types::Text,
-                    diesel::sqlite::Sqlite,
-                >>::to_sql(self.as_str(), out)
+                            diesel::sql_types::Text,
+                            diesel::sqlite::Sqlite,
+                        >>::to_sql(($as_str)(self), out)
             }
         }
 
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
             fn to_sql<'b>(
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
             ) -> diesel::serialize::Result {
                 <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
-                    self.as_str(),
+                    ($as_str)(self),
                     out,
                 )
             }
         }
 
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, $crate::db::MultiBackend>
-            for $name
-        {
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, $crate::db::MultiBackend> for $ty {
             fn to_sql<'b>(
                 &'b self,
                 out: &mut diesel::serialize::Output<'b, '_, $crate::db::MultiBackend>,
@@ -164,11 +165,42 @@ macro_rules! text_enum {
     };
 }
 
-pub(crate) use text_enum;
+/// Stores an enum declared outside storage (the ingest channel, the routing method: types that
+/// know nothing of diesel) as text, through a wrapper a row field names with
+/// `#[diesel(deserialize_as = Wrapper)]`; the row then holds the enum itself.
+macro_rules! text_word {
+    (
+        $(#[$meta:meta])*
+        $wrapper:ident($inner:ty), values: $values:expr
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, diesel::AsExpression, diesel::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        pub struct $wrapper(pub $inner);
+
+        impl From<$wrapper> for $inner {
+            fn from(stored: $wrapper) -> $inner {
+                stored.0
+            }
+        }
+
+        $crate::db::words::text_sql!(
+            $wrapper,
+            stringify!($inner),
+            |value: &$wrapper| value.0.as_str(),
+            |word: &str| $values.into_iter().find(|v| v.as_str() == word).map($wrapper),
+            $values.map(|v| v.as_str())
+        );
+    };
+}
+
+pub(crate) use {text_enum, text_sql, text_word};
 
 #[cfg(test)]
 mod tests {
     use crate::db::packages::{HopKind, HopOutcome, PackageState, PlacementState};
+    use crate::domain::routing::RouteMethod;
+    use crate::ingest::Channel;
 
     /// Every word parses back to its value and is what JSON shows; anything else is refused.
     fn words_round_trip<T>(all: &[T], as_str: fn(T) -> &'static str, parse: fn(&str) -> Option<T>)
@@ -197,6 +229,24 @@ mod tests {
         );
         words_round_trip(HopOutcome::ALL, HopOutcome::as_str, HopOutcome::parse);
         words_round_trip(HopKind::ALL, HopKind::as_str, HopKind::parse);
+        for channel in [
+            Channel::Education,
+            Channel::WalkIn,
+            Channel::Visit,
+            Channel::SelfApplied,
+        ] {
+            assert_eq!(
+                serde_json::to_value(channel).expect("json"),
+                serde_json::json!(channel.as_str()),
+                "a record's channel reads in JSON as it is stored"
+            );
+        }
+        for method in RouteMethod::ALL {
+            assert_eq!(
+                serde_json::to_value(method).expect("json"),
+                serde_json::json!(method.as_str())
+            );
+        }
         assert_eq!(
             PlacementState::words(),
             ["unassigned", "queued", "pending", "settled"]
