@@ -135,9 +135,9 @@ macro_rules! text_sql {
                 out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
             ) -> diesel::serialize::Result {
                 <str as diesel::serialize::ToSql<
-                            diesel::sql_types::Text,
-                            diesel::sqlite::Sqlite,
-                        >>::to_sql(($as_str)(self), out)
+                                            diesel::sql_types::Text,
+                                            diesel::sqlite::Sqlite,
+                                        >>::to_sql(($as_str)(self), out)
             }
         }
 

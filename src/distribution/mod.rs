@@ -3,8 +3,11 @@
 //! and the acknowledgement figures. Every operation takes the [`Caller`] and stays in its scope.
 
 pub mod figures;
+pub mod ids;
 pub mod reads;
 pub mod reminders;
+
+pub use ids::{PackageId, RecordId};
 
 use crate::authz::Actor;
 use crate::authz::Caller;
@@ -54,7 +57,8 @@ impl ReturnReason {
 /// One record a receiver sends back.
 #[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct ReturnItem {
-    pub record_id: i64,
+    #[schema(value_type = i64)]
+    pub record_id: RecordId,
     pub reason: ReturnReason,
     /// Free text the sender will read.
     #[serde(default)]
@@ -366,10 +370,11 @@ impl Distribution {
         &self,
         caller: &Caller,
         receiver_code: &str,
-        record_ids: &[i64],
+        record_ids: &[RecordId],
         day: NaiveDate,
     ) -> Result<Option<PackageRow>, DistError> {
         require_distributor(caller)?;
+        let record_ids = &ids::raw(record_ids);
         check_ids(record_ids)?;
         let tree = self.tree()?;
         let child = self.child_of(&tree, caller, receiver_code)?;
@@ -404,10 +409,11 @@ impl Distribution {
     pub fn acknowledge(
         &self,
         caller: &Caller,
-        package_id: i64,
+        package_id: PackageId,
         returns: &[ReturnItem],
     ) -> Result<PackageRow, DistError> {
         require_distributor(caller)?;
+        let package_id = package_id.0;
         let tree = self.tree()?;
         let mut conn = self.db.conn()?;
         db::write_transaction(&mut conn, |conn| {
@@ -440,10 +446,11 @@ impl Distribution {
     pub fn return_records(
         &self,
         caller: &Caller,
-        package_id: i64,
+        package_id: PackageId,
         returns: &[ReturnItem],
     ) -> Result<PackageRow, DistError> {
         require_distributor(caller)?;
+        let package_id = package_id.0;
         if returns.is_empty() {
             return Err(DistError::invalid(
                 "NOTHING_TO_RETURN",
@@ -474,7 +481,7 @@ impl Distribution {
         if returns.is_empty() {
             return Ok(());
         }
-        let ids: Vec<i64> = returns.iter().map(|r| r.record_id).collect();
+        let ids: Vec<i64> = returns.iter().map(|r| r.record_id.0).collect();
         check_ids(&ids)?;
         let pending = store::pending_in_package(conn, package.id, &ids)?;
         if pending.len() != ids.len() {
@@ -503,7 +510,14 @@ impl Distribution {
                 Some(note) => format!("{}：{}", r.reason.label(), truncate(note, 200)),
                 None => r.reason.label().to_string(),
             };
-            store::return_record(conn, package, r.record_id, &reason, &caller.actor.name, now)?;
+            store::return_record(
+                conn,
+                package,
+                r.record_id.0,
+                &reason,
+                &caller.actor.name,
+                now,
+            )?;
             audit::record(
                 conn,
                 &caller.actor,
@@ -526,10 +540,11 @@ impl Distribution {
     pub fn assign(
         &self,
         caller: &Caller,
-        record_ids: &[i64],
+        record_ids: &[RecordId],
         to_code: &str,
     ) -> Result<usize, DistError> {
         require_distributor(caller)?;
+        let record_ids = &ids::raw(record_ids);
         check_ids(record_ids)?;
         let tree = self.tree()?;
         let target = tree

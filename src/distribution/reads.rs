@@ -4,7 +4,7 @@
 //! [`RecordView::for_caller`] and writes its own audit event, so the API, the command line and
 //! the pages to come cannot disagree on what a caller sees.
 
-use super::{DistError, Distribution};
+use super::{DistError, Distribution, PackageId, RecordId};
 use crate::authz::{Caller, OrgTree, Permission};
 use crate::db::audit;
 use crate::db::packages::{
@@ -215,8 +215,13 @@ impl Distribution {
     }
 
     /// One package sent or received within the caller's jurisdiction.
-    pub fn package(&self, caller: &Caller, package_id: i64) -> Result<PackageView, DistError> {
+    pub fn package(
+        &self,
+        caller: &Caller,
+        package_id: PackageId,
+    ) -> Result<PackageView, DistError> {
         require_reader(caller)?;
+        let package_id = package_id.0;
         let tree = self.tree()?;
         let mut conn = self.db.conn()?;
         let p =
@@ -229,11 +234,12 @@ impl Distribution {
     pub fn package_records(
         &self,
         caller: &Caller,
-        package_id: i64,
+        package_id: PackageId,
         after: Option<i64>,
         limit: Option<i64>,
     ) -> Result<PackageRecordsPage, DistError> {
         require_reader(caller)?;
+        let package_id = package_id.0;
         let after = cursor(after);
         let limit = page_size(limit, MAX_RECORD_PAGE);
         let mut conn = self.db.conn()?;
@@ -265,11 +271,12 @@ impl Distribution {
     pub fn download(
         &self,
         caller: &Caller,
-        package_id: i64,
+        package_id: PackageId,
         format: TableFormat,
         out: &mut Vec<u8>,
     ) -> Result<u64, DistError> {
         require_reader(caller)?;
+        let package_id = package_id.0;
         let mut conn = self.db.conn()?;
         store::get_scoped(&mut conn, &caller.scope, package_id)?.ok_or(DistError::NotFound)?;
         let mask = caller.sees_masked();
@@ -328,8 +335,9 @@ impl Distribution {
 
     /// One record held in the caller's jurisdiction with every hop of its path; a full view of
     /// personal data, so a `record.viewed` audit event.
-    pub fn record(&self, caller: &Caller, record_id: i64) -> Result<RecordDetail, DistError> {
+    pub fn record(&self, caller: &Caller, record_id: RecordId) -> Result<RecordDetail, DistError> {
         require_reader(caller)?;
+        let record_id = record_id.0;
         let tree = self.tree()?;
         let mut conn = self.db.conn()?;
         let (r, placement) = store::record_in_scope(&mut conn, &caller.scope, record_id)?

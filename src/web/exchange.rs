@@ -13,7 +13,7 @@ use crate::db::audit;
 use crate::db::packages::{PackageState, PlacementState};
 use crate::distribution::figures::Figures;
 use crate::distribution::reads::{org_ref, package_view, Holders};
-use crate::distribution::{DistError, ReturnItem};
+use crate::distribution::{DistError, PackageId, RecordId, ReturnItem};
 use crate::export::TableFormat;
 use crate::ingest::china_today;
 use actix_web::{web, HttpResponse};
@@ -286,7 +286,9 @@ async fn package(
     let caller = caller.0;
     let id = id.into_inner();
     let view = blocking(&state, move |s| {
-        s.dist.package(&caller, id).map_err(package_not_found)
+        s.dist
+            .package(&caller, PackageId(id))
+            .map_err(package_not_found)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -321,7 +323,7 @@ async fn package_records(
     let (after, limit) = (query.after, query.limit);
     let page = blocking(&state, move |s| {
         s.dist
-            .package_records(&caller, id, after, limit)
+            .package_records(&caller, PackageId(id), after, limit)
             .map_err(package_not_found)
     })
     .await?;
@@ -366,7 +368,7 @@ async fn download(
     let bytes = blocking(&state, move |s| {
         let mut out = Vec::new();
         s.dist
-            .download(&caller, id, format, &mut out)
+            .download(&caller, PackageId(id), format, &mut out)
             .map_err(package_not_found)?;
         Ok(out)
     })
@@ -407,7 +409,7 @@ async fn acknowledge(
     let id = id.into_inner();
     let returns = optional_json::<AcknowledgeBody>(&body.0)?.returns;
     let view = blocking(&state, move |s| {
-        let p = s.dist.acknowledge(&caller, id, &returns)?;
+        let p = s.dist.acknowledge(&caller, PackageId(id), &returns)?;
         Ok(s.dist.package_view(&p)?)
     })
     .await?;
@@ -435,7 +437,7 @@ async fn return_records(
     let id = id.into_inner();
     let returns = body.into_inner().returns;
     let view = blocking(&state, move |s| {
-        let p = s.dist.return_records(&caller, id, &returns)?;
+        let p = s.dist.return_records(&caller, PackageId(id), &returns)?;
         Ok(s.dist.package_view(&p)?)
     })
     .await?;
@@ -479,7 +481,8 @@ pub struct PushBody {
     /// Code of an organisation directly below the caller's.
     pub receiver: String,
     /// Records waiting at the caller's organisation.
-    pub record_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub record_ids: Vec<RecordId>,
 }
 
 /// Sends chosen records down as one package (a provincial system redistributing to its
@@ -613,7 +616,7 @@ async fn record(
     let id = id.into_inner();
     let detail = blocking(&state, move |s| {
         s.dist
-            .record(&caller, id)
+            .record(&caller, RecordId(id))
             .map_err(not_found_as("记录", "Record"))
     })
     .await?;
@@ -622,7 +625,8 @@ async fn record(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct AssignBody {
-    pub record_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub record_ids: Vec<RecordId>,
     /// Code of an organisation below the caller's.
     pub to: String,
 }
