@@ -95,29 +95,10 @@ macro_rules! text_enum {
 /// the `$words` accepted).
 macro_rules! text_sql {
     ($ty:ty, $kind:expr, $as_str:expr, $parse:expr, $words:expr) => {
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $ty {
-            fn from_sql(
-                bytes: <diesel::sqlite::Sqlite as diesel::backend::Backend>::RawValue<'_>,
-            ) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    diesel::sqlite::Sqlite,
-                >>::from_sql(bytes)?;
-                $crate::db::words::parse_stored(&text, $kind, $parse, &$words)
-            }
-        }
-
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
-            fn from_sql(
-                bytes: <diesel::pg::Pg as diesel::backend::Backend>::RawValue<'_>,
-            ) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                    diesel::sql_types::Text,
-                    diesel::pg::Pg,
-                >>::from_sql(bytes)?;
-                $crate::db::words::parse_stored(&text, $kind, $parse, &$words)
-            }
-        }
+        $crate::db::words::text_sql!(@from $ty, $kind, $parse, $words, diesel::sqlite::Sqlite);
+        $crate::db::words::text_sql!(@from $ty, $kind, $parse, $words, diesel::pg::Pg);
+        $crate::db::words::text_sql!(@to $ty, $as_str, diesel::sqlite::Sqlite);
+        $crate::db::words::text_sql!(@to $ty, $as_str, diesel::pg::Pg);
 
         impl diesel::deserialize::FromSql<diesel::sql_types::Text, $crate::db::MultiBackend>
             for $ty
@@ -126,30 +107,6 @@ macro_rules! text_sql {
                 bytes: <$crate::db::MultiBackend as diesel::backend::Backend>::RawValue<'_>,
             ) -> diesel::deserialize::Result<Self> {
                 bytes.from_sql::<$ty, diesel::sql_types::Text>()
-            }
-        }
-
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::sqlite::Sqlite> for $ty {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut diesel::serialize::Output<'b, '_, diesel::sqlite::Sqlite>,
-            ) -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<
-                                            diesel::sql_types::Text,
-                                            diesel::sqlite::Sqlite,
-                                        >>::to_sql(($as_str)(self), out)
-            }
-        }
-
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
-            ) -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
-                    ($as_str)(self),
-                    out,
-                )
             }
         }
 
@@ -163,6 +120,47 @@ macro_rules! text_sql {
             }
         }
     };
+    (@from $ty:ty, $kind:expr, $parse:expr, $words:expr, $backend:ty) => {
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, $backend> for $ty {
+            fn from_sql(
+                bytes: <$backend as diesel::backend::Backend>::RawValue<'_>,
+            ) -> diesel::deserialize::Result<Self> {
+                let text = $crate::db::words::read_text::<$backend>(bytes)?;
+                $crate::db::words::parse_stored(&text, $kind, $parse, &$words)
+            }
+        }
+    };
+    (@to $ty:ty, $as_str:expr, $backend:ty) => {
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, $backend> for $ty {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, $backend>,
+            ) -> diesel::serialize::Result {
+                $crate::db::words::write_text::<$backend>(($as_str)(self), out)
+            }
+        }
+    };
+}
+
+/// A text column's value as a backend stores it.
+pub fn read_text<DB>(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<String>
+where
+    DB: diesel::backend::Backend,
+    String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+{
+    <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(bytes)
+}
+
+/// Writes a word to a text column the way the backend writes any `&str`.
+pub fn write_text<'b, DB>(
+    word: &'b str,
+    out: &mut diesel::serialize::Output<'b, '_, DB>,
+) -> diesel::serialize::Result
+where
+    DB: diesel::backend::Backend,
+    str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+{
+    diesel::serialize::ToSql::<diesel::sql_types::Text, DB>::to_sql(word, out)
 }
 
 /// Stores an enum declared outside storage (the ingest channel, the routing method: types that
