@@ -288,10 +288,7 @@ pub fn write_package<W: Write + Send>(
         Ok(packages::package_records(conn, package_id, after, 5_000)?
             .into_iter()
             .map(|(r, outcome, _)| {
-                let extra = vec![
-                    r.id.to_string(),
-                    outcome_label(outcome.as_deref()).to_string(),
-                ];
+                let extra = vec![r.id.to_string(), outcome_label(outcome).to_string()];
                 (r, extra)
             })
             .collect())
@@ -333,11 +330,11 @@ fn write_pages<W: Write + Send>(
     Ok(count)
 }
 
-fn outcome_label(outcome: Option<&str>) -> &'static str {
+fn outcome_label(outcome: Option<packages::HopOutcome>) -> &'static str {
     match outcome {
-        Some(packages::OUTCOME_ACKNOWLEDGED) => "已签收",
-        Some(packages::OUTCOME_RETURNED) => "已退回",
-        _ => "待签收",
+        Some(packages::HopOutcome::Acknowledged) => "已签收",
+        Some(packages::HopOutcome::Returned) => "已退回",
+        Some(packages::HopOutcome::Pending) | None => "待签收",
     }
 }
 
@@ -377,7 +374,7 @@ fn record_cells(r: &RecordRow, mask: bool) -> Vec<String> {
         opt(&r.route_province),
         opt(&r.route_prefecture),
         opt(&r.route_county),
-        r.route_method.clone(),
+        r.route_method.as_str().to_string(),
     ]
 }
 

@@ -789,9 +789,221 @@ fn reminders_reach_smtp_once_even_when_it_is_down_for_a_while(db: &TestDb) {
     sink.stop();
 }
 
+/// `gradhub packages inbox --org CODE` for the operator's console.
+fn cli_inbox(db: &TestDb, org: &str, json: bool) -> std::process::Output {
+    let mut command = common::gradhub_command(db);
+    command.args(["packages", "inbox", "--org", org]);
+    if json {
+        command.arg("--json");
+    }
+    command.output().expect("run gradhub")
+}
+
+fn cli_and_api_inbox_answer_the_same_packages(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    // Two packages for 山东 (the second from a later file), one for 北京; 山东 acknowledges
+    // its first, so the inbox holds both states.
+    ingest_and_cut(&app, db, &three_graduates(), "2026-11-23");
+    let later = format!(
+        "{HEADER}\n{}\n",
+        line("赵六", &id18("370102", "20030101", 321), "370102", "")
+    );
+    ingest_text(db, "edu-test", &later);
+    app.dist.place_new().expect("place");
+    app.dist
+        .cut_auto(AutoCut::Ministry, date("2026-11-24"))
+        .expect("cut");
+    let shandong = token(db, "370000", None);
+    let first = app.ok("/api/v1/inbox", &shandong)["packages"][0]["id"].clone();
+    app.ok_post(
+        &format!("/api/v1/packages/{first}/acknowledge"),
+        &shandong,
+        &json!({}),
+    );
+
+    for org in ["370000", "110000", "370100"] {
+        let api = app.ok("/api/v1/inbox", &token(db, org, None))["packages"].clone();
+        let out = cli_inbox(db, org, true);
+        let cli: Value =
+            serde_json::from_str(&common::expect_exit(&out, 0)).expect("CLI prints JSON");
+        assert_eq!(cli, api, "{org}: the console and the API answer the same");
+        let text = common::expect_exit(&cli_inbox(db, org, false), 0);
+        let listed: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split('\t').next().map(str::to_string))
+            .collect();
+        let expected: Vec<String> = api
+            .as_array()
+            .expect("packages")
+            .iter()
+            .map(|p| format!("#{}", p["id"]))
+            .collect();
+        assert_eq!(listed, expected, "{org}: {text}");
+    }
+    let shandong_api = app.ok("/api/v1/inbox", &shandong)["packages"].clone();
+    assert_eq!(
+        shandong_api
+            .as_array()
+            .map(|a| a.iter().map(|p| p["state"].clone()).collect::<Vec<_>>()),
+        Some(vec![json!("acknowledged"), json!("delivered")]),
+        "{shandong_api}"
+    );
+
+    // An organisation that does not exist is refused in both languages, with nothing printed.
+    let out = cli_inbox(db, "999999", true);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("机构 999999 不存在") && stderr.contains("no organisation 999999"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+/// Runs one SQL statement on the test's database (to write what the hub itself never would).
+fn execute(db: &TestDb, sql: &str) {
+    let mut conn = db.db.conn().expect("conn");
+    diesel::RunQueryDsl::execute(diesel::sql_query(sql), &mut conn).expect("statement");
+}
+
+fn stored_states_are_words_of_their_vocabulary(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    ingest_and_cut(&app, db, &three_graduates(), "2026-11-23");
+    let province = token(db, "370000", None);
+
+    // The typed states filter in storage and come out as the same words as before.
+    let delivered = app.ok("/api/v1/inbox?state=delivered", &province);
+    let package = only_package(&delivered);
+    assert_eq!(package["state"], "delivered");
+    let none = app.ok("/api/v1/inbox?state=acknowledged", &province);
+    assert_eq!(none["packages"].as_array().map(Vec::len), Some(0));
+    let id = package["id"].as_i64().expect("id");
+    let records = app.ok(&format!("/api/v1/packages/{id}/records"), &province);
+    let first = &records["records"][0];
+    assert_eq!(first["outcome"], "pending");
+    let record_id = first["record"]["id"].as_i64().expect("record id");
+    let detail = app.ok(&format!("/api/v1/records/{record_id}"), &province);
+    assert_eq!(detail["placement"]["state"], "pending");
+    let kinds: Vec<&str> = detail["hops"]
+        .as_array()
+        .expect("hops")
+        .iter()
+        .filter_map(|h| h["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["placed", "delivered"]);
+    assert_eq!(
+        (
+            &detail["record"]["channel"],
+            &detail["record"]["route_method"]
+        ),
+        (&json!("education"), &json!("direct"))
+    );
+    assert_eq!(detail["hops"][1]["outcome"], "pending");
+    let pending = app.ok("/api/v1/records?state=pending", &province);
+    assert_eq!(ids_of(&pending).len(), 2, "{pending}");
+
+    // A state outside the vocabulary is refused at the edge, listing the words in both languages.
+    let (status, err) = app.get("/api/v1/records?state=waiting", &province);
+    assert_eq!((status, err["code"].as_str()), (400, Some("STATE_INVALID")));
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("unassigned、queued、pending、settled")),
+        "{err}"
+    );
+    assert!(
+        err["message_en"]
+            .as_str()
+            .is_some_and(|m| m.contains("unassigned, queued, pending, settled")),
+        "{err}"
+    );
+
+    // A stored word the hub does not know (written by hand) is a typed error at the storage
+    // edge, named in the log-side error, never read as some default state.
+    execute(
+        db,
+        &format!("UPDATE packages SET state = 'lost' WHERE id = {id}"),
+    );
+    let (status, err) = app.get("/api/v1/inbox", &province);
+    assert_eq!(
+        (status, err["code"].as_str()),
+        (500, Some("INTERNAL")),
+        "{err}"
+    );
+    let tree = app.dist.tree().expect("tree");
+    let org = tree.by_code("370000").expect("province");
+    let caller = gradhub::authz::Caller {
+        actor: gradhub::authz::Actor {
+            name: "test:reader".into(),
+            org_id: Some(org.id),
+        },
+        role: gradhub::domain::organisation::Role::Province,
+        org_id: org.id,
+        org_code: org.code.clone(),
+        org_level: org.level,
+        scope: tree.scope_of(org.id),
+    };
+    // Every message of the error's chain (diesel names the field, the cause names the word).
+    let mut refused = String::new();
+    let failure = app.dist.inbox(&caller, None, None, None).err();
+    let mut cause: Option<&dyn std::error::Error> = failure.as_ref().map(|e| e as _);
+    while let Some(e) = cause {
+        refused.push_str(&format!("{e} / "));
+        cause = e.source();
+    }
+    assert!(
+        refused.contains("PackageState") && refused.contains("\"lost\""),
+        "{refused}"
+    );
+    let (status, _) = app.post(
+        &format!("/api/v1/packages/{id}/acknowledge"),
+        &province,
+        &json!({}),
+    );
+    assert_eq!(status, 500, "an unknown state is not acknowledged over");
+    execute(
+        db,
+        &format!("UPDATE packages SET state = 'delivered' WHERE id = {id}"),
+    );
+    execute(
+        db,
+        &format!("UPDATE placements SET state = 'lost' WHERE record_id = {record_id}"),
+    );
+    let (status, _) = app.get("/api/v1/records", &province);
+    assert_eq!(status, 500);
+    execute(
+        db,
+        &format!("UPDATE placements SET state = 'pending' WHERE record_id = {record_id}"),
+    );
+    for (column, word) in [("channel", "education"), ("route_method", "direct")] {
+        execute(
+            db,
+            &format!("UPDATE records SET {column} = 'by_pigeon' WHERE id = {record_id}"),
+        );
+        let (status, _) = app.get(&format!("/api/v1/records/{record_id}"), &province);
+        assert_eq!(status, 500, "unknown {column}");
+        execute(
+            db,
+            &format!("UPDATE records SET {column} = '{word}' WHERE id = {record_id}"),
+        );
+    }
+    assert_eq!(
+        app.ok(&format!("/api/v1/records/{record_id}"), &province)["record"]["channel"],
+        "education"
+    );
+    let acknowledged = app.ok_post(
+        &format!("/api/v1/packages/{id}/acknowledge"),
+        &province,
+        &json!({}),
+    );
+    assert_eq!(acknowledged["state"], "acknowledged");
+}
+
 on_both_backends!(
     dropped_file_travels_to_a_county_acknowledgement,
     a_returned_record_is_reassigned_by_hand,
     deadlines_count_working_days_across_national_day,
     reminders_reach_smtp_once_even_when_it_is_down_for_a_while,
+    cli_and_api_inbox_answer_the_same_packages,
+    stored_states_are_words_of_their_vocabulary,
 );

@@ -221,7 +221,7 @@ fn routes_each_method(db: &TestDb) {
     let route = |n: &str| {
         let r = by_name(n);
         (
-            r.route_method.clone(),
+            r.route_method.as_str().to_string(),
             r.route_province.clone().unwrap_or_default(),
             r.route_prefecture.clone().unwrap_or_default(),
             r.route_county.clone().unwrap_or_default(),

@@ -6,6 +6,7 @@ use crate::access::{self, AccessError};
 use crate::authz::Caller;
 use crate::config::Config;
 use crate::db::{orgs, users, Db};
+use crate::distribution::reads::MAX_PACKAGE_PAGE;
 use crate::distribution::{AutoCut, Distribution};
 use crate::domain::organisation::{valid_org_code, OrgLevel, Role};
 use crate::domain::routing::Router;
@@ -461,12 +462,31 @@ pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
             let node = tree.by_code(&org).ok_or_else(|| {
                 Failure::Refused(format!("机构 {org} 不存在 / no organisation {org}"))
             })?;
-            let mut conn = dist.db.conn()?;
-            let rows = crate::db::packages::inbox(&mut conn, node.id, 0, None, 10_000)?;
+            // The operator reads the organisation's inbox as that organisation would, through
+            // the same service call as `GET /api/v1/inbox`, a page at a time to the end.
+            let mut caller = Caller::job("cli", &tree)
+                .ok_or_else(|| Failure::Internal("no ministry organisation".into()))?;
+            caller.org_id = node.id;
+            caller.org_code = node.code.clone();
+            caller.org_level = node.level;
+            caller.scope = tree.scope_of(node.id);
+            caller.actor = access::operator();
+            let mut packages = Vec::new();
+            let mut after = 0;
+            loop {
+                let page = dist
+                    .inbox(&caller, Some(after), Some(MAX_PACKAGE_PAGE), None)
+                    .map_err(|e| Failure::Refused(e.to_string()))?;
+                if page.packages.is_empty() {
+                    break;
+                }
+                after = page.next_cursor;
+                packages.extend(page.packages);
+            }
             if json {
-                say!("{}", serde_json::to_string_pretty(&rows)?);
+                say!("{}", serde_json::to_string_pretty(&packages)?);
             } else {
-                for p in rows {
+                for p in packages {
                     say!(
                         "#{}\t{}\t{} 条\t期限 {}{}",
                         p.id,

@@ -24,6 +24,7 @@ pub mod records;
 pub mod reference;
 pub mod schema;
 pub mod users;
+pub mod words;
 
 use diesel::connection::SimpleConnection;
 use diesel::r2d2::{self, ManageConnection};

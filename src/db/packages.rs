@@ -3,27 +3,54 @@
 
 use super::records::RecordRow;
 use super::schema::{batch_placements, batches, packages, placements, record_hops, records};
+use super::words::text_enum;
 use super::AnyConnection;
 use crate::authz::Scope;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
-/// Placement states: waiting to be cut downward, delivered and awaiting acknowledgement,
-/// waiting for a person to choose where it goes, or arrived where it belongs.
-pub const QUEUED: &str = "queued";
-pub const PENDING: &str = "pending";
-pub const UNASSIGNED: &str = "unassigned";
-pub const SETTLED: &str = "settled";
+text_enum! {
+    /// Where a record stands at its holder.
+    pub enum PlacementState {
+        /// Waiting for a person to choose where it goes (待分配).
+        Unassigned = "unassigned",
+        /// Waiting to be cut downward.
+        Queued = "queued",
+        /// Delivered in a package and awaiting acknowledgement.
+        Pending = "pending",
+        /// Arrived where it belongs (a county or grassroots point).
+        Settled = "settled",
+    }
+}
 
-/// Package states.
-pub const DELIVERED: &str = "delivered";
-pub const ACKNOWLEDGED: &str = "acknowledged";
+text_enum! {
+    /// Where a package stands.
+    pub enum PackageState {
+        /// Delivered to the receiver's inbox, not acknowledged yet.
+        Delivered = "delivered",
+        /// Acknowledged (签收) by the receiver.
+        Acknowledged = "acknowledged",
+    }
+}
 
-/// Hop outcomes.
-pub const OUTCOME_PENDING: &str = "pending";
-pub const OUTCOME_ACKNOWLEDGED: &str = "acknowledged";
-pub const OUTCOME_RETURNED: &str = "returned";
+text_enum! {
+    /// What became of a record in one package.
+    pub enum HopOutcome {
+        Pending = "pending",
+        Acknowledged = "acknowledged",
+        Returned = "returned",
+    }
+}
+
+text_enum! {
+    /// How a record moved: placed at the hub, delivered in a package, or assigned by hand.
+    pub enum HopKind {
+        Placed = "placed",
+        Delivered = "delivered",
+        Assigned = "assigned",
+    }
+}
 
 /// Rows per IN list: well under SQLite's bound-parameter limit.
 const IN_CHUNK: usize = 500;
@@ -35,7 +62,7 @@ pub struct PackageRow {
     pub sender_org_id: i64,
     pub receiver_org_id: i64,
     pub receiver_seq: i64,
-    pub state: String,
+    pub state: PackageState,
     pub records: i64,
     pub returned: i64,
     pub delivered_at: NaiveDateTime,
@@ -57,7 +84,7 @@ pub struct PlacementRow {
     pub record_id: i64,
     pub holder_org_id: i64,
     pub target_org_id: i64,
-    pub state: String,
+    pub state: PlacementState,
     pub package_id: Option<i64>,
     pub returns: i32,
     pub reason: Option<String>,
@@ -70,12 +97,12 @@ pub struct HopRow {
     pub id: i64,
     pub record_id: i64,
     pub package_id: Option<i64>,
-    pub kind: String,
+    pub kind: HopKind,
     pub from_org_id: Option<i64>,
     pub to_org_id: i64,
     pub actor: String,
     pub at: NaiveDateTime,
-    pub outcome: Option<String>,
+    pub outcome: Option<HopOutcome>,
     pub reason: Option<String>,
     pub outcome_by: Option<String>,
     pub outcome_at: Option<NaiveDateTime>,
@@ -88,7 +115,7 @@ pub struct NewPackage<'a> {
     pub sender_org_id: i64,
     pub receiver_org_id: i64,
     pub receiver_seq: i64,
-    pub state: &'a str,
+    pub state: PackageState,
     pub records: i64,
     pub returned: i64,
     pub delivered_at: NaiveDateTime,
@@ -142,10 +169,11 @@ pub fn place_batch(
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     let target = "COALESCE(oc.id, op.id, opr.id)";
+    let (unassigned, queued) = (PlacementState::Unassigned, PlacementState::Queued);
     let placed = diesel::sql_query(format!(
         "INSERT INTO placements (record_id, holder_org_id, target_org_id, state, package_id, returns, reason, updated_at) \
          SELECT r.id, $1, COALESCE({target}, $1), \
-                CASE WHEN {target} IS NULL THEN '{UNASSIGNED}' ELSE '{QUEUED}' END, \
+                CASE WHEN {target} IS NULL THEN '{unassigned}' ELSE '{queued}' END, \
                 NULL, 0, \
                 CASE WHEN {target} IS NULL THEN COALESCE(r.route_note, r.route_method) ELSE NULL END, $2 \
          FROM records r \
@@ -158,13 +186,14 @@ pub fn place_batch(
     .bind::<Timestamp, _>(now)
     .bind::<BigInt, _>(batch_id)
     .execute(conn)?;
-    diesel::sql_query(
+    let placed_hop = HopKind::Placed;
+    diesel::sql_query(format!(
         "INSERT INTO record_hops (record_id, package_id, kind, from_org_id, to_org_id, actor, at, outcome) \
-         SELECT p.record_id, NULL, 'placed', NULL, p.holder_org_id, $1, $2, NULL \
+         SELECT p.record_id, NULL, '{placed_hop}', NULL, p.holder_org_id, $1, $2, NULL \
          FROM placements p JOIN records r ON r.id = p.record_id \
          WHERE r.batch_id = $3 AND p.package_id IS NULL \
-           AND NOT EXISTS (SELECT 1 FROM record_hops h WHERE h.record_id = p.record_id)",
-    )
+           AND NOT EXISTS (SELECT 1 FROM record_hops h WHERE h.record_id = p.record_id)"
+    ))
     .bind::<Text, _>(actor)
     .bind::<Timestamp, _>(now)
     .bind::<BigInt, _>(batch_id)
@@ -181,7 +210,7 @@ pub fn place_batch(
 /// Holders with records waiting to be cut.
 pub fn holders_with_queued(conn: &mut AnyConnection) -> QueryResult<Vec<i64>> {
     placements::table
-        .filter(placements::state.eq(QUEUED))
+        .filter(placements::state.eq(PlacementState::Queued))
         .select(placements::holder_org_id)
         .distinct()
         .load(conn)
@@ -191,7 +220,7 @@ pub fn holders_with_queued(conn: &mut AnyConnection) -> QueryResult<Vec<i64>> {
 pub fn queued_targets(conn: &mut AnyConnection, holder: i64) -> QueryResult<Vec<(i64, i64)>> {
     placements::table
         .filter(placements::holder_org_id.eq(holder))
-        .filter(placements::state.eq(QUEUED))
+        .filter(placements::state.eq(PlacementState::Queued))
         .group_by(placements::target_org_id)
         .select((placements::target_org_id, diesel::dsl::count_star()))
         .load(conn)
@@ -225,11 +254,11 @@ pub fn hold_unassigned(
         n += diesel::update(
             placements::table
                 .filter(placements::holder_org_id.eq(holder))
-                .filter(placements::state.eq(QUEUED))
+                .filter(placements::state.eq(PlacementState::Queued))
                 .filter(placements::target_org_id.eq_any(chunk)),
         )
         .set((
-            placements::state.eq(UNASSIGNED),
+            placements::state.eq(PlacementState::Unassigned),
             placements::reason.eq(reason),
             placements::updated_at.eq(now),
         ))
@@ -267,7 +296,7 @@ pub fn fill_package(
     let mut moved = 0;
     let set = (
         placements::holder_org_id.eq(receiver),
-        placements::state.eq(PENDING),
+        placements::state.eq(PlacementState::Pending),
         placements::package_id.eq(Some(package_id)),
         placements::reason.eq(None::<String>),
         placements::updated_at.eq(now),
@@ -278,7 +307,7 @@ pub fn fill_package(
                 moved += diesel::update(
                     placements::table
                         .filter(placements::holder_org_id.eq(holder))
-                        .filter(placements::state.eq(QUEUED))
+                        .filter(placements::state.eq(PlacementState::Queued))
                         .filter(placements::target_org_id.eq_any(chunk)),
                 )
                 .set(set.clone())
@@ -290,7 +319,11 @@ pub fn fill_package(
                 moved += diesel::update(
                     placements::table
                         .filter(placements::holder_org_id.eq(holder))
-                        .filter(placements::state.eq_any([QUEUED, UNASSIGNED, SETTLED]))
+                        .filter(placements::state.eq_any([
+                            PlacementState::Queued,
+                            PlacementState::Unassigned,
+                            PlacementState::Settled,
+                        ]))
                         .filter(placements::record_id.eq_any(chunk)),
                 )
                 .set(set.clone())
@@ -298,9 +331,10 @@ pub fn fill_package(
             }
         }
     }
+    let (delivered, pending) = (HopKind::Delivered, HopOutcome::Pending);
     diesel::sql_query(format!(
         "INSERT INTO record_hops (record_id, package_id, kind, from_org_id, to_org_id, actor, at, outcome) \
-         SELECT record_id, $1, 'delivered', $2, $3, $4, $5, '{OUTCOME_PENDING}' FROM placements WHERE package_id = $1"
+         SELECT record_id, $1, '{delivered}', $2, $3, $4, $5, '{pending}' FROM placements WHERE package_id = $1"
     ))
     .bind::<BigInt, _>(package_id)
     .bind::<BigInt, _>(holder)
@@ -353,7 +387,7 @@ pub fn pending_in_package(
         out.extend(
             record_hops::table
                 .filter(record_hops::package_id.eq(package_id))
-                .filter(record_hops::outcome.eq(OUTCOME_PENDING))
+                .filter(record_hops::outcome.eq(HopOutcome::Pending))
                 .filter(record_hops::record_id.eq_any(chunk))
                 .select(record_hops::record_id)
                 .load::<i64>(conn)?,
@@ -375,10 +409,10 @@ pub fn return_record(
         record_hops::table
             .filter(record_hops::package_id.eq(package.id))
             .filter(record_hops::record_id.eq(record_id))
-            .filter(record_hops::outcome.eq(OUTCOME_PENDING)),
+            .filter(record_hops::outcome.eq(HopOutcome::Pending)),
     )
     .set((
-        record_hops::outcome.eq(OUTCOME_RETURNED),
+        record_hops::outcome.eq(HopOutcome::Returned),
         record_hops::reason.eq(reason),
         record_hops::outcome_by.eq(by),
         record_hops::outcome_at.eq(now),
@@ -391,7 +425,7 @@ pub fn return_record(
     )
     .set((
         placements::holder_org_id.eq(package.sender_org_id),
-        placements::state.eq(UNASSIGNED),
+        placements::state.eq(PlacementState::Unassigned),
         placements::package_id.eq(None::<i64>),
         placements::returns.eq(placements::returns + 1),
         placements::reason.eq(format!("退回 returned: {reason}")),
@@ -419,10 +453,10 @@ pub fn acknowledge(
     let n = diesel::update(
         packages::table
             .filter(packages::id.eq(package.id))
-            .filter(packages::state.eq(DELIVERED)),
+            .filter(packages::state.eq(PackageState::Delivered)),
     )
     .set((
-        packages::state.eq(ACKNOWLEDGED),
+        packages::state.eq(PackageState::Acknowledged),
         packages::acknowledged_at.eq(now),
         packages::acknowledged_by.eq(by),
     ))
@@ -433,20 +467,29 @@ pub fn acknowledge(
     diesel::update(
         record_hops::table
             .filter(record_hops::package_id.eq(package.id))
-            .filter(record_hops::outcome.eq(OUTCOME_PENDING)),
+            .filter(record_hops::outcome.eq(HopOutcome::Pending)),
     )
     .set((
-        record_hops::outcome.eq(OUTCOME_ACKNOWLEDGED),
+        record_hops::outcome.eq(HopOutcome::Acknowledged),
         record_hops::outcome_by.eq(by),
         record_hops::outcome_at.eq(now),
     ))
     .execute(conn)?;
-    let arrived = if final_level { SETTLED } else { UNASSIGNED };
+    let (queued, pending, settled) = (
+        PlacementState::Queued,
+        PlacementState::Pending,
+        PlacementState::Settled,
+    );
+    let arrived = if final_level {
+        settled
+    } else {
+        PlacementState::Unassigned
+    };
     diesel::sql_query(format!(
-        "UPDATE placements SET state = CASE WHEN target_org_id <> holder_org_id THEN '{QUEUED}' ELSE '{arrived}' END, \
-         reason = CASE WHEN target_org_id <> holder_org_id OR '{arrived}' = '{SETTLED}' THEN NULL \
+        "UPDATE placements SET state = CASE WHEN target_org_id <> holder_org_id THEN '{queued}' ELSE '{arrived}' END, \
+         reason = CASE WHEN target_org_id <> holder_org_id OR '{arrived}' = '{settled}' THEN NULL \
                   ELSE '路由只到本级，需人工分配到下级 / routed only to this level: choose the level below' END, \
-         updated_at = $1 WHERE package_id = $2 AND state = '{PENDING}'"
+         updated_at = $1 WHERE package_id = $2 AND state = '{pending}'"
     ))
     .bind::<Timestamp, _>(now)
     .bind::<BigInt, _>(package.id)
@@ -470,7 +513,11 @@ pub fn assign(
     for chunk in record_ids.chunks(IN_CHUNK) {
         let ids: Vec<i64> = placements::table
             .filter(placements::holder_org_id.eq(holder))
-            .filter(placements::state.eq_any([UNASSIGNED, SETTLED, QUEUED]))
+            .filter(placements::state.eq_any([
+                PlacementState::Unassigned,
+                PlacementState::Settled,
+                PlacementState::Queued,
+            ]))
             .filter(placements::record_id.eq_any(chunk))
             .select(placements::record_id)
             .load(conn)?;
@@ -480,7 +527,7 @@ pub fn assign(
         diesel::update(placements::table.filter(placements::record_id.eq_any(&ids)))
             .set((
                 placements::target_org_id.eq(target),
-                placements::state.eq(QUEUED),
+                placements::state.eq(PlacementState::Queued),
                 placements::reason.eq(None::<String>),
                 placements::updated_at.eq(now),
             ))
@@ -490,7 +537,7 @@ pub fn assign(
             .map(|id| {
                 (
                     record_hops::record_id.eq(*id),
-                    record_hops::kind.eq("assigned"),
+                    record_hops::kind.eq(HopKind::Assigned),
                     record_hops::from_org_id.eq(Some(holder)),
                     record_hops::to_org_id.eq(target),
                     record_hops::actor.eq(actor),
@@ -517,7 +564,11 @@ pub fn held_targets(
         out.extend(
             placements::table
                 .filter(placements::holder_org_id.eq(holder))
-                .filter(placements::state.eq_any([QUEUED, UNASSIGNED, SETTLED]))
+                .filter(placements::state.eq_any([
+                    PlacementState::Queued,
+                    PlacementState::Unassigned,
+                    PlacementState::Settled,
+                ]))
                 .filter(placements::record_id.eq_any(chunk))
                 .select((placements::record_id, placements::target_org_id))
                 .load::<(i64, i64)>(conn)?,
@@ -553,7 +604,7 @@ pub fn inbox(
     conn: &mut AnyConnection,
     receiver: i64,
     after_seq: i64,
-    state: Option<&str>,
+    state: Option<PackageState>,
     limit: i64,
 ) -> QueryResult<Vec<PackageRow>> {
     let mut q = packages::table
@@ -564,7 +615,7 @@ pub fn inbox(
         .select(PackageRow::as_select())
         .into_boxed();
     if let Some(s) = state {
-        q = q.filter(packages::state.eq(s.to_string()));
+        q = q.filter(packages::state.eq(s));
     }
     q.load(conn)
 }
@@ -602,7 +653,7 @@ pub fn all_in_scope(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<
 }
 
 /// A record of a package with its outcome there and the reason it was returned, if it was.
-pub type PackageRecordRow = (RecordRow, Option<String>, Option<String>);
+pub type PackageRecordRow = (RecordRow, Option<HopOutcome>, Option<String>);
 
 /// A package's records after a record id, in id order, with each one's hop outcome.
 pub fn package_records(
@@ -613,7 +664,7 @@ pub fn package_records(
 ) -> QueryResult<Vec<PackageRecordRow>> {
     // Two steps: the page of ids from the package's index, then those records by key. One join
     // lets the planner walk `records` from its first row, which is slow with millions stored.
-    let hops: Vec<(i64, Option<String>, Option<String>)> = record_hops::table
+    let hops: Vec<(i64, Option<HopOutcome>, Option<String>)> = record_hops::table
         .filter(record_hops::package_id.eq(package_id))
         .filter(record_hops::record_id.gt(after_record))
         .order(record_hops::record_id)
@@ -654,7 +705,7 @@ pub fn held_records(
     conn: &mut AnyConnection,
     scope: &Scope,
     holder: Option<i64>,
-    state: Option<&str>,
+    state: Option<PlacementState>,
     after: i64,
     limit: i64,
 ) -> QueryResult<Vec<(RecordRow, PlacementRow)>> {
@@ -671,7 +722,7 @@ pub fn held_records(
         q = q.filter(placements::holder_org_id.eq(h));
     }
     if let Some(s) = state {
-        q = q.filter(placements::state.eq(s.to_string()));
+        q = q.filter(placements::state.eq(s));
     }
     // Two steps, as for `package_records`.
     let places = q.load(conn)?;
@@ -709,7 +760,7 @@ pub fn hops_of(conn: &mut AnyConnection, record_id: i64) -> QueryResult<Vec<HopR
 /// Unassigned records per holder within the scope.
 pub fn unassigned_counts(conn: &mut AnyConnection, scope: &Scope) -> QueryResult<Vec<(i64, i64)>> {
     let mut q = placements::table
-        .filter(placements::state.eq(UNASSIGNED))
+        .filter(placements::state.eq(PlacementState::Unassigned))
         .group_by(placements::holder_org_id)
         .select((placements::holder_org_id, diesel::dsl::count_star()))
         .into_boxed();
@@ -722,7 +773,7 @@ pub fn unassigned_counts(conn: &mut AnyConnection, scope: &Scope) -> QueryResult
 /// Open packages past a date (for reminders and escalations).
 pub fn open_past(conn: &mut AnyConnection, today: NaiveDate) -> QueryResult<Vec<PackageRow>> {
     packages::table
-        .filter(packages::state.eq(DELIVERED))
+        .filter(packages::state.eq(PackageState::Delivered))
         .filter(packages::deadline.lt(today))
         .order(packages::id)
         .select(PackageRow::as_select())
@@ -757,7 +808,7 @@ pub fn mark_escalated(conn: &mut AnyConnection, id: i64, now: NaiveDateTime) -> 
 /// cover (to count them again once it does).
 pub fn open_provisional(conn: &mut AnyConnection) -> QueryResult<Vec<PackageRow>> {
     packages::table
-        .filter(packages::state.eq(DELIVERED))
+        .filter(packages::state.eq(PackageState::Delivered))
         .filter(packages::deadline_provisional.eq(true))
         .filter(packages::reminded_at.is_null())
         .order(packages::id)

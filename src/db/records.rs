@@ -2,9 +2,24 @@
 //! Writes go through `bulk`.
 
 use super::schema::{record_history, records};
+use super::words::text_word;
 use super::AnyConnection;
+use crate::domain::routing::RouteMethod;
+use crate::ingest::Channel;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
+
+text_word! {
+    /// The `records.channel` column: how the record reached the hub.
+    StoredChannel(Channel),
+    values: [Channel::Education, Channel::WalkIn, Channel::Visit, Channel::SelfApplied]
+}
+
+text_word! {
+    /// The `records.route_method` column: how the record was routed.
+    StoredRouteMethod(RouteMethod),
+    values: RouteMethod::ALL
+}
 
 /// A stored record with its route.
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
@@ -35,11 +50,15 @@ pub struct RecordRow {
     pub route_province: Option<String>,
     pub route_prefecture: Option<String>,
     pub route_county: Option<String>,
-    pub route_method: String,
+    #[diesel(deserialize_as = StoredRouteMethod)]
+    #[schema(value_type = String)]
+    pub route_method: RouteMethod,
     pub route_note: Option<String>,
     pub division_edition: String,
     pub source: String,
-    pub channel: String,
+    #[diesel(deserialize_as = StoredChannel)]
+    #[schema(value_type = String)]
+    pub channel: Channel,
     pub batch_id: i64,
     pub source_line: i64,
     pub first_batch_id: i64,

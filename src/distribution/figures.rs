@@ -4,8 +4,8 @@
 
 use super::{DistError, Distribution};
 use crate::authz::Caller;
+use crate::authz::OrgTree;
 use crate::authz::Scope;
-use crate::authz::{OrgTree, Permission};
 use crate::db::packages as store;
 use crate::domain::organisation::OrgLevel;
 use chrono::NaiveDate;
@@ -53,12 +53,7 @@ pub struct Figures {
 impl Distribution {
     /// The figures of the caller's subtree as of `today` (for overdue).
     pub fn figures(&self, caller: &Caller, today: NaiveDate) -> Result<Figures, DistError> {
-        if !caller.may(Permission::ReadRecords) {
-            return Err(DistError::Forbidden {
-                zh: "该角色不能查看分发数据".into(),
-                en: "this role may not see distribution figures".into(),
-            });
-        }
+        super::reads::require_reader(caller)?;
         let tree = self.tree()?;
         let mut conn = self.db.conn()?;
         let packages = store::all_in_scope(&mut conn, &caller.scope)?;
@@ -68,7 +63,7 @@ impl Distribution {
             if let Some(f) = entry(&mut per_org, &tree, &caller.scope, p.receiver_org_id) {
                 f.received += p.records;
                 f.returned += p.returned;
-                if p.state == store::ACKNOWLEDGED {
+                if p.state == store::PackageState::Acknowledged {
                     f.acknowledged += p.records - p.returned;
                     if let Some(at) = p.acknowledged_at {
                         f.ack_hours

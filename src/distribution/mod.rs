@@ -3,14 +3,20 @@
 //! and the acknowledgement figures. Every operation takes the [`Caller`] and stays in its scope.
 
 pub mod figures;
+pub mod ids;
+pub mod reads;
 pub mod reminders;
+
+pub use ids::{PackageId, RecordId};
 
 use crate::authz::Actor;
 use crate::authz::Caller;
 use crate::authz::{OrgTree, Permission};
 use crate::config::Config;
 use crate::db::audit;
-use crate::db::packages::{self as store, NewPackage, PackageRow, Selection};
+use crate::db::packages::{
+    self as store, NewPackage, PackageRow, PackageState, PlacementState, Selection,
+};
 use crate::db::{self, orgs, AnyConnection, Db, DbError};
 use crate::domain::calendar::{Calendar, CalendarCoverage};
 use crate::domain::catalogue::ErrorCode;
@@ -52,7 +58,8 @@ impl ReturnReason {
 /// One record a receiver sends back.
 #[derive(Clone, Debug, serde::Deserialize, utoipa::ToSchema)]
 pub struct ReturnItem {
-    pub record_id: i64,
+    #[schema(value_type = i64)]
+    pub record_id: RecordId,
     pub reason: ReturnReason,
     /// Free text the sender will read.
     #[serde(default)]
@@ -75,6 +82,9 @@ pub enum DistError {
     },
     #[error(transparent)]
     Db(#[from] DbError),
+    /// A download could not be written.
+    #[error(transparent)]
+    Export(#[from] crate::export::ExportError),
 }
 
 impl From<diesel::result::Error> for DistError {
@@ -433,7 +443,7 @@ impl Distribution {
                 sender_org_id: holder,
                 receiver_org_id: child,
                 receiver_seq: seq,
-                state: store::DELIVERED,
+                state: PackageState::Delivered,
                 records: 0,
                 returned: 0,
                 delivered_at: now,
@@ -479,10 +489,11 @@ impl Distribution {
         &self,
         caller: &Caller,
         receiver_code: &str,
-        record_ids: &[i64],
+        record_ids: &[RecordId],
         day: NaiveDate,
     ) -> Result<Option<PackageRow>, DistError> {
         require_distributor(caller)?;
+        let record_ids = &ids::raw(record_ids);
         check_ids(record_ids)?;
         let tree = self.tree()?;
         let child = self.child_of(&tree, caller, receiver_code)?;
@@ -517,15 +528,16 @@ impl Distribution {
     pub fn acknowledge(
         &self,
         caller: &Caller,
-        package_id: i64,
+        package_id: PackageId,
         returns: &[ReturnItem],
     ) -> Result<PackageRow, DistError> {
         require_distributor(caller)?;
+        let package_id = package_id.0;
         let tree = self.tree()?;
         let mut conn = self.db.conn()?;
         db::write_transaction(&mut conn, |conn| {
             let package = self.own_received(conn, caller, package_id)?;
-            if package.state == store::ACKNOWLEDGED {
+            if package.state == PackageState::Acknowledged {
                 if returns.is_empty() {
                     return Ok(package);
                 }
@@ -553,10 +565,11 @@ impl Distribution {
     pub fn return_records(
         &self,
         caller: &Caller,
-        package_id: i64,
+        package_id: PackageId,
         returns: &[ReturnItem],
     ) -> Result<PackageRow, DistError> {
         require_distributor(caller)?;
+        let package_id = package_id.0;
         if returns.is_empty() {
             return Err(DistError::invalid(
                 ErrorCode::NothingToReturn,
@@ -567,7 +580,7 @@ impl Distribution {
         let mut conn = self.db.conn()?;
         db::write_transaction(&mut conn, |conn| {
             let package = self.own_received(conn, caller, package_id)?;
-            if package.state == store::ACKNOWLEDGED {
+            if package.state == PackageState::Acknowledged {
                 return Err(already_acknowledged(package_id));
             }
             let now = Utc::now().naive_utc();
@@ -587,7 +600,7 @@ impl Distribution {
         if returns.is_empty() {
             return Ok(());
         }
-        let ids: Vec<i64> = returns.iter().map(|r| r.record_id).collect();
+        let ids: Vec<i64> = returns.iter().map(|r| r.record_id.0).collect();
         check_ids(&ids)?;
         let pending = store::pending_in_package(conn, package.id, &ids)?;
         if pending.len() != ids.len() {
@@ -616,7 +629,14 @@ impl Distribution {
                 Some(note) => format!("{}：{}", r.reason.label(), truncate(note, 200)),
                 None => r.reason.label().to_string(),
             };
-            store::return_record(conn, package, r.record_id, &reason, &caller.actor.name, now)?;
+            store::return_record(
+                conn,
+                package,
+                r.record_id.0,
+                &reason,
+                &caller.actor.name,
+                now,
+            )?;
             audit::record(
                 conn,
                 &caller.actor,
@@ -626,7 +646,7 @@ impl Distribution {
                     &json!({ "holder_org_id": package.receiver_org_id, "package_id": package.id }),
                 ),
                 Some(
-                    &json!({ "holder_org_id": package.sender_org_id, "state": store::UNASSIGNED, "reason": reason }),
+                    &json!({ "holder_org_id": package.sender_org_id, "state": PlacementState::Unassigned, "reason": reason }),
                 ),
             )?;
         }
@@ -639,10 +659,11 @@ impl Distribution {
     pub fn assign(
         &self,
         caller: &Caller,
-        record_ids: &[i64],
+        record_ids: &[RecordId],
         to_code: &str,
     ) -> Result<usize, DistError> {
         require_distributor(caller)?;
+        let record_ids = &ids::raw(record_ids);
         check_ids(record_ids)?;
         let tree = self.tree()?;
         let target = tree

@@ -159,6 +159,7 @@ impl From<DistError> for ApiError {
             DistError::Forbidden { zh, en } => ApiError::new(ErrorCode::Forbidden, &zh, &en),
             DistError::Invalid { code, zh, en } => ApiError::new(code, &zh, &en),
             DistError::Db(e) => ApiError::internal(e),
+            DistError::Export(e) => ApiError::internal(e),
         }
     }
 }

@@ -2,26 +2,23 @@
 //! acknowledge, return, cut, push), the unassigned queue, scoped records, and the
 //! acknowledgement figures. Every handler takes the authenticated caller; data stays in scope.
 
-use super::auth::{require_reader, Authenticated};
+use super::auth::Authenticated;
 use super::body::SmallBody;
 use super::error::ApiError;
 use super::routes::RouteBook;
 use super::AppState;
 use crate::access::{self, AccessError};
-use crate::authz::OrgTree;
 use crate::authz::{Caller, Permission};
 use crate::db::audit;
-use crate::db::packages::{self as store, HopRow, PackageRow, PlacementRow};
-use crate::db::records::RecordRow;
+use crate::db::packages::{PackageState, PlacementState};
 use crate::distribution::figures::Figures;
-use crate::distribution::ReturnItem;
+use crate::distribution::reads::{org_ref, package_view, Holders};
+use crate::distribution::{DistError, PackageId, RecordId, ReturnItem};
 use crate::domain::catalogue::ErrorCode;
-use crate::export::{self, TableFormat};
+use crate::export::TableFormat;
 use crate::ingest::china_today;
-use crate::views::RecordView;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 pub fn routes(book: &mut RouteBook) {
     book.add::<__path_sign_in, _, _>(sign_in)
@@ -68,147 +65,38 @@ fn optional_json<T: serde::de::DeserializeOwned + Default>(body: &[u8]) -> Resul
     })
 }
 
-/// 400 unless `value` is one of `allowed`.
-fn check_state(value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+/// The state a query names, parsed once here; 400 listing the accepted words otherwise.
+fn parse_state<T>(
+    value: Option<&str>,
+    parse: fn(&str) -> Option<T>,
+    allowed: &[&str],
+) -> Result<Option<T>, ApiError> {
     match value {
-        Some(v) if !allowed.contains(&v) => Err(ApiError::new(
-            ErrorCode::StateInvalid,
-            &format!("状态应为 {}。", allowed.join("、")),
-            &format!("State must be one of {}.", allowed.join(", ")),
-        )),
-        _ => Ok(()),
+        None => Ok(None),
+        Some(v) => parse(v).map(Some).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::StateInvalid,
+                &format!("状态应为 {}。", allowed.join("、")),
+                &format!("State must be one of {}.", allowed.join(", ")),
+            )
+        }),
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// Views
+// Views: the distribution service answers them; the handlers only translate HTTP to its calls.
 
-/// An organisation as the API names it.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct OrgRef {
-    pub code: String,
-    pub name: String,
-    pub level: String,
-}
+pub use crate::distribution::reads::{
+    HeldRecord, HeldRecordsPage, HopView, InboxPage, OrgRef, PackageRecord, PackageRecordsPage,
+    PackageView, RecordDetail,
+};
 
-fn org_ref(tree: &OrgTree, id: i64) -> OrgRef {
-    match tree.get(id) {
-        Some(n) => OrgRef {
-            code: n.code.clone(),
-            name: n.name.clone(),
-            level: n.level.as_str().into(),
-        },
-        None => OrgRef {
-            code: String::new(),
-            name: String::new(),
-            level: String::new(),
-        },
+/// `NotFound` from the service named as the thing the path asked for.
+fn not_found_as(what_zh: &'static str, what_en: &'static str) -> impl Fn(DistError) -> ApiError {
+    move |e| match e {
+        DistError::NotFound => ApiError::not_found(what_zh, what_en),
+        other => other.into(),
     }
-}
-
-/// A package with its sender and receiver named.
-#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
-pub struct PackageView {
-    pub id: i64,
-    /// The package's position in the receiver's inbox: the cursor for `GET /api/v1/inbox?after=`.
-    pub inbox_seq: i64,
-    pub sender: OrgRef,
-    pub receiver: OrgRef,
-    /// `delivered` or `acknowledged`.
-    pub state: String,
-    pub records: i64,
-    pub returned: i64,
-    #[schema(value_type = String)]
-    pub delivered_at: chrono::NaiveDateTime,
-    /// Last working day to acknowledge.
-    #[schema(value_type = String)]
-    pub deadline: chrono::NaiveDate,
-    /// 暂定: the deadlines were counted over a year whose holiday schedule was not loaded
-    /// (weekends only), so the real deadline may be later.
-    pub deadline_provisional: bool,
-    /// After this working day the parent organisation is told.
-    #[schema(value_type = String)]
-    pub escalation_deadline: chrono::NaiveDate,
-    pub overdue: bool,
-    #[schema(value_type = Option<String>)]
-    pub acknowledged_at: Option<chrono::NaiveDateTime>,
-    pub acknowledged_by: Option<String>,
-}
-
-fn package_view(tree: &OrgTree, p: &PackageRow) -> PackageView {
-    PackageView {
-        id: p.id,
-        inbox_seq: p.receiver_seq,
-        sender: org_ref(tree, p.sender_org_id),
-        receiver: org_ref(tree, p.receiver_org_id),
-        state: p.state.clone(),
-        records: p.records,
-        returned: p.returned,
-        delivered_at: p.delivered_at,
-        deadline: p.deadline,
-        deadline_provisional: p.deadline_provisional,
-        escalation_deadline: p.escalation_deadline,
-        overdue: p.state == store::DELIVERED && p.deadline < china_today(),
-        acknowledged_at: p.acknowledged_at,
-        acknowledged_by: p.acknowledged_by.clone(),
-    }
-}
-
-/// A record as a caller may see it (see `views`).
-fn visible(r: RecordRow, caller: &Caller) -> RecordView {
-    RecordView::for_caller(r, caller)
-}
-
-/// One record of a package, with its outcome in that package.
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct PackageRecord {
-    pub record: RecordView,
-    /// `pending`, `acknowledged` or `returned`.
-    pub outcome: Option<String>,
-    pub return_reason: Option<String>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct PackageRecordsPage {
-    pub records: Vec<PackageRecord>,
-    /// Pass as `after` for the next page; equal to `after` when the package is exhausted.
-    pub next_cursor: i64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct InboxPage {
-    pub packages: Vec<PackageView>,
-    /// Pass as `after` for the next page (the last package's `inbox_seq`); equal to `after` when
-    /// nothing newer has arrived.
-    pub next_cursor: i64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct HeldRecord {
-    pub record: RecordView,
-    pub placement: PlacementRow,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct HeldRecordsPage {
-    pub records: Vec<HeldRecord>,
-    pub next_cursor: i64,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct RecordDetail {
-    pub record: RecordView,
-    pub placement: PlacementRow,
-    /// Every hop of the record, oldest first.
-    pub hops: Vec<HopView>,
-}
-
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct HopView {
-    #[serde(flatten)]
-    pub hop: HopRow,
-    pub from: Option<OrgRef>,
-    pub to: OrgRef,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,22 +238,14 @@ async fn inbox(
     query: web::Query<InboxQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    require_reader(&caller)?;
-    check_state(
+    let wanted = parse_state(
         query.state.as_deref(),
-        &[store::DELIVERED, store::ACKNOWLEDGED],
+        PackageState::parse,
+        &PackageState::words(),
     )?;
-    let after = query.after.unwrap_or(0).max(0);
-    let limit = query.limit.unwrap_or(50).clamp(1, 500);
-    let filter = query.state.clone();
+    let (after, limit) = (query.after, query.limit);
     let page = blocking(&state, move |s| {
-        let tree = s.dist.tree()?;
-        let mut conn = s.db.conn()?;
-        let rows = store::inbox(&mut conn, caller.org_id, after, filter.as_deref(), limit)?;
-        Ok(InboxPage {
-            next_cursor: rows.last().map(|p| p.receiver_seq).unwrap_or(after),
-            packages: rows.iter().map(|p| package_view(&tree, p)).collect(),
-        })
+        Ok(s.dist.inbox(&caller, after, limit, wanted)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -389,19 +269,8 @@ async fn sent(
     query: web::Query<SentQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    require_reader(&caller)?;
-    let before = query.before;
-    let limit = query.limit.unwrap_or(50).clamp(1, 500);
-    let views = blocking(&state, move |s| {
-        let tree = s.dist.tree()?;
-        let mut conn = s.db.conn()?;
-        let rows = store::outbox_of(&mut conn, caller.org_id, before, limit)?;
-        Ok(rows
-            .iter()
-            .map(|p| package_view(&tree, p))
-            .collect::<Vec<_>>())
-    })
-    .await?;
+    let (before, limit) = (query.before, query.limit);
+    let views = blocking(&state, move |s| Ok(s.dist.sent(&caller, before, limit)?)).await?;
     Ok(HttpResponse::Ok().json(views))
 }
 
@@ -414,20 +283,18 @@ async fn package(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    require_reader(&caller)?;
     let id = id.into_inner();
     let view = blocking(&state, move |s| {
-        let tree = s.dist.tree()?;
-        let mut conn = s.db.conn()?;
-        let p = store::get_scoped(&mut conn, &caller.scope, id)?.ok_or_else(package_not_found)?;
-        Ok(package_view(&tree, &p))
+        s.dist
+            .package(&caller, PackageId(id))
+            .map_err(package_not_found)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
 }
 
-fn package_not_found() -> ApiError {
-    ApiError::not_found("分发包", "Package")
+fn package_not_found(e: DistError) -> ApiError {
+    not_found_as("分发包", "Package")(e)
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -451,33 +318,12 @@ async fn package_records(
     query: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    require_reader(&caller)?;
     let id = id.into_inner();
-    let after = query.after.unwrap_or(0).max(0);
-    let limit = query.limit.unwrap_or(50).clamp(1, 1_000);
+    let (after, limit) = (query.after, query.limit);
     let page = blocking(&state, move |s| {
-        let mut conn = s.db.conn()?;
-        store::get_scoped(&mut conn, &caller.scope, id)?.ok_or_else(package_not_found)?;
-        let rows = store::package_records(&mut conn, id, after, limit)?;
-        audit::record(
-            &mut conn,
-            &caller.actor,
-            "package.records_read",
-            &format!("package:{id}"),
-            None,
-            Some(&json!({ "after": after, "records": rows.len(), "masked": caller.sees_masked() })),
-        )?;
-        Ok(PackageRecordsPage {
-            next_cursor: rows.last().map(|(r, _, _)| r.id).unwrap_or(after),
-            records: rows
-                .into_iter()
-                .map(|(r, outcome, reason)| PackageRecord {
-                    record: visible(r, &caller),
-                    outcome,
-                    return_reason: reason,
-                })
-                .collect(),
-        })
+        s.dist
+            .package_records(&caller, PackageId(id), after, limit)
+            .map_err(package_not_found)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -516,24 +362,13 @@ async fn download(
     query: web::Query<FormatQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    require_reader(&caller)?;
     let format = parse_format(query.format.as_deref())?;
     let id = id.into_inner();
     let bytes = blocking(&state, move |s| {
-        let mut conn = s.db.conn()?;
-        store::get_scoped(&mut conn, &caller.scope, id)?.ok_or_else(package_not_found)?;
-        let mask = caller.sees_masked();
         let mut out = Vec::new();
-        let n = export::write_package(&mut conn, id, format, mask, &mut out)
-            .map_err(ApiError::internal)?;
-        audit::record(
-            &mut conn,
-            &caller.actor,
-            "package.exported",
-            &format!("package:{id}"),
-            None,
-            Some(&json!({ "format": format.extension(), "records": n, "masked": mask })),
-        )?;
+        s.dist
+            .download(&caller, PackageId(id), format, &mut out)
+            .map_err(package_not_found)?;
         Ok(out)
     })
     .await?;
@@ -573,9 +408,8 @@ async fn acknowledge(
     let id = id.into_inner();
     let returns = optional_json::<AcknowledgeBody>(&body.0)?.returns;
     let view = blocking(&state, move |s| {
-        let p = s.dist.acknowledge(&caller, id, &returns)?;
-        let tree = s.dist.tree()?;
-        Ok(package_view(&tree, &p))
+        let p = s.dist.acknowledge(&caller, PackageId(id), &returns)?;
+        Ok(s.dist.package_view(&p)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -602,9 +436,8 @@ async fn return_records(
     let id = id.into_inner();
     let returns = body.into_inner().returns;
     let view = blocking(&state, move |s| {
-        let p = s.dist.return_records(&caller, id, &returns)?;
-        let tree = s.dist.tree()?;
-        Ok(package_view(&tree, &p))
+        let p = s.dist.return_records(&caller, PackageId(id), &returns)?;
+        Ok(s.dist.package_view(&p)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -647,7 +480,8 @@ pub struct PushBody {
     /// Code of an organisation directly below the caller's.
     pub receiver: String,
     /// Records waiting at the caller's organisation.
-    pub record_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub record_ids: Vec<RecordId>,
 }
 
 /// Sends chosen records down as one package (a provincial system redistributing to its
@@ -673,8 +507,7 @@ async fn push(
                 "Nothing to send.",
             )
         })?;
-        let tree = s.dist.tree()?;
-        Ok(package_view(&tree, &p))
+        Ok(s.dist.package_view(&p)?)
     })
     .await?;
     Ok(HttpResponse::Created().json(view))
@@ -703,13 +536,21 @@ async fn queue(
     query: web::Query<QueueQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    require_reader(&caller)?;
-    let wanted = query
-        .state
-        .clone()
-        .unwrap_or_else(|| store::UNASSIGNED.into());
-    check_state(Some(&wanted), &PLACEMENT_STATES)?;
-    held_page(state, caller, Some(wanted), true, query.after, query.limit).await
+    let wanted = parse_state(
+        query.state.as_deref(),
+        PlacementState::parse,
+        &PlacementState::words(),
+    )?
+    .unwrap_or(PlacementState::Unassigned);
+    held_page(
+        state,
+        caller,
+        Holders::Own,
+        Some(wanted),
+        query.after,
+        query.limit,
+    )
+    .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -733,70 +574,33 @@ async fn records(
     query: web::Query<RecordsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    require_reader(&caller)?;
-    check_state(query.state.as_deref(), &PLACEMENT_STATES)?;
+    let wanted = parse_state(
+        query.state.as_deref(),
+        PlacementState::parse,
+        &PlacementState::words(),
+    )?;
     held_page(
         state,
         caller,
-        query.state.clone(),
-        false,
+        Holders::Jurisdiction,
+        wanted,
         query.after,
         query.limit,
     )
     .await
 }
 
-const PLACEMENT_STATES: [&str; 4] = [
-    store::UNASSIGNED,
-    store::QUEUED,
-    store::PENDING,
-    store::SETTLED,
-];
-
 async fn held_page(
     state: web::Data<AppState>,
     caller: Caller,
-    wanted: Option<String>,
-    own_only: bool,
+    holders: Holders,
+    wanted: Option<PlacementState>,
     after: Option<i64>,
     limit: Option<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let after = after.unwrap_or(0).max(0);
-    let limit = limit.unwrap_or(50).clamp(1, 1_000);
     let page = blocking(&state, move |s| {
-        let mut conn = s.db.conn()?;
-        let holder = own_only.then_some(caller.org_id);
-        let rows = store::held_records(
-            &mut conn,
-            &caller.scope,
-            holder,
-            wanted.as_deref(),
-            after,
-            limit,
-        )?;
-        if !rows.is_empty() {
-            audit::record(
-                &mut conn,
-                &caller.actor,
-                "records.listed",
-                &format!("org:{}", caller.org_code),
-                None,
-                Some(&json!({
-                    "after": after, "records": rows.len(), "state": wanted,
-                    "masked": caller.sees_masked(),
-                })),
-            )?;
-        }
-        Ok(HeldRecordsPage {
-            next_cursor: rows.last().map(|(r, _)| r.id).unwrap_or(after),
-            records: rows
-                .into_iter()
-                .map(|(r, p)| HeldRecord {
-                    record: visible(r, &caller),
-                    placement: p,
-                })
-                .collect(),
-        })
+        Ok(s.dist
+            .held_records(&caller, holders, wanted, after, limit)?)
     })
     .await?;
     Ok(HttpResponse::Ok().json(page))
@@ -812,34 +616,11 @@ async fn record(
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
-    require_reader(&caller)?;
     let id = id.into_inner();
     let detail = blocking(&state, move |s| {
-        let tree = s.dist.tree()?;
-        let mut conn = s.db.conn()?;
-        let (r, placement) = store::record_in_scope(&mut conn, &caller.scope, id)?
-            .ok_or_else(|| ApiError::not_found("记录", "Record"))?;
-        let hops = store::hops_of(&mut conn, id)?;
-        audit::record(
-            &mut conn,
-            &caller.actor,
-            "record.viewed",
-            &format!("record:{id}"),
-            None,
-            Some(&json!({ "masked": caller.sees_masked() })),
-        )?;
-        Ok(RecordDetail {
-            record: visible(r, &caller),
-            placement,
-            hops: hops
-                .into_iter()
-                .map(|h| HopView {
-                    from: h.from_org_id.map(|o| org_ref(&tree, o)),
-                    to: org_ref(&tree, h.to_org_id),
-                    hop: h,
-                })
-                .collect(),
-        })
+        s.dist
+            .record(&caller, RecordId(id))
+            .map_err(not_found_as("记录", "Record"))
     })
     .await?;
     Ok(HttpResponse::Ok().json(detail))
@@ -847,7 +628,8 @@ async fn record(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct AssignBody {
-    pub record_ids: Vec<i64>,
+    #[schema(value_type = Vec<i64>)]
+    pub record_ids: Vec<RecordId>,
     /// Code of an organisation below the caller's.
     pub to: String,
 }
