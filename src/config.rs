@@ -2,17 +2,60 @@
 //! (`GRADHUB_CONFIG`), over documented defaults. `docs/operations.md` lists every key.
 
 use crate::notify::MailConfig;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
+
+/// A setting that may hold a password (the SMTP password, a `postgres://user:pw@host/db` URL).
+/// Its `Debug` prints `[redacted]`, so a `{:?}` of the configuration in a log line or a panic
+/// message cannot leak it; the value itself is read only through [`Secret::expose`]. It reads
+/// from TOML and the environment as a plain string, and is wiped from memory when dropped.
+#[derive(Clone, Default, Deserialize)]
+#[serde(from = "String")]
+pub struct Secret(SecretString);
+
+impl Secret {
+    /// The value, for the one place that needs it (a connection, an SMTP login).
+    pub fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+// Settings are compared in tests (a file read back equals the defaults); secrets are not hashed
+// or compared anywhere an attacker could time it.
+impl PartialEq for Secret {
+    fn eq(&self, other: &Secret) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl From<String> for Secret {
+    fn from(value: String) -> Secret {
+        Secret(SecretString::from(value))
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Secret {
+        Secret(SecretString::from(value))
+    }
+}
 
 /// Every setting of the hub. Field docs are the documentation of the keys.
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// `database_url` / `GRADHUB_DATABASE_URL` (or `DATABASE_URL`): a SQLite file path
-    /// (`gradhub.db`, optionally `sqlite://gradhub.db`) or `postgres://user@host/db`.
-    pub database_url: String,
+    /// (`gradhub.db`, optionally `sqlite://gradhub.db`) or `postgres://user@host/db`. A secret,
+    /// since a PostgreSQL URL may carry a password.
+    pub database_url: Secret,
     /// `bind` / `GRADHUB_BIND`: address the web server listens on.
     pub bind: String,
     /// `pool_size` / `GRADHUB_POOL_SIZE`: database connections (SQLite is capped at 8).
@@ -121,7 +164,7 @@ impl Config {
     /// Overrides from environment variables (`get` is the lookup, so tests need no real env).
     pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
         if let Some(v) = get("GRADHUB_DATABASE_URL").or_else(|| get("DATABASE_URL")) {
-            self.database_url = v;
+            self.database_url = v.into();
         }
         if let Some(v) = get("GRADHUB_BIND") {
             self.bind = v;
@@ -204,7 +247,7 @@ impl Config {
             self.mail.smtp_username = v;
         }
         if let Some(v) = get("GRADHUB_SMTP_PASSWORD") {
-            self.mail.smtp_password = v;
+            self.mail.smtp_password = v.into();
         }
         if let Some(v) = get("GRADHUB_MAIL_FROM") {
             self.mail.mail_from = v;
@@ -288,7 +331,7 @@ mod tests {
             _ => None,
         })
         .expect("valid");
-        assert_eq!(c.database_url, "postgres://x@localhost/db");
+        assert_eq!(c.database_url.expose(), "postgres://x@localhost/db");
         assert_eq!(c.pool_size, 4);
     }
 
@@ -309,6 +352,42 @@ mod tests {
         };
         assert!(short.validate().is_err());
         assert!(Config::default().validate().is_ok());
+    }
+
+    #[test]
+    fn debug_output_shows_no_password() {
+        // The configuration is printed with `{:?}` in logs and panics: neither the SMTP password
+        // nor the password inside a PostgreSQL URL may appear, from the environment or a file.
+        let mut from_env = Config::default();
+        from_env
+            .apply_env(|k| match k {
+                "GRADHUB_DATABASE_URL" => {
+                    Some("postgres://hub:pg-Pa55word@db.example/gradhub".into())
+                }
+                "GRADHUB_SMTP_PASSWORD" => Some("smtp-Pa55word".into()),
+                _ => None,
+            })
+            .expect("valid");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let file = dir.path().join("gradhub.toml");
+        std::fs::write(
+            &file,
+            "database_url = \"postgres://hub:pg-Pa55word@db.example/gradhub\"\n\
+             [mail]\nsmtp_password = \"smtp-Pa55word\"\n",
+        )
+        .expect("write");
+        let from_file = Config::from_file(file).expect("parses");
+        assert_eq!(from_file, from_env);
+        for config in [from_env, from_file] {
+            let printed = format!("{config:?} {config:#?}");
+            assert!(!printed.contains("Pa55word"), "{printed}");
+            assert!(printed.contains("[redacted]"), "{printed}");
+            assert_eq!(config.mail.smtp_password.expose(), "smtp-Pa55word");
+            assert_eq!(
+                config.database_url.expose(),
+                "postgres://hub:pg-Pa55word@db.example/gradhub"
+            );
+        }
     }
 
     #[test]

@@ -1,22 +1,18 @@
 //! Command-line administration: organisations and contacts, users, API tokens, packages, and
 //! one pass of the background jobs on demand; plus the demo's accounts.
 
-use super::{load_router, open_db, Failure};
+use super::{open_db, Failure};
 use crate::access::{self, AccessError};
 use crate::authz::Caller;
 use crate::config::Config;
 use crate::db::{orgs, users, Db};
 use crate::distribution::reads::MAX_PACKAGE_PAGE;
-use crate::distribution::{AutoCut, Distribution};
+use crate::distribution::Distribution;
 use crate::domain::organisation::{valid_org_code, OrgLevel, Role};
-use crate::domain::routing::Router;
 use crate::jobs::drop_folder::DropFolder;
-use crate::jobs::Worker;
-use crate::notify::Mailer;
 use chrono::NaiveDate;
 use clap::Subcommand;
 use std::io::BufRead;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 /// The sender the demo's generated file comes from.
@@ -511,53 +507,16 @@ fn provisional_mark(provisional: bool) -> &'static str {
     }
 }
 
-/// The background worker this configuration asks for.
-pub fn worker(
-    config: &Config,
-    dist: Arc<Distribution>,
-    router: Arc<Router>,
-) -> Result<Worker, Failure> {
-    let mailer = Mailer::new(&config.mail)?;
-    let drop = if config.drop_dir.is_empty() {
-        None
-    } else {
-        let folder = DropFolder::open(
-            &config.drop_dir,
-            Duration::from_secs(config.drop_settle_secs),
-        )?;
-        // One sub-folder per sender organisation, so bureaus find theirs ready.
-        let tree = dist.tree()?;
-        let mut conn = dist.db.conn()?;
-        for org in orgs::load_all(&mut conn)? {
-            if org.level == OrgLevel::Sender.as_str() && tree.get(org.id).is_some() {
-                folder.ensure_sender(&org.code)?;
-            }
-        }
-        Some(folder)
-    };
-    Ok(Worker {
-        dist,
-        router,
-        mailer,
-        retry_secs: config.mail.retry_secs,
-        auto_cut: AutoCut::parse(&config.auto_cut),
-        drop,
-        node: config.node(),
-    })
-}
-
 pub fn jobs(config: Config, action: JobsAction) -> Result<(), Failure> {
     let JobsAction::Run { today } = action;
-    let db = open_db(&config)?;
-    let router = Arc::new(load_router(&db)?);
-    let dist = Arc::new(Distribution::new(db, &config)?);
-    let mut worker = worker(&config, dist, router)?;
+    let drop_settle_secs = config.drop_settle_secs;
+    let mut worker = crate::startup::Hub::open(config)?.worker()?;
     // A drop folder needs two looks to see a file is complete; a one-off run looks twice.
     let today = today.unwrap_or_else(crate::ingest::china_today);
     if worker.drop.is_some() {
         worker.pass(today, SystemTime::now());
         std::thread::sleep(
-            Duration::from_millis(1_100).max(Duration::from_secs(config.drop_settle_secs.min(5))),
+            Duration::from_millis(1_100).max(Duration::from_secs(drop_settle_secs.min(5))),
         );
     }
     let report = worker.pass(today, SystemTime::now());

@@ -25,7 +25,6 @@ use crate::ingest::{self, BatchSummary, Channel, IngestError, IngestRequest, Pro
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 #[derive(Parser)]
 #[command(
@@ -242,7 +241,7 @@ pub fn main() -> i32 {
 
 pub(crate) fn open_db(config: &Config) -> Result<Db, Failure> {
     Ok(Db::open(
-        &config.database_url,
+        config.database_url.expose(),
         config.pool_size,
         config.busy_timeout(),
     )?)
@@ -675,48 +674,17 @@ fn read_text(path: &Path) -> Result<String, Failure> {
 }
 
 fn serve(config: Config) -> Result<(), Failure> {
-    let db = open_db(&config)?;
-    let router = Arc::new(load_router(&db)?);
-    serve_with(config, db, router)
+    run_app(crate::startup::Application::build(config)?)
 }
 
-fn serve_with(config: Config, db: Db, router: Arc<Router>) -> Result<(), Failure> {
-    let listener = std::net::TcpListener::bind(&config.bind)?;
-    let dist = Arc::new(crate::distribution::Distribution::new(db.clone(), &config)?);
-    // At start, whether jobs run here or not: this node's deadlines use the calendar too.
-    dist.warn_calendar_coverage(crate::ingest::china_today());
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let jobs = if config.jobs_interval_secs > 0 {
-        let worker = admin::worker(&config, dist.clone(), router.clone())?;
-        Some(worker.spawn(
-            std::time::Duration::from_secs(config.jobs_interval_secs),
-            stop.clone(),
-        ))
-    } else {
-        None
-    };
-    tracing::info!(bind = %config.bind, backend = db.backend().as_str(), "gradhub serving");
+/// Serves until stopped, after telling the operator where (the port chosen when `bind` asked for
+/// port 0).
+fn run_app(app: crate::startup::Application) -> Result<(), Failure> {
     eprintln!(
         "gradhub 已启动 / listening on http://{}  (API: /api-docs/openapi.json)",
-        config.bind
+        app.address()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async move {
-        let state = crate::web::AppState {
-            db,
-            router,
-            config,
-            dist,
-            identities: Default::default(),
-        };
-        crate::web::server(listener, state)?.await
-    })?;
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    if let Some(handle) = jobs {
-        let _ = handle.join();
-    }
+    app.run_until_stopped()?;
     Ok(())
 }
 
@@ -724,9 +692,8 @@ fn demo(mut config: Config, path: &Path, rows: usize) -> Result<(), Failure> {
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
-    config.database_url = path.display().to_string();
-    let db = open_db(&config)?;
-    let router = load_router(&db)?;
+    config.database_url = path.display().to_string().into();
+    let hub = crate::startup::Hub::open(config)?;
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("demo-2026.csv");
     let options = crate::demo::Options {
@@ -735,18 +702,18 @@ fn demo(mut config: Config, path: &Path, rows: usize) -> Result<(), Failure> {
         fault_rate: 0.04,
         encoding: crate::demo::TextEncoding::Utf8,
     };
-    crate::demo::write_csv(router.table(), &options, &file)?;
-    admin::demo_accounts(&db)?;
+    crate::demo::write_csv(hub.router.table(), &options, &file)?;
+    admin::demo_accounts(&hub.db)?;
     ingest_file(
-        &db,
-        &router,
+        &hub.db,
+        &hub.router,
         &file,
         admin::DEMO_SENDER,
         Channel::Education,
         false,
         false,
     )?;
-    serve_with(config, db, Arc::new(router))
+    run_app(crate::startup::Application::from_hub(hub)?)
 }
 
 /// A progress bar on a terminal (indicatif draws nothing when standard error is not one).

@@ -127,6 +127,16 @@ pub fn migrate(conn: &mut AnyConnection) -> Result<usize, DbError> {
     Ok(applied.len())
 }
 
+/// Whether this binary carries migrations the database has not applied (readiness: a node must
+/// not take traffic against a schema older than its code).
+pub fn has_pending_migrations(conn: &mut AnyConnection) -> Result<bool, DbError> {
+    match conn {
+        AnyConnection::Postgresql(c) => c.has_pending_migration(POSTGRES_MIGRATIONS),
+        AnyConnection::Sqlite(c) => c.has_pending_migration(SQLITE_MIGRATIONS),
+    }
+    .map_err(|e| DbError::Migrate(e.to_string()))
+}
+
 /// Runs `f` in a transaction that holds the write lock from its first statement. On SQLite a
 /// transaction that reads and then writes can fail to upgrade its lock (SQLITE_BUSY, without
 /// waiting) when another writer got in between; taking the lock first makes it wait instead.
@@ -220,6 +230,14 @@ impl Db {
 
     pub fn conn(&self) -> Result<PooledConnection, DbError> {
         self.pool.get().map_err(|e| DbError::Pool(e.to_string()))
+    }
+
+    /// A connection, or an error once `timeout` has passed (a health probe must answer before
+    /// its prober gives up, not after the pool's 30 seconds).
+    pub fn conn_within(&self, timeout: Duration) -> Result<PooledConnection, DbError> {
+        self.pool
+            .get_timeout(timeout)
+            .map_err(|e| DbError::Pool(e.to_string()))
     }
 
     pub fn backend(&self) -> Backend {

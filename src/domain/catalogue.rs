@@ -97,6 +97,12 @@ catalogue! {
     Internal = "INTERNAL", Request, Some(500), false,
         "服务器内部错误，请稍后重试或联系管理员。",
         "Internal server error; try again later or contact the administrator.";
+    DatabaseUnavailable = "DATABASE_UNAVAILABLE", Request, Some(503), false,
+        "数据库无法访问，服务暂不可用。",
+        "The database does not answer; the service is not ready.";
+    MigrationsPending = "MIGRATIONS_PENDING", Request, Some(503), false,
+        "数据库结构不是最新版本，请先运行 gradhub migrate。",
+        "The database schema is older than this program; run `gradhub migrate` first.";
     NotFound = "NOT_FOUND", Request, Some(404), false,
         "对象不存在，或不在本机构的可见范围内。",
         "Not found, or not visible to your organisation.";

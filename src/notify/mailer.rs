@@ -21,7 +21,7 @@ pub struct MailConfig {
     pub smtp_security: String,
     /// Empty means the server is used without AUTH.
     pub smtp_username: String,
-    pub smtp_password: String,
+    pub smtp_password: crate::config::Secret,
     /// A mailbox, with or without a display name: `gradhub <gradhub@example.org>`.
     pub mail_from: String,
     pub smtp_timeout_secs: u64,
@@ -36,7 +36,7 @@ impl Default for MailConfig {
             smtp_port: 25,
             smtp_security: "none".to_string(),
             smtp_username: String::new(),
-            smtp_password: String::new(),
+            smtp_password: Default::default(),
             mail_from: "gradhub <gradhub@localhost>".to_string(),
             smtp_timeout_secs: 10,
             retry_secs: 30,
@@ -200,7 +200,7 @@ impl Mailer {
         if !config.smtp_username.is_empty() {
             builder = builder.credentials(Credentials::new(
                 config.smtp_username.clone(),
-                config.smtp_password.clone(),
+                config.smtp_password.expose().to_string(),
             ));
         }
         Ok(Some(Mailer {
@@ -391,7 +391,7 @@ mod tests {
     fn debug_hides_credentials() {
         let c = MailConfig {
             smtp_username: "user".to_string(),
-            smtp_password: "s3cret".to_string(),
+            smtp_password: "s3cret".into(),
             ..config("localhost")
         };
         let mailer = Mailer::new(&c).unwrap().unwrap();

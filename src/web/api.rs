@@ -25,7 +25,7 @@ use utoipa::OpenApi;
         title = "gradhub API",
         description = "离校未就业高校毕业生实名登记分发中心 — distribution hub for the real-name registration of unemployed graduates."
     ),
-    paths(index, health, openapi, reference::page, reference::script, upload, list_batches, get_batch, batch_rejects, explain_route,
+    paths(index, health, super::ops::live, super::ops::ready, super::ops::metrics, openapi, reference::page, reference::script, upload, list_batches, get_batch, batch_rejects, explain_route,
         exchange::sign_in, exchange::sign_out, exchange::me, exchange::inbox, exchange::sent,
         exchange::package, exchange::package_records, exchange::download, exchange::acknowledge,
         exchange::return_records, exchange::cut, exchange::push, exchange::queue,
@@ -173,17 +173,13 @@ pub struct Health {
     division_edition: String,
 }
 
-/// Liveness and the database backend in use.
-#[utoipa::path(get, path = "/health", responses((status = 200, body = Health)))]
-async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let db = state.db.clone();
+/// Readiness (as `/health/ready`) and the database backend in use.
+#[utoipa::path(get, path = "/health", responses(
+    (status = 200, body = Health),
+    (status = 503, description = "Not ready; the reason", body = ApiError)))]
+pub(super) async fn health(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // A query proves the database answers, not only that the process runs.
-    web::block(move || -> Result<(), ApiError> {
-        let mut conn = db.conn()?;
-        diesel::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), &mut conn)?;
-        Ok(())
-    })
-    .await??;
+    super::ops::check_ready(&state).await?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ok",
         backend: state.db.backend().as_str(),
@@ -302,7 +298,7 @@ async fn upload(
     let db = state.db.clone();
     let router = state.router.clone();
     let sender = source.clone();
-    let (outcome, earlier_source) = web::block(move || -> Result<_, ApiError> {
+    let (outcome, earlier_source) = super::block(move || -> Result<_, ApiError> {
         let mut conn = db.conn()?;
         let request = IngestRequest {
             path: spool.path(),
@@ -362,7 +358,7 @@ async fn list_batches(
     let sources = batch_sources(&caller.0, &state)?;
     let db = state.db.clone();
     let limit = query.limit.unwrap_or(100).clamp(1, 1_000);
-    let rows = web::block(move || -> Result<_, ApiError> {
+    let rows = super::block(move || -> Result<_, ApiError> {
         let mut conn = db.conn()?;
         Ok(batches::list_scoped(&mut conn, sources.as_deref(), limit)?)
     })
@@ -383,7 +379,7 @@ async fn get_batch(
     let sources = batch_sources(&caller.0, &state)?;
     let db = state.db.clone();
     let id = id.into_inner();
-    let row = web::block(move || -> Result<_, ApiError> {
+    let row = super::block(move || -> Result<_, ApiError> {
         let mut conn = db.conn()?;
         Ok(batches::get(&mut conn, id)?)
     })
@@ -417,7 +413,7 @@ async fn batch_rejects(
     let sources = batch_sources(&caller, &state)?;
     let db = state.db.clone();
     let id = id.into_inner();
-    let bytes = web::block(move || -> Result<Option<Vec<u8>>, ApiError> {
+    let bytes = super::block(move || -> Result<Option<Vec<u8>>, ApiError> {
         let mut conn = db.conn()?;
         let Some(batch) =
             batches::get(&mut conn, id)?.filter(|b| visible_batch(&sources, &b.source))

@@ -86,7 +86,7 @@ impl FromRequest for Authenticated {
                     return Ok(Authenticated(caller));
                 }
             }
-            let caller = web::block(move || -> Result<Option<Caller>, ApiError> {
+            let caller = super::block(move || -> Result<Option<Caller>, ApiError> {
                 let mut conn = state.db.conn()?;
                 let Some(identity) = access::identify(&mut conn, &secret)? else {
                     return Ok(None);

@@ -47,7 +47,7 @@ async fn blocking<T: Send + 'static>(
     f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
     let state = state.clone();
-    web::block(move || f(&state)).await?
+    super::block(move || f(&state)).await?
 }
 
 /// A body that may be empty (the defaults) but, when given, must be valid: a mistyped return

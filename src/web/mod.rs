@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod exchange;
+pub mod ops;
 pub mod reference;
 pub mod routes;
 
@@ -16,11 +17,26 @@ use crate::distribution::Distribution;
 use crate::domain::catalogue::ErrorCode;
 use crate::domain::routing::Router;
 use actix_web::dev::{Server, Service};
-use actix_web::http::header::{HeaderValue, CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
+use actix_web::http::header::{HeaderName, HeaderValue, CACHE_CONTROL, X_CONTENT_TYPE_OPTIONS};
 use actix_web::{web, App, HttpMessage, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+use tracing_actix_web::{RequestId, TracingLogger};
+
+/// The response header that carries the request's id, the `request_id` of its log lines.
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// `web::block` that carries the request's span (and so its `request_id`) into the blocking
+/// thread: the storage work's log lines, an ingest's among them, belong to their request too.
+pub async fn block<F, R>(work: F) -> Result<R, actix_web::error::BlockingError>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let span = tracing::Span::current();
+    web::block(move || span.in_scope(work)).await
+}
 
 /// What every handler can reach.
 pub struct AppState {
@@ -82,18 +98,35 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
                 // API answers carry personal data (records, reject reports, downloads): no cache
                 // on the way, nor the browser's, may keep a copy.
                 let api = req.path().starts_with("/api/");
+                let request_id = req.extensions().get::<RequestId>().copied();
+                let started = Instant::now();
                 let answer = service.call(req);
                 async move {
                     let mut response = answer.await?;
+                    // One line per request, inside its span (method, path, id come from there).
+                    tracing::info!(
+                        status = response.status().as_u16(),
+                        elapsed_ms = started.elapsed().as_millis() as u64,
+                        "request answered"
+                    );
                     let headers = response.headers_mut();
                     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
                     if api {
                         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
                     }
+                    // The id a clerk or a client quotes to the operator, who finds the request's
+                    // log lines by it.
+                    if let Some(id) = request_id {
+                        if let Ok(value) = HeaderValue::from_str(&id.to_string()) {
+                            headers.insert(REQUEST_ID_HEADER, value);
+                        }
+                    }
                     Ok(response)
                 }
             })
-            .wrap(tracing_actix())
+            // Outermost, so every line of a request, the body-pace and error answers too, is
+            // inside its span with its `request_id`.
+            .wrap(TracingLogger::default())
     })
     // The request head must arrive within the same grace as a body's first bytes.
     .client_request_timeout(pace.grace)
@@ -109,10 +142,6 @@ pub fn routes() -> routes::RouteBook {
     let mut book = routes::RouteBook::default();
     api::routes(&mut book);
     exchange::routes(&mut book);
+    ops::routes(&mut book);
     book
-}
-
-/// Request logging through tracing (method, path, status, time).
-fn tracing_actix() -> actix_web::middleware::Logger {
-    actix_web::middleware::Logger::new("%r %s %Dms")
 }

@@ -8,10 +8,9 @@ use gradhub::config::Config;
 use gradhub::distribution::Distribution;
 use gradhub::domain::catalogue::ErrorCode;
 use gradhub::domain::organisation::Role;
-use gradhub::web::{server, AppState};
+use gradhub::startup::{Application, Hub};
 use reqwest::blocking::Client;
 use serde_json::Value;
-use std::net::TcpListener;
 use std::sync::Arc;
 
 pub struct TestApp {
@@ -25,7 +24,7 @@ pub struct TestApp {
 /// thread (tests run passes themselves, so they know when work happened).
 pub fn test_config(db: &TestDb) -> Config {
     Config {
-        database_url: db.url.clone(),
+        database_url: db.url.clone().into(),
         upload_dir: db.path("uploads"),
         max_upload_bytes: 1 << 20,
         jobs_interval_secs: 0,
@@ -33,31 +32,20 @@ pub fn test_config(db: &TestDb) -> Config {
     }
 }
 
-/// Starts the app in a background thread; returns when it answers.
-pub fn spawn_app(db: &TestDb, config: Config) -> TestApp {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let dist = Arc::new(Distribution::new(db.db.clone(), &config).expect("distribution"));
-    let state = AppState {
-        db: db.db.clone(),
-        router: Arc::new(db.router()),
-        config: config.clone(),
-        dist: dist.clone(),
-        identities: Default::default(),
-    };
+/// Starts the app through the same composition root as `gradhub serve` (on the test's own
+/// database, on a free port) in a background thread; returns when it answers.
+pub fn spawn_app(db: &TestDb, mut config: Config) -> TestApp {
+    config.bind = "127.0.0.1:0".into();
+    let hub = Hub::with_db(config.clone(), db.db.clone()).expect("hub");
+    let app = Application::from_hub(hub).expect("application");
+    let port = app.port();
+    let dist = app.dist();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            let _ = server(listener, state).expect("server").await;
-        });
+        let _ = app.run_until_stopped();
     });
     let base = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
-        if reqwest::blocking::get(format!("{base}/health")).is_ok() {
+        if reqwest::blocking::get(format!("{base}/health/live")).is_ok() {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
