@@ -368,7 +368,10 @@ fn record_cells(r: &RecordRow, mask: bool) -> Vec<String> {
             (Some(p), true) => masking::phone(p),
             (p, _) => opt(p),
         },
-        opt(&r.email),
+        match (&r.email, mask) {
+            (Some(e), true) => masking::email(e),
+            (e, _) => opt(e),
+        },
         opt(&r.hardship),
         r.intention.clone(),
         opt(&r.route_province),

@@ -41,6 +41,7 @@ impl RecordView {
         record.id_number = masking::id_number(&record.id_number);
         record.person_key = masking::id_number(&record.person_key);
         record.phone = record.phone.as_deref().map(masking::phone);
+        record.email = record.email.as_deref().map(masking::email);
         RecordView {
             record,
             birth_year,

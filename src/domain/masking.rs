@@ -42,6 +42,19 @@ pub fn phone(value: &str) -> String {
     format!("{start}{}{end}", "*".repeat(hidden))
 }
 
+/// An e-mail address as a masked view shows it: the first character of the mailbox and the
+/// domain (`z***@qq.com`). Mailboxes are often a QQ number, a phone number or a name with a
+/// birth date, so the rest of the mailbox is hidden too.
+pub fn email(value: &str) -> String {
+    match value.rsplit_once('@') {
+        Some((mailbox, domain)) => {
+            let first: String = mailbox.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "*".repeat(value.chars().count()),
+    }
+}
+
 /// A birth date as a masked view shows it: the year only.
 pub fn birth_year(date: NaiveDate) -> i32 {
     date.year()
@@ -53,6 +66,7 @@ pub fn problem_value(column_key: &str, value: &str) -> String {
     match column_key {
         "id_number" => id_number(value),
         "phone" => phone(value),
+        "email" => email(value),
         // A birth date as written ("2003-06-15", "20030615", "2003年6月15日"): its first four
         // characters are the year when it starts with one; otherwise nothing of it is shown.
         "birth_date" => {
@@ -118,6 +132,13 @@ mod tests {
         for p in ["13812345678", "88886666", "053188886666", "123456", "1"] {
             assert!(phone(p).chars().filter(|c| *c == '*').count() >= 4.min(p.len()));
         }
+    }
+
+    #[test]
+    fn a_masked_email_keeps_the_first_character_and_the_domain() {
+        assert_eq!(email("zhangsan20030615@qq.com"), "z***@qq.com");
+        assert_eq!(email("13957246810@163.com"), "1***@163.com");
+        assert_eq!(email("no-at-sign"), "**********");
     }
 
     #[test]
