@@ -117,19 +117,7 @@ fn broken_xlsx_files_are_refused(db: &TestDb) {
     ole.extend(vec![0u8; 1024]);
     refused(db, "secret.xlsx", &ole, "FILE_ENCRYPTED");
     // A zip bomb: one member that expands a thousandfold and more.
-    let mut zipped = Vec::new();
-    {
-        let mut w = zip::ZipWriter::new(std::io::Cursor::new(&mut zipped));
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        w.start_file("xl/worksheets/sheet1.xml", options)
-            .expect("zip");
-        let zeros = vec![b'0'; 1 << 20];
-        for _ in 0..64 {
-            w.write_all(&zeros).expect("zip");
-        }
-        w.finish().expect("zip");
-    }
+    let zipped = common::zip_bomb();
     refused(db, "bomb.xlsx", &zipped, "FILE_TOO_LARGE");
     // One shared string of 200,000 short rich-text runs: no text is long, the cell (3 MB) is.
     let rich = db.path("rich.xlsx");
@@ -566,7 +554,92 @@ fn huge_inputs_are_refused_in_bounded_memory(db: &TestDb) {
     }
 }
 
+/// The same inputs uploaded to a real `gradhub serve`: the server refuses each with its code and
+/// its own peak memory (`VmHWM`, the high-water mark of the whole process) stays under 300 MB.
+fn the_server_refuses_huge_uploads_in_bounded_memory(db: &TestDb) {
+    use std::io::BufRead;
+    expect_exit(
+        &gradhub_command(db)
+            .args([
+                "orgs",
+                "add",
+                "--code",
+                "edu-big",
+                "--name",
+                "大文件测试",
+                "--level",
+            ])
+            .args(["sender", "--parent", "000000"])
+            .output()
+            .expect("orgs add"),
+        0,
+    );
+    let token = expect_exit(
+        &gradhub_command(db)
+            .args(["tokens", "create", "--org", "edu-big", "--name", "big"])
+            .output()
+            .expect("tokens create"),
+        0,
+    )
+    .trim()
+    .to_string();
+    let mut server = gradhub_command(db)
+        .arg("serve")
+        .env("GRADHUB_BIND", "127.0.0.1:0")
+        .env("GRADHUB_JOBS_INTERVAL_SECS", "0")
+        .env("GRADHUB_UPLOAD_DIR", db.path("uploads"))
+        .env("GRADHUB_MAX_UPLOAD_BYTES", (8u64 << 30).to_string())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut lines = std::io::BufReader::new(server.stderr.take().expect("stderr")).lines();
+    let base = loop {
+        let line = lines.next().expect("serve said nothing").expect("line");
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.split_whitespace().next().expect("address").to_string();
+        }
+    };
+    // Keep reading what the server logs, so a full pipe never blocks it.
+    std::thread::spawn(move || lines.for_each(drop));
+    let client = reqwest::blocking::Client::builder()
+        .timeout(std::time::Duration::from_secs(600))
+        .build()
+        .expect("client");
+    let peak_mb = || {
+        std::fs::read_to_string(format!("/proc/{}/status", server.id()))
+            .expect("status")
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .expect("VmHWM")
+            / 1024
+    };
+    for (path, code) in big_inputs(db) {
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_string();
+        let answer: serde_json::Value = client
+            .post(format!("{base}/api/v1/batches?file_name={name}"))
+            .bearer_auth(&token)
+            .body(std::fs::File::open(&path).expect("open"))
+            .send()
+            .expect("upload")
+            .json()
+            .expect("json");
+        assert_eq!(answer["code"], code, "{name}: {answer}");
+        let peak = peak_mb();
+        let _ = writeln!(std::io::stderr(), "server, {name}: {code}, VmHWM {peak} MB");
+        assert!(peak < 300, "{name}: server peak {peak} MB");
+        nothing_stored(db);
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
 on_both_backends!(
+    the_server_refuses_huge_uploads_in_bounded_memory,
     empty_and_header_only_files_are_refused,
     missing_required_column_is_named,
     binary_garbage_and_nul_bytes_are_refused,

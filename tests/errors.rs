@@ -8,7 +8,6 @@ use common::app::{add_sender, ingest_text, spawn_app, test_config, token};
 use common::{id18, line, TestDb, HEADER};
 use gradhub::domain::catalogue::{markdown_table, ErrorCode};
 use gradhub::domain::organisation::Role;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const TABLE_START: &str = "<!-- catalogue:start -->\n";
@@ -120,19 +119,7 @@ fn a_refusal_answers_its_catalogued_status(db: &TestDb) {
     let app = spawn_app(db, test_config(db));
     add_sender(db, "edu-370000", "370000");
     let sender = token(db, "edu-370000", None);
-    let mut bomb = Vec::new();
-    {
-        let mut w = zip::ZipWriter::new(std::io::Cursor::new(&mut bomb));
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        w.start_file("xl/worksheets/sheet1.xml", options)
-            .expect("zip");
-        let zeros = vec![b'0'; 1 << 20];
-        for _ in 0..64 {
-            w.write_all(&zeros).expect("zip");
-        }
-        w.finish().expect("zip");
-    }
+    let bomb = common::zip_bomb();
     let (status, answer) = app.upload("file_name=bomb.xlsx", &sender, bomb);
     assert_eq!(
         (status, answer["code"].as_str()),

@@ -910,6 +910,16 @@ mod tests {
 
     const SETTLE: Duration = Duration::from_secs(30);
 
+    /// The names in a folder, sorted.
+    fn sorted_names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<_> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        names
+    }
+
     fn t(secs: u64) -> SystemTime {
         UNIX_EPOCH + Duration::from_secs(1_700_000_000 + secs)
     }
@@ -1127,11 +1137,7 @@ mod tests {
         }
 
         // No stray temp files left next to the results.
-        let mut listing: Vec<_> = fs::read_dir(&processed)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        listing.sort();
+        let listing = sorted_names(&processed);
         assert_eq!(
             listing,
             [
@@ -1191,11 +1197,7 @@ mod tests {
                 "20240102-030405",
             )
             .unwrap();
-        let mut listing: Vec<_> = fs::read_dir(&processed)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
-            .collect();
-        listing.sort();
+        let listing = sorted_names(&processed);
         assert_eq!(
             listing,
             [

@@ -225,6 +225,23 @@ pub fn expect_exit(out: &std::process::Output, code: i32) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// A zip bomb dressed as a workbook: one worksheet of 64 MB of zeros, deflated to a few KB.
+pub fn zip_bomb() -> Vec<u8> {
+    use std::io::Write;
+    let mut bytes = Vec::new();
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(&mut bytes));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    w.start_file("xl/worksheets/sheet1.xml", options)
+        .expect("zip");
+    let zeros = vec![b'0'; 1 << 20];
+    for _ in 0..64 {
+        w.write_all(&zeros).expect("zip");
+    }
+    w.finish().expect("zip");
+    bytes
+}
+
 /// Writes `text` to a file in the test's directory.
 pub fn write_file(db: &TestDb, name: &str, bytes: &[u8]) -> PathBuf {
     let path = db.path(name);
