@@ -5,6 +5,7 @@
 pub mod figures;
 pub mod ids;
 pub mod reads;
+pub mod refreshed;
 pub mod reminders;
 
 pub use ids::{PackageId, RecordId};
@@ -22,9 +23,10 @@ use crate::domain::calendar::{Calendar, CalendarCoverage};
 use crate::domain::catalogue::ErrorCode;
 use crate::domain::organisation::OrgLevel;
 use chrono::{NaiveDate, Utc};
+use refreshed::Refreshed;
 use serde_json::json;
-use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// How long the in-memory organisation tree is trusted before it is read again (another node or
 /// an operator's command may have added an organisation).
@@ -134,9 +136,9 @@ pub struct Distribution {
     pub ack_days: u32,
     pub escalation_days: u32,
     pub hub_url: String,
-    tree: RwLock<(Instant, Arc<OrgTree>)>,
+    tree: Refreshed<OrgTree>,
     /// The working-day calendar as stored, re-read like the tree (an operator may import a year).
-    calendar: RwLock<(Instant, Arc<Calendar>)>,
+    calendar: Refreshed<Calendar>,
     /// The Beijing day the operator was last warned of a missing calendar year (once a day).
     calendar_warned_on: std::sync::Mutex<Option<NaiveDate>>,
 }
@@ -161,8 +163,8 @@ impl Distribution {
                 .escalation_deadline_days
                 .max(config.ack_deadline_days),
             hub_url: config.hub_url.clone(),
-            tree: RwLock::new((Instant::now(), Arc::new(tree))),
-            calendar: RwLock::new((Instant::now(), Arc::new(calendar))),
+            tree: Refreshed::new(tree, TREE_TTL),
+            calendar: Refreshed::new(calendar, TREE_TTL),
             calendar_warned_on: std::sync::Mutex::new(None),
         })
     }
@@ -170,27 +172,19 @@ impl Distribution {
     /// The working-day calendar, re-read from the database when older than 30 seconds. A
     /// failed read keeps the one in hand (and says so): deadlines never stop for it.
     pub fn calendar(&self) -> Arc<Calendar> {
-        if let Ok(guard) = self.calendar.read() {
-            if guard.0.elapsed() < TREE_TTL {
-                return guard.1.clone();
-            }
+        if let Some(calendar) = self.calendar.fresh() {
+            return calendar;
         }
         let fresh = self
             .db
             .conn()
             .and_then(|mut conn| db::calendar::load(&mut conn));
-        match (fresh, self.calendar.write()) {
-            (Ok(c), Ok(mut guard)) => {
-                let c = Arc::new(c);
-                *guard = (Instant::now(), c.clone());
-                c
-            }
-            (Err(e), Ok(mut guard)) => {
+        match fresh {
+            Ok(calendar) => self.calendar.store(calendar),
+            Err(e) => {
                 tracing::error!(error = %e, "cannot read the working-day calendar; using the one in hand");
-                guard.0 = Instant::now();
-                guard.1.clone()
+                self.calendar.keep()
             }
-            (_, Err(poisoned)) => poisoned.into_inner().1.clone(),
         }
     }
 
@@ -224,21 +218,15 @@ impl Distribution {
 
     /// The organisation tree, re-read when older than a few seconds.
     pub fn tree(&self) -> Result<Arc<OrgTree>, DbError> {
-        if let Ok(guard) = self.tree.read() {
-            if guard.0.elapsed() < TREE_TTL {
-                return Ok(guard.1.clone());
-            }
+        match self.tree.fresh() {
+            Some(tree) => Ok(tree),
+            None => self.refresh_tree(),
         }
-        self.refresh_tree()
     }
 
     /// Reads the tree again now (after this process added an organisation).
     pub fn refresh_tree(&self) -> Result<Arc<OrgTree>, DbError> {
-        let tree = Arc::new(load_tree(&self.db)?);
-        if let Ok(mut guard) = self.tree.write() {
-            *guard = (Instant::now(), tree.clone());
-        }
-        Ok(tree)
+        Ok(self.tree.store(load_tree(&self.db)?))
     }
 
     /// The tree, read again first if it lacks organisation `code` (added by another process
