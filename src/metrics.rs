@@ -103,13 +103,15 @@ pub fn collect(
             .count()
             .get_result(conn)?
     };
-    let records_unassigned = {
-        use crate::db::schema::placements;
-        placements::table
-            .filter(placements::state.eq(PlacementState::Unassigned))
-            .count()
-            .get_result(conn)?
-    };
+    // The word is written into the statement, not bound, so both backends can use the partial
+    // index `placements_unassigned` (a bound value cannot be matched against its WHERE).
+    let records_unassigned = count(
+        conn,
+        &format!(
+            "SELECT COUNT(*) AS n FROM placements WHERE state = '{}'",
+            PlacementState::Unassigned.as_str()
+        ),
+    )?;
     Ok(Snapshot {
         batches: totals.batches,
         rows_read: totals.rows_read,
