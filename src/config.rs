@@ -83,6 +83,14 @@ pub struct Config {
     /// `escalation_deadline_days` / `GRADHUB_ESCALATION_DEADLINE_DAYS`: working days after
     /// delivery when an unacknowledged package is reported to the receiver's parent organisation.
     pub escalation_deadline_days: u32,
+    /// `contact_deadline_days` / `GRADHUB_CONTACT_DEADLINE_DAYS`: working days after a record
+    /// reaches its county (or grassroots office) within which the graduate is first contacted
+    /// (111号 逐一联系; default 10).
+    pub contact_deadline_days: u32,
+    /// `followup_codes_dir` / `GRADHUB_FOLLOWUP_CODES_DIR`: a folder whose `service_type.csv`,
+    /// `policy_type.csv`, `employment_state.csv` or `contact_channel.csv` replace the built-in
+    /// follow-up code tables at start; empty keeps the built-in ones.
+    pub followup_codes_dir: String,
     /// `auto_cut` / `GRADHUB_AUTO_CUT`: which holders have their waiting records cut into packages
     /// by the background job: `ministry` (the hub, after every batch), `all`, or `none`.
     pub auto_cut: String,
@@ -120,6 +128,8 @@ impl Default for Config {
             log: "info".into(),
             ack_deadline_days: 5,
             escalation_deadline_days: 10,
+            contact_deadline_days: 10,
+            followup_codes_dir: String::new(),
             auto_cut: "ministry".into(),
             drop_dir: String::new(),
             drop_settle_secs: 10,
@@ -215,6 +225,12 @@ impl Config {
         if let Some(n) = days("GRADHUB_ESCALATION_DEADLINE_DAYS")? {
             self.escalation_deadline_days = n;
         }
+        if let Some(n) = days("GRADHUB_CONTACT_DEADLINE_DAYS")? {
+            self.contact_deadline_days = n;
+        }
+        if let Some(v) = get("GRADHUB_FOLLOWUP_CODES_DIR") {
+            self.followup_codes_dir = v;
+        }
         if let Some(v) = get("GRADHUB_AUTO_CUT") {
             self.auto_cut = v;
         }
@@ -278,6 +294,7 @@ impl Config {
         for (key, days) in [
             ("ack_deadline_days", self.ack_deadline_days),
             ("escalation_deadline_days", self.escalation_deadline_days),
+            ("contact_deadline_days", self.contact_deadline_days),
         ] {
             if !(1..=365).contains(&days) {
                 return Err(ConfigError::Invalid(
@@ -421,6 +438,8 @@ mod tests {
             "log",
             "ack_deadline_days",
             "escalation_deadline_days",
+            "contact_deadline_days",
+            "followup_codes_dir",
             "auto_cut",
             "drop_dir",
             "drop_settle_secs",

@@ -297,7 +297,7 @@ pub fn write_package<W: Write + Send>(
 
 /// Writes records a page at a time (keyset paging on the record id, so memory stays flat): the
 /// transfer-file and route columns, then the `extra` columns each page row brings.
-fn write_pages<W: Write + Send>(
+pub fn write_pages<W: Write + Send>(
     format: TableFormat,
     out: W,
     mask: bool,

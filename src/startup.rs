@@ -10,9 +10,11 @@ use crate::db::{orgs, Db};
 use crate::distribution::{AutoCut, Distribution};
 use crate::domain::organisation::OrgLevel;
 use crate::domain::routing::Router;
+use crate::followup::Followup;
 use crate::jobs::drop_folder::DropFolder;
 use crate::jobs::Worker;
 use crate::notify::Mailer;
+use crate::report::Reports;
 use crate::web::{self, AppState};
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -26,6 +28,8 @@ pub struct Hub {
     pub db: Db,
     pub router: Arc<Router>,
     pub dist: Arc<Distribution>,
+    pub followup: Arc<Followup>,
+    pub reports: Arc<Reports>,
 }
 
 impl Hub {
@@ -47,11 +51,20 @@ impl Hub {
         };
         let router = Arc::new(Router::new(table));
         let dist = Arc::new(Distribution::new(db.clone(), &config)?);
+        let codes = Arc::new(crate::followup::load_codes(&config.followup_codes_dir)?);
+        let followup = Arc::new(Followup::new(dist.clone(), codes.clone()));
+        let reports = Arc::new(Reports::new(
+            dist.clone(),
+            codes,
+            config.contact_deadline_days,
+        ));
         Ok(Hub {
             config,
             db,
             router,
             dist,
+            followup,
+            reports,
         })
     }
 
@@ -151,6 +164,8 @@ impl Application {
             router: hub.router,
             config: hub.config,
             dist: dist.clone(),
+            followup: hub.followup,
+            reports: hub.reports,
             identities: Default::default(),
         };
         let server = web::server(listener, state)?;

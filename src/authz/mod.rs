@@ -40,6 +40,9 @@ pub enum Permission {
     Distribute,
     /// Upload transfer files.
     Upload,
+    /// Record follow-up (contacts, services, policies, states) and register graduates found
+    /// through other channels, for records held in its jurisdiction.
+    FollowUp,
     /// Manage users, tokens and organisations (and see no record contents).
     Administer,
 }
@@ -58,7 +61,9 @@ impl Permission {
         );
         match self {
             Permission::ReadRecords => !matches!(role, Role::Admin | Role::Sender),
-            Permission::SeePersonalNumbers | Permission::Distribute => staff_or_system,
+            Permission::SeePersonalNumbers | Permission::Distribute | Permission::FollowUp => {
+                staff_or_system
+            }
             Permission::Upload => matches!(role, Role::Sender | Role::Ministry),
             Permission::Administer => role == Role::Admin,
         }
@@ -73,6 +78,7 @@ impl Permission {
             }
             Permission::Distribute => ("分发、签收或退回", "distribute, acknowledge or return"),
             Permission::Upload => ("上传移交文件", "upload transfer files"),
+            Permission::FollowUp => ("记录就业服务跟踪情况", "record follow-up"),
             Permission::Administer => (
                 "管理用户、令牌和机构",
                 "manage users, tokens and organisations",

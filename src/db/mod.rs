@@ -17,12 +17,14 @@ pub mod batches;
 pub mod bulk;
 pub mod calendar;
 pub mod claims;
+pub mod followup;
 pub mod orgs;
 pub mod outbox;
 pub mod packages;
 pub mod records;
 pub mod reference;
 pub mod schema;
+pub mod summary;
 pub mod users;
 pub mod words;
 

@@ -364,9 +364,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    followup_events (id) {
+        id -> BigInt,
+        record_id -> BigInt,
+        kind -> Text,
+        occurred_on -> Date,
+        code -> Nullable<Text>,
+        reached -> Nullable<Bool>,
+        amount_fen -> Nullable<BigInt>,
+        organisation -> Nullable<Text>,
+        employer -> Nullable<Text>,
+        post -> Nullable<Text>,
+        note -> Nullable<Text>,
+        address -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        occupation -> Nullable<Text>,
+        region -> Nullable<Text>,
+        org_id -> BigInt,
+        actor -> Text,
+        client_key -> Nullable<Text>,
+        content_hash -> Text,
+        channel -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    followup_milestones (record_id, name) {
+        record_id -> BigInt,
+        name -> Text,
+        reached_on -> Date,
+    }
+}
+
+diesel::table! {
+    followup_states (record_id, from_on) {
+        record_id -> BigInt,
+        from_on -> Date,
+        until_on -> Nullable<Date>,
+        state -> Text,
+    }
+}
+
 diesel::joinable!(placements -> records (record_id));
 diesel::joinable!(record_hops -> records (record_id));
 diesel::joinable!(org_contacts -> orgs (org_id));
+diesel::joinable!(followup_events -> records (record_id));
+diesel::joinable!(followup_milestones -> records (record_id));
+diesel::joinable!(followup_states -> records (record_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     batches,
@@ -388,4 +434,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_claims,
     calendar_days,
     calendar_years,
+    followup_events,
+    followup_milestones,
+    followup_states,
 );

@@ -272,6 +272,23 @@ catalogue! {
         "证件号码：与文件中另一行重复",
         "ID number: repeats another row of the file";
 
+    // Follow-up events (answered per event, and as lines of a follow-up reject report).
+    AmountInvalid = "AMOUNT_INVALID", RowProblem, None, false,
+        "金额：应为非负的元数，至多两位小数",
+        "Amount: a non-negative number of yuan with at most two decimals";
+    RecordUnknown = "RECORD_UNKNOWN", RowProblem, None, false,
+        "记录不存在，或不在本机构辖区内；该事件未保存",
+        "No such record in your jurisdiction; the event was not stored";
+    ClientKeyReused = "CLIENT_KEY_REUSED", RowProblem, None, false,
+        "事件编号已用于另一内容不同的事件；该事件未保存",
+        "The client key was already used for a different event; the event was not stored";
+    DateBeforeGraduation = "DATE_BEFORE_GRADUATION", RowProblem, None, false,
+        "日期：早于毕业年份；该事件未保存",
+        "Date: before the graduation year; the event was not stored";
+    EventList = "EVENT_LIST", Request, Some(422), false,
+        "事件清单为空或超过 1000 条，未保存任何事件。",
+        "The event list is empty or longer than 1000 events; nothing was stored.";
+
     // Distribution requests that did nothing.
     NothingToSend = "NOTHING_TO_SEND", Distribution, Some(400), false,
         "没有可分发的记录。",

@@ -1047,7 +1047,7 @@ fn normalise_division_code(s: &str) -> Option<String> {
 }
 
 /// The 11-digit mobile number, with `+86`/`86`/`0086` prefixes, spaces and dashes removed.
-fn mobile_number(s: &str) -> Option<String> {
+pub fn mobile_number(s: &str) -> Option<String> {
     if is_mobile(s) {
         return Some(s.to_string());
     }
@@ -1074,7 +1074,7 @@ fn is_mobile(s: &str) -> bool {
 
 /// `0531-88888888`, `(010)12345678`, `010-12345678-123`, `0531 8888 8888`, `053188888888`:
 /// a 3–4 digit area code starting with 0, a 7–8 digit local number, an optional extension.
-fn is_fixed_line(s: &str) -> bool {
+pub fn is_fixed_line(s: &str) -> bool {
     let s: String = s.chars().filter(|c| *c != ' ').collect();
     let s = s
         .strip_prefix("+86")

@@ -9,6 +9,7 @@ pub mod catalogue;
 pub mod codes;
 pub mod dates;
 pub mod division;
+pub mod followup;
 pub mod graduate;
 pub mod id_number;
 pub mod masking;

@@ -29,7 +29,9 @@ use utoipa::OpenApi;
         exchange::sign_in, exchange::sign_out, exchange::me, exchange::inbox, exchange::sent,
         exchange::package, exchange::package_records, exchange::download, exchange::acknowledge,
         exchange::return_records, exchange::cut, exchange::push, exchange::queue,
-        exchange::records, exchange::record, exchange::assign, exchange::figures, exchange::orgs),
+        exchange::records, exchange::record, exchange::assign, exchange::figures, exchange::orgs,
+        super::followup::submit_events, super::followup::timeline, super::followup::summary,
+        super::followup::summary_records, super::followup::overdue),
     components(schemas(BatchSummary, Refusal, ApiError, ErrorCode, Health, Channel)),
     modifiers(&BearerAuth, &CommonAnswers)
 )]

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod body;
 pub mod error;
 pub mod exchange;
+pub mod followup;
 pub mod ops;
 pub mod reference;
 pub mod routes;
@@ -44,6 +45,8 @@ pub struct AppState {
     pub router: Arc<Router>,
     pub config: Config,
     pub dist: Arc<Distribution>,
+    pub followup: Arc<crate::followup::Followup>,
+    pub reports: Arc<crate::report::Reports>,
     /// Tokens and sessions looked up lately (see `auth`).
     pub identities: auth::IdentityCache,
 }
@@ -142,6 +145,7 @@ pub fn routes() -> routes::RouteBook {
     let mut book = routes::RouteBook::default();
     api::routes(&mut book);
     exchange::routes(&mut book);
+    followup::routes(&mut book);
     ops::routes(&mut book);
     book
 }

@@ -1,0 +1,55 @@
+-- Follow-up after 签收 (111号 sets 1–3) (postgres).
+
+-- Every follow-up event as recorded, never changed afterwards: a correction is a later event.
+-- `code` is the contact channel, service type, policy type or employment state by `kind`;
+-- `client_key` is the sending system's own key, unique per organisation, so a retried request
+-- stores nothing twice; `content_hash` tells a retry from a different event under the same key.
+CREATE TABLE followup_events (
+    id BIGSERIAL PRIMARY KEY,
+    record_id BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    occurred_on DATE NOT NULL,
+    code TEXT,
+    reached BOOLEAN,
+    amount_fen BIGINT,
+    organisation TEXT,
+    employer TEXT,
+    post TEXT,
+    note TEXT,
+    address TEXT,
+    phone TEXT,
+    occupation TEXT,
+    region TEXT,
+    org_id BIGINT NOT NULL,
+    actor TEXT NOT NULL,
+    client_key TEXT,
+    content_hash TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    recorded_at TIMESTAMP NOT NULL
+);
+CREATE INDEX followup_events_record ON followup_events (record_id, kind, occurred_on);
+CREATE INDEX followup_events_kind ON followup_events (kind, occurred_on);
+CREATE UNIQUE INDEX followup_events_client_key ON followup_events (org_id, client_key)
+    WHERE client_key IS NOT NULL;
+
+-- What the summary counts, derived from a record's events in the transaction that adds one:
+-- the first day of each milestone (`contacted`, `service:03`, `policy:01`, `1131`,
+-- `1131_in_time`). One row per record and milestone, so a count of rows is a count of persons.
+CREATE TABLE followup_milestones (
+    record_id BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    reached_on DATE NOT NULL,
+    PRIMARY KEY (record_id, name)
+);
+CREATE INDEX followup_milestones_name ON followup_milestones (name, reached_on, record_id);
+
+-- The employment-state history as spans: `state` from `from_on` until the day before
+-- `until_on` (open when null). The state on a day is the span that covers it.
+CREATE TABLE followup_states (
+    record_id BIGINT NOT NULL,
+    from_on DATE NOT NULL,
+    until_on DATE,
+    state TEXT NOT NULL,
+    PRIMARY KEY (record_id, from_on)
+);
+CREATE INDEX followup_states_state ON followup_states (state, from_on);
