@@ -422,18 +422,7 @@ pub fn packages(config: Config, action: PackagesAction) -> Result<(), Failure> {
         PackagesAction::Cut { org, to } => {
             dist.place_new()
                 .map_err(|e| Failure::Internal(e.to_string()))?;
-            let mut caller = Caller::job("cli", &tree)
-                .ok_or_else(|| Failure::Internal("no ministry organisation".into()))?;
-            if let Some(code) = org {
-                let node = tree.by_code(&code).ok_or_else(|| {
-                    Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}"))
-                })?;
-                caller.org_id = node.id;
-                caller.org_code = node.code.clone();
-                caller.org_level = node.level;
-                caller.scope = tree.scope_of(node.id);
-            }
-            caller.actor.name = "cli:packages-cut".into();
+            let caller = super::console_caller(&tree, org.as_deref(), "cli:packages-cut", true)?;
             let made = dist
                 .cut(&caller, to.as_deref(), crate::ingest::china_today())
                 .map_err(|e| Failure::Refused(e.to_string()))?;
