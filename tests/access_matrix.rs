@@ -198,6 +198,56 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
             [422, 422, 422, 422, 403, 403, 403, 401],
         ),
         (
+            "北京's record follow-up",
+            "GET",
+            format!("/api/v1/records/{r_bj}/followup"),
+            Value::Null,
+            [404, 200, 404, 404, 404, 403, 403, 401],
+        ),
+        (
+            "follow-up for 北京's record (answered per event: RECORD_UNKNOWN)",
+            "POST",
+            "/api/v1/followup/events".into(),
+            json!({"events": [{"record_id": r_bj, "kind": "state", "date": "2026-11-02", "state": "21"}]}),
+            [200, 0, 200, 200, 403, 403, 403, 401],
+        ),
+        (
+            "北京's summary",
+            "GET",
+            "/api/v1/reports/summary?year=2025&as_of=2026-12-31&org=110000".into(),
+            Value::Null,
+            [404, 200, 404, 404, 404, 403, 403, 401],
+        ),
+        (
+            "北京's summary as a file",
+            "GET",
+            "/api/v1/reports/summary?year=2025&as_of=2026-12-31&org=110000&format=csv".into(),
+            Value::Null,
+            [404, 200, 404, 404, 404, 403, 403, 401],
+        ),
+        (
+            "the records behind 北京's count",
+            "GET",
+            "/api/v1/reports/summary/records?year=2025&as_of=2026-12-31&org=110000&column=received"
+                .into(),
+            Value::Null,
+            [404, 200, 404, 404, 404, 403, 403, 401],
+        ),
+        (
+            "北京's overdue list",
+            "GET",
+            "/api/v1/reports/overdue?kind=contact&year=2025&org=110000&format=xlsx".into(),
+            Value::Null,
+            [404, 200, 404, 404, 404, 403, 403, 401],
+        ),
+        (
+            "own summary",
+            "GET",
+            "/api/v1/reports/summary?year=2025&as_of=2026-12-31".into(),
+            Value::Null,
+            [200, 200, 200, 200, 200, 403, 403, 401],
+        ),
+        (
             "upload",
             "POST",
             "/api/v1/batches".into(),
@@ -237,6 +287,21 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
         }
     }
     assert!(failures.is_empty(), "matrix:\n{}", failures.join("\n"));
+
+    // Staff of other jurisdictions get every foreign event refused, and nothing is stored.
+    for secret in [&sd, &jn, &county] {
+        let answer = app.ok_post(
+            "/api/v1/followup/events",
+            secret,
+            &json!({"events": [{"record_id": r_bj, "kind": "state", "date": "2026-11-02", "state": "21"}]}),
+        );
+        assert_eq!(
+            answer["events"][0]["problems"][0]["code"], "RECORD_UNKNOWN",
+            "{answer}"
+        );
+    }
+    let bj_follow = app.ok(&format!("/api/v1/records/{r_bj}/followup"), &bj);
+    assert_eq!(bj_follow["events"].as_array().map(Vec::len), Some(0));
 
     // Lists only ever hold the caller's own jurisdiction.
     for (who, secret, province) in [
