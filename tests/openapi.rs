@@ -135,12 +135,20 @@ fn document_and_router_name_the_same_endpoints(db: &TestDb) {
 }
 
 /// A value of the parameter's type that the type check accepts.
-fn sample(schema: &Value) -> &'static str {
-    match schema["type"].as_str() {
+/// A value for a parameter: its documented example, else one of its type.
+fn sample(param: &Value) -> String {
+    match &param["example"] {
+        Value::String(example) => return example.clone(),
+        Value::Null => {}
+        other => return other.to_string(),
+    }
+    let schema = &param["schema"];
+    let plain = match schema["type"].as_str() {
         Some("integer") => "1",
         Some("boolean") => "true",
         _ => "x",
-    }
+    };
+    plain.to_string()
 }
 
 fn parameters_sit_where_the_handlers_read_them(db: &TestDb) {
@@ -180,13 +188,7 @@ fn parameters_sit_where_the_handlers_read_them(db: &TestDb) {
         let required: Vec<String> = query
             .iter()
             .filter(|p| p["required"] == true)
-            .map(|p| {
-                format!(
-                    "{}={}",
-                    p["name"].as_str().expect("name"),
-                    sample(&p["schema"])
-                )
-            })
+            .map(|p| format!("{}={}", p["name"].as_str().expect("name"), sample(p)))
             .collect();
         let base = concrete(&path);
         // The required parameters with `extra` added (or put in their place).
@@ -227,7 +229,7 @@ fn parameters_sit_where_the_handlers_read_them(db: &TestDb) {
             let (status, body) = call(
                 &app,
                 &method,
-                &with(&[format!("{name}={}", sample(&p["schema"]))]),
+                &with(&[format!("{name}={}", sample(p))]),
                 Some(who),
             );
             assert_ne!(

@@ -218,8 +218,10 @@ fn parse_day(raw: Option<&str>) -> Result<NaiveDate, ApiError> {
 #[serde(deny_unknown_fields)]
 pub struct SummaryQuery {
     /// Graduation year (届别), e.g. 2026.
+    #[param(example = 2026)]
     year: i32,
     /// Cut-off day: the data as it stood at the end of this day (China time).
+    #[param(example = "2026-12-31")]
     as_of: String,
     /// An organisation in your jurisdiction (code); default your own.
     org: Option<String>,
@@ -288,9 +290,14 @@ fn org_not_found(e: DistError) -> ApiError {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DrillParams {
+    /// Graduation year (届别).
+    #[param(example = 2026)]
     year: i32,
+    /// Cut-off day, as for the summary.
+    #[param(example = "2026-12-31")]
     as_of: String,
     /// The column id of the count (`received`, `contacted`, `service:03`, `state:21`, …).
+    #[param(example = "received")]
     column: String,
     /// The row's organisation (code); default your own (the total row).
     org: Option<String>,
@@ -377,9 +384,13 @@ async fn drill_answer(
 pub struct OverdueParams {
     /// `contact` (not contacted within the deadline) or `1131` (1131 not reached within six
     /// months of graduation).
+    #[param(example = "contact")]
     kind: String,
+    /// Graduation year (届别).
+    #[param(example = 2026)]
     year: i32,
     /// Default today (China).
+    #[param(example = "2026-12-31")]
     as_of: Option<String>,
     /// An organisation in your jurisdiction; default your own.
     org: Option<String>,
