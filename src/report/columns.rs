@@ -256,3 +256,30 @@ pub fn measure(id: &str) -> Option<Measure> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_column_is_defined_in_the_docs_and_drills_into_a_rule() {
+        let docs = include_str!("../../docs/followup.md");
+        for c in columns(&FollowupCodes::builtin()) {
+            let family = c.id.split_once(':').map(|(p, _)| format!("`{p}:"));
+            assert!(
+                docs.contains(&format!("`{}`", c.id))
+                    || family.is_some_and(|f| docs.contains(&f)),
+                "docs/followup.md does not define column {}",
+                c.id
+            );
+            match c.kind {
+                ColumnKind::Rate => assert!(c.drill.is_none() && c.numerator.is_some()),
+                _ => assert!(
+                    c.drill.as_deref().and_then(measure).is_some(),
+                    "{} drills into no rule",
+                    c.id
+                ),
+            }
+        }
+    }
+}
