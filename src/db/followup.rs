@@ -2,7 +2,7 @@
 //! employment-state spans), rebuilt in the transaction that adds an event. The summary's counting
 //! queries are in `db::summary`.
 
-use super::schema::{followup_events, followup_milestones, followup_states};
+use super::schema::{followup_events, followup_milestones, followup_states, placements};
 use super::AnyConnection;
 use crate::domain::followup::{self, DatedEvent, EventBody, EventKind, StateSpan};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -100,11 +100,24 @@ pub struct NewEvent {
     pub content_hash: String,
     pub channel: String,
     pub recorded_at: NaiveDateTime,
+    pub holder_org_id: i64,
+    pub graduation_year: i32,
+    pub stored_at: NaiveDateTime,
+}
+
+/// What every follow-up row copies of its record for the summary: who holds it, its graduation
+/// year, when it was stored.
+#[derive(Clone, Copy, Debug)]
+pub struct Copies {
+    pub holder_org_id: i64,
+    pub graduation_year: i32,
+    pub stored_at: NaiveDateTime,
+    pub graduation_date: NaiveDate,
 }
 
 impl NewEvent {
     /// The row for `body` on `on` about `record_id`; who sent it is filled in by the caller.
-    pub fn from_body(record_id: i64, on: NaiveDate, body: &EventBody) -> NewEvent {
+    pub fn from_body(record_id: i64, on: NaiveDate, body: &EventBody, copies: Copies) -> NewEvent {
         let mut e = NewEvent {
             record_id,
             kind: body.kind().as_str().to_string(),
@@ -126,6 +139,9 @@ impl NewEvent {
             content_hash: String::new(),
             channel: String::new(),
             recorded_at: NaiveDateTime::default(),
+            holder_org_id: copies.holder_org_id,
+            graduation_year: copies.graduation_year,
+            stored_at: copies.stored_at,
         };
         match body {
             EventBody::Contact {
@@ -215,11 +231,12 @@ pub fn events_of(conn: &mut AnyConnection, record_id: i64) -> QueryResult<Vec<Ev
         .load(conn)
 }
 
-/// Rewrites the milestones and state spans of a record from all its events.
+/// Rewrites the milestones and state spans of a record from all its events, and the milestones
+/// its placement carries for the overdue counts.
 pub fn rebuild_derived(
     conn: &mut AnyConnection,
     record_id: i64,
-    graduation_date: NaiveDate,
+    copies: Copies,
 ) -> QueryResult<()> {
     let rows = events_of(conn, record_id)?;
     let bodies: Vec<(NaiveDate, i64, EventBody)> = rows
@@ -234,7 +251,7 @@ pub fn rebuild_derived(
             body,
         })
         .collect();
-    let milestones = followup::milestones(&dated, graduation_date);
+    let milestones = followup::milestones(&dated, copies.graduation_date);
     let spans = followup::state_history(&dated);
     diesel::delete(followup_milestones::table.filter(followup_milestones::record_id.eq(record_id)))
         .execute(conn)?;
@@ -247,6 +264,9 @@ pub fn rebuild_derived(
                 followup_milestones::record_id.eq(record_id),
                 followup_milestones::name.eq(name),
                 followup_milestones::reached_on.eq(*on),
+                followup_milestones::holder_org_id.eq(copies.holder_org_id),
+                followup_milestones::graduation_year.eq(copies.graduation_year),
+                followup_milestones::stored_at.eq(copies.stored_at),
             )
         })
         .collect();
@@ -265,6 +285,9 @@ pub fn rebuild_derived(
                 followup_states::from_on.eq(*from),
                 followup_states::until_on.eq(*until),
                 followup_states::state.eq(state),
+                followup_states::holder_org_id.eq(copies.holder_org_id),
+                followup_states::graduation_year.eq(copies.graduation_year),
+                followup_states::stored_at.eq(copies.stored_at),
             )
         })
         .collect();
@@ -273,6 +296,13 @@ pub fn rebuild_derived(
             .values(&s)
             .execute(c))?;
     }
+    diesel::update(placements::table.filter(placements::record_id.eq(record_id)))
+        .set((
+            placements::has_followup.eq(true),
+            placements::contacted_on.eq(milestones.get(followup::CONTACTED).copied()),
+            placements::s1131_in_time_on.eq(milestones.get(followup::S1131_IN_TIME).copied()),
+        ))
+        .execute(conn)?;
     Ok(())
 }
 

@@ -171,11 +171,13 @@ pub fn place_batch(
     let target = "COALESCE(oc.id, op.id, opr.id)";
     let (unassigned, queued) = (PlacementState::Unassigned, PlacementState::Queued);
     let placed = diesel::sql_query(format!(
-        "INSERT INTO placements (record_id, holder_org_id, target_org_id, state, package_id, returns, reason, updated_at) \
+        "INSERT INTO placements (record_id, holder_org_id, target_org_id, state, package_id, returns, reason, updated_at, \
+                                 {RECORD_COPIES}) \
          SELECT r.id, $1, COALESCE({target}, $1), \
                 CASE WHEN {target} IS NULL THEN '{unassigned}' ELSE '{queued}' END, \
                 NULL, 0, \
-                CASE WHEN {target} IS NULL THEN COALESCE(r.route_note, r.route_method) ELSE NULL END, $2 \
+                CASE WHEN {target} IS NULL THEN COALESCE(r.route_note, r.route_method) ELSE NULL END, $2, \
+                {RECORD_COPY_VALUES} \
          FROM records r \
          LEFT JOIN orgs oc ON oc.division_code = r.route_county \
          LEFT JOIN orgs op ON op.division_code = r.route_prefecture \
@@ -201,7 +203,42 @@ pub fn place_batch(
     diesel::update(batch_placements::table.filter(batch_placements::batch_id.eq(batch_id)))
         .set(batch_placements::records.eq(placed as i64))
         .execute(conn)?;
+    // People the batch replaced were placed before: their copies follow the new version.
+    copy_record_attributes(conn, &format!("r.batch_id = {batch_id}"))?;
     Ok(placed)
+}
+
+/// The placement columns that copy the record (see the `summary_copies` migration).
+const RECORD_COPIES: &str =
+    "graduation_year, stored_at, education_level, sex, hardship, intention, graduation_date";
+/// Their values from the record `r`.
+const RECORD_COPY_VALUES: &str = "r.graduation_year, r.created_at, r.education_level, r.sex, \
+     (r.hardship IS NOT NULL AND r.hardship <> ''), r.intention, r.graduation_date";
+
+/// Writes the record copies of the placements of the records `r` matching `which` (an SQL
+/// condition the program builds from ids).
+pub fn copy_record_attributes(conn: &mut AnyConnection, which: &str) -> QueryResult<usize> {
+    diesel::sql_query(format!(
+        "UPDATE placements SET graduation_year = r.graduation_year, stored_at = r.created_at, \
+         education_level = r.education_level, sex = r.sex, \
+         hardship = (r.hardship IS NOT NULL AND r.hardship <> ''), intention = r.intention, \
+         graduation_date = r.graduation_date \
+         FROM records r WHERE r.id = placements.record_id AND {which}"
+    ))
+    .execute(conn)
+}
+
+/// The follow-up rows of the records of `which` (an SQL condition on `placements`) move with
+/// them to `holder`: only records with follow-up (`has_followup`) have any.
+fn move_followup(conn: &mut AnyConnection, which: &str, holder: i64) -> QueryResult<()> {
+    for table in ["followup_events", "followup_milestones", "followup_states"] {
+        diesel::sql_query(format!(
+            "UPDATE {table} SET holder_org_id = {holder} WHERE record_id IN \
+             (SELECT record_id FROM placements WHERE has_followup AND {which})"
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -331,6 +368,7 @@ pub fn fill_package(
             }
         }
     }
+    move_followup(conn, &format!("package_id = {package_id}"), receiver)?;
     let (delivered, pending) = (HopKind::Delivered, HopOutcome::Pending);
     diesel::sql_query(format!(
         "INSERT INTO record_hops (record_id, package_id, kind, from_org_id, to_org_id, actor, at, outcome) \
@@ -418,7 +456,7 @@ pub fn return_record(
         record_hops::outcome_at.eq(now),
     ))
     .execute(conn)?;
-    diesel::update(
+    let n = diesel::update(
         placements::table
             .filter(placements::record_id.eq(record_id))
             .filter(placements::package_id.eq(package.id)),
@@ -431,7 +469,13 @@ pub fn return_record(
         placements::reason.eq(format!("退回 returned: {reason}")),
         placements::updated_at.eq(now),
     ))
-    .execute(conn)
+    .execute(conn)?;
+    move_followup(
+        conn,
+        &format!("record_id = {record_id}"),
+        package.sender_org_id,
+    )?;
+    Ok(n)
 }
 
 pub fn add_returned(conn: &mut AnyConnection, id: i64, n: i64) -> QueryResult<usize> {

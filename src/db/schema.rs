@@ -280,6 +280,16 @@ diesel::table! {
         returns -> Integer,
         reason -> Nullable<Text>,
         updated_at -> Timestamp,
+        graduation_year -> Integer,
+        stored_at -> Nullable<Timestamp>,
+        education_level -> Text,
+        sex -> Text,
+        hardship -> Bool,
+        intention -> Text,
+        graduation_date -> Nullable<Date>,
+        contacted_on -> Nullable<Date>,
+        s1131_in_time_on -> Nullable<Date>,
+        has_followup -> Bool,
     }
 }
 
@@ -387,6 +397,9 @@ diesel::table! {
         content_hash -> Text,
         channel -> Text,
         recorded_at -> Timestamp,
+        holder_org_id -> BigInt,
+        graduation_year -> Integer,
+        stored_at -> Timestamp,
     }
 }
 
@@ -395,6 +408,9 @@ diesel::table! {
         record_id -> BigInt,
         name -> Text,
         reached_on -> Date,
+        holder_org_id -> BigInt,
+        graduation_year -> Integer,
+        stored_at -> Timestamp,
     }
 }
 
@@ -404,6 +420,9 @@ diesel::table! {
         from_on -> Date,
         until_on -> Nullable<Date>,
         state -> Text,
+        holder_org_id -> BigInt,
+        graduation_year -> Integer,
+        stored_at -> Timestamp,
     }
 }
 

@@ -130,24 +130,36 @@ fn state_exists_in(codes: &str, d: &str) -> String {
     )
 }
 
-/// Which holders a query covers: all, or a list of organisation ids.
-fn holders_clause(holders: Option<&[i64]>) -> String {
+/// Which holders a query covers (`t` the table holding `holder_org_id`): all, or a list of
+/// organisation ids.
+fn holders_clause(t: &str, holders: Option<&[i64]>) -> String {
     match holders {
         None => String::new(),
         Some([]) => " AND 1 = 0".into(),
         Some(ids) => {
             let list: Vec<String> = ids.iter().map(i64::to_string).collect();
-            format!(" AND p.holder_org_id IN ({})", list.join(", "))
+            format!(" AND {t}.holder_org_id IN ({})", list.join(", "))
         }
     }
 }
 
+/// The records of the cut-off, on the records themselves (the drill-down).
 fn base_where(c: &Cutoff, holders: Option<&[i64]>) -> String {
     format!(
         "r.graduation_year = {} AND r.created_at < {}{}",
         c.year,
         instant(c.end),
-        holders_clause(holders)
+        holders_clause("p", holders)
+    )
+}
+
+/// The same records, on the copies a table `t` carries (the summary's counts).
+fn copies_where(t: &str, c: &Cutoff, holders: Option<&[i64]>) -> String {
+    format!(
+        "{t}.graduation_year = {} AND {t}.stored_at < {}{}",
+        c.year,
+        instant(c.end),
+        holders_clause(t, holders)
     )
 }
 
@@ -188,57 +200,58 @@ pub struct BaseCounts {
     pub overdue_1131: i64,
 }
 
-/// The measures of [`BaseCounts`], in its column order.
-pub fn base_measures() -> Vec<(&'static str, Measure)> {
-    vec![
-        ("edu_11", Measure::Education("11".into())),
-        ("edu_14", Measure::Education("14".into())),
-        ("edu_21", Measure::Education("21".into())),
-        ("edu_31", Measure::Education("31".into())),
-        ("male", Measure::Sex("1".into())),
-        ("female", Measure::Sex("2".into())),
-        ("hardship", Measure::Hardship),
-        ("acknowledged", Measure::Acknowledged),
-        ("returned", Measure::Returned),
-        ("unassigned", Measure::Unassigned),
-        ("intention_work", Measure::IntentionWork),
-        ("intention_not_now", Measure::IntentionNotNow),
-    ]
-}
-
-/// Counts of the record-level measures per holder. The milestone measures are joined once each
-/// (one row per record and name at most), not looked up per record.
+/// Counts of the record-level measures per holder, from the placements and the record
+/// attributes they copy: one narrow table, no join but the organisations' levels.
 pub fn base_counts(
     conn: &mut AnyConnection,
     c: &Cutoff,
     holders: Option<&[i64]>,
 ) -> QueryResult<Vec<BaseCounts>> {
-    let mut sums = String::new();
-    for (name, m) in base_measures() {
-        if let Some(pred) = m.predicate(c) {
-            sums.push_str(&format!(
-                ", SUM(CASE WHEN {pred} THEN 1 ELSE 0 END) AS {name}"
-            ));
-        }
-    }
     let d = day(c.day);
+    let end = instant(c.end);
+    let mut sums = String::new();
+    for (name, pred) in [
+        ("edu_11", "p.education_level = '11'".to_string()),
+        ("edu_14", "p.education_level = '14'".into()),
+        ("edu_21", "p.education_level = '21'".into()),
+        ("edu_31", "p.education_level = '31'".into()),
+        ("male", "p.sex = '1'".into()),
+        ("female", "p.sex = '2'".into()),
+        ("hardship", "p.hardship".into()),
+        (
+            "acknowledged",
+            format!("p.state = 'settled' AND p.updated_at < {end}"),
+        ),
+        ("returned", "p.returns > 0".into()),
+        ("unassigned", "p.state = 'unassigned'".into()),
+        ("intention_work", "p.intention = '1'".into()),
+        ("intention_not_now", "p.intention <> '1'".into()),
+        (
+            "overdue_contact",
+            format!(
+                "o.level IN ('county', 'grassroots') AND p.updated_at < {} \
+                 AND (p.contacted_on IS NULL OR p.contacted_on > {d})",
+                instant(c.contact_due_before)
+            ),
+        ),
+        (
+            "overdue_1131",
+            format!(
+                "p.intention = '1' AND p.graduation_date < {} \
+                 AND (p.s1131_in_time_on IS NULL OR p.s1131_in_time_on > {d})",
+                day(c.graduated_before)
+            ),
+        ),
+    ] {
+        sums.push_str(&format!(
+            ", SUM(CASE WHEN {pred} THEN 1 ELSE 0 END) AS {name}"
+        ));
+    }
     let sql = format!(
-        "SELECT p.holder_org_id AS holder, COUNT(*) AS received{sums}, \
-         SUM(CASE WHEN o.level IN ('county', 'grassroots') AND p.updated_at < {due} \
-                  AND mc.record_id IS NULL THEN 1 ELSE 0 END) AS overdue_contact, \
-         SUM(CASE WHEN r.intention = '1' AND r.graduation_date < {grad} \
-                  AND mt.record_id IS NULL THEN 1 ELSE 0 END) AS overdue_1131 \
-         FROM records r \
-         JOIN placements p ON p.record_id = r.id \
-         JOIN orgs o ON o.id = p.holder_org_id \
-         LEFT JOIN followup_milestones mc ON mc.record_id = r.id AND mc.name = 'contacted' \
-              AND mc.reached_on <= {d} \
-         LEFT JOIN followup_milestones mt ON mt.record_id = r.id AND mt.name = '1131_in_time' \
-              AND mt.reached_on <= {d} \
-         WHERE {w} GROUP BY p.holder_org_id",
-        due = instant(c.contact_due_before),
-        grad = day(c.graduated_before),
-        w = base_where(c, holders),
+        "SELECT p.holder_org_id AS holder, COUNT(*) AS received{sums} \
+         FROM placements p JOIN orgs o ON o.id = p.holder_org_id \
+         WHERE {} GROUP BY p.holder_org_id",
+        copies_where("p", c, holders),
     );
     diesel::sql_query(sql).load(conn)
 }
@@ -261,13 +274,11 @@ pub fn milestone_counts(
     holders: Option<&[i64]>,
 ) -> QueryResult<Vec<KeyedCount>> {
     let sql = format!(
-        "SELECT p.holder_org_id AS holder, m.name AS key, COUNT(*) AS n \
+        "SELECT m.holder_org_id AS holder, m.name AS key, COUNT(*) AS n \
          FROM followup_milestones m \
-         JOIN records r ON r.id = m.record_id \
-         JOIN placements p ON p.record_id = m.record_id \
-         WHERE m.reached_on <= {} AND {} GROUP BY p.holder_org_id, m.name",
+         WHERE m.reached_on <= {} AND {} GROUP BY m.holder_org_id, m.name",
         day(c.day),
-        base_where(c, holders)
+        copies_where("m", c, holders)
     );
     diesel::sql_query(sql).load(conn)
 }
@@ -280,13 +291,11 @@ pub fn state_counts(
 ) -> QueryResult<Vec<KeyedCount>> {
     let d = day(c.day);
     let sql = format!(
-        "SELECT p.holder_org_id AS holder, s.state AS key, COUNT(*) AS n \
+        "SELECT s.holder_org_id AS holder, s.state AS key, COUNT(*) AS n \
          FROM followup_states s \
-         JOIN records r ON r.id = s.record_id \
-         JOIN placements p ON p.record_id = s.record_id \
          WHERE s.from_on <= {d} AND (s.until_on IS NULL OR s.until_on > {d}) AND {} \
-         GROUP BY p.holder_org_id, s.state",
-        base_where(c, holders)
+         GROUP BY s.holder_org_id, s.state",
+        copies_where("s", c, holders)
     );
     diesel::sql_query(sql).load(conn)
 }
@@ -308,15 +317,13 @@ pub fn policy_amounts(
     holders: Option<&[i64]>,
 ) -> QueryResult<Vec<AmountSum>> {
     let sql = format!(
-        "SELECT p.holder_org_id AS holder, e.code AS key, CAST(SUM(e.amount_fen) AS BIGINT) AS fen \
+        "SELECT e.holder_org_id AS holder, e.code AS key, CAST(SUM(e.amount_fen) AS BIGINT) AS fen \
          FROM followup_events e \
-         JOIN records r ON r.id = e.record_id \
-         JOIN placements p ON p.record_id = e.record_id \
          WHERE e.kind = 'policy' AND e.code IS NOT NULL AND e.amount_fen IS NOT NULL \
            AND e.occurred_on <= {} AND {} \
-         GROUP BY p.holder_org_id, e.code",
+         GROUP BY e.holder_org_id, e.code",
         day(c.day),
-        base_where(c, holders)
+        copies_where("e", c, holders)
     );
     diesel::sql_query(sql).load(conn)
 }

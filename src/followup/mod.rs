@@ -4,7 +4,7 @@
 //! audit events are stored in one transaction. Also the follow-up timeline of one record.
 
 use crate::authz::{Caller, Permission};
-use crate::db::followup::{self as store, EventRow, NewEvent};
+use crate::db::followup::{self as store, Copies, EventRow, NewEvent};
 use crate::db::packages as placements;
 use crate::db::records::RecordRow;
 use crate::db::{self, audit, AnyConnection};
@@ -129,7 +129,8 @@ pub struct Followup {
 /// An event that passed every check and waits to be written.
 struct Ready {
     index: usize,
-    record: RecordRow,
+    record_id: i64,
+    copies: Copies,
     event: NewEvent,
 }
 
@@ -180,7 +181,7 @@ impl Followup {
         let mut ready: Vec<Ready> = Vec::new();
         // Client keys of this request already taken: key → (outcome index, content hash).
         let mut keys_here: HashMap<String, (usize, String)> = HashMap::new();
-        let mut people: HashMap<(String, i32), Option<RecordRow>> = HashMap::new();
+        let mut people: HashMap<(String, i32), Option<(RecordRow, i64)>> = HashMap::new();
         for (index, raw) in events {
             let client_key = raw.get(Field::ClientKey);
             let mut outcome = EventOutcome {
@@ -219,23 +220,33 @@ impl Followup {
                 outcomes.push(outcome);
                 continue;
             }
-            outcome.record_id = Some(record.id);
-            let first_day = NaiveDate::from_ymd_opt(record.graduation_year, 1, 1);
+            outcome.record_id = Some(record.0.id);
+            let first_day = NaiveDate::from_ymd_opt(record.0.graduation_year, 1, 1);
             if first_day.is_some_and(|d| valid.on < d) {
                 outcome.problems.push(Problem::new(
                     Field::Date,
                     &valid.on.to_string(),
                     ErrorCode::DateBeforeGraduation,
-                    format!("日期：{} 早于毕业年份 {}", valid.on, record.graduation_year),
+                    format!(
+                        "日期：{} 早于毕业年份 {}",
+                        valid.on, record.0.graduation_year
+                    ),
                     format!(
                         "Date: {} is before the graduation year {}",
-                        valid.on, record.graduation_year
+                        valid.on, record.0.graduation_year
                     ),
                 ));
                 outcomes.push(outcome);
                 continue;
             }
-            let mut event = NewEvent::from_body(record.id, valid.on, &valid.body);
+            let (record, holder) = record;
+            let copies = Copies {
+                holder_org_id: holder,
+                graduation_year: record.graduation_year,
+                stored_at: record.created_at,
+                graduation_date: record.graduation_date,
+            };
+            let mut event = NewEvent::from_body(record.id, valid.on, &valid.body, copies);
             event.org_id = caller.org_id;
             event.actor = caller.actor.name.clone();
             event.client_key = client_key.clone();
@@ -269,7 +280,8 @@ impl Followup {
             outcome.status = EventStatus::Accepted;
             ready.push(Ready {
                 index: outcomes.len(),
-                record,
+                record_id: record.id,
+                copies,
                 event,
             });
             outcomes.push(outcome);
@@ -308,8 +320,8 @@ impl Followup {
         caller: &Caller,
         raw: &RawEvent,
         today: NaiveDate,
-        people: &mut HashMap<(String, i32), Option<RecordRow>>,
-    ) -> Result<Result<RecordRow, Problem>, DistError> {
+        people: &mut HashMap<(String, i32), Option<(RecordRow, i64)>>,
+    ) -> Result<Result<(RecordRow, i64), Problem>, DistError> {
         let unknown = |value: &str| {
             Problem::new(
                 Field::IdNumber,
@@ -324,7 +336,7 @@ impl Followup {
                 return Ok(Err(unknown(&raw_id)));
             };
             return Ok(placements::record_in_scope(conn, &caller.scope, id)?
-                .map(|(r, _)| r)
+                .map(|(r, p)| (r, p.holder_org_id))
                 .ok_or_else(|| unknown(&raw_id)));
         }
         let Some(number) = raw.get(Field::IdNumber) else {
@@ -366,7 +378,8 @@ impl Followup {
         if !people.contains_key(&key) {
             let found = crate::db::records::find_person(conn, &key.0, key.1)?;
             let in_scope = match found {
-                Some(r) => placements::record_in_scope(conn, &caller.scope, r.id)?.map(|(r, _)| r),
+                Some(r) => placements::record_in_scope(conn, &caller.scope, r.id)?
+                    .map(|(r, p)| (r, p.holder_org_id)),
                 None => None,
             };
             people.insert(key.clone(), in_scope);
@@ -568,7 +581,7 @@ fn store_ready(
             conn,
             &caller.actor,
             "followup.recorded",
-            &format!("record:{}", r.record.id),
+            &format!("record:{}", r.record_id),
             None,
             Some(&json!({
                 "event_id": id, "kind": r.event.kind, "date": r.event.occurred_on.to_string(),
@@ -579,8 +592,8 @@ fn store_ready(
     }
     let mut done: BTreeSet<i64> = BTreeSet::new();
     for r in ready {
-        if done.insert(r.record.id) {
-            store::rebuild_derived(conn, r.record.id, r.record.graduation_date)?;
+        if done.insert(r.record_id) {
+            store::rebuild_derived(conn, r.record_id, r.copies)?;
         }
     }
     Ok(ids)

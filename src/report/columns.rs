@@ -267,8 +267,7 @@ mod tests {
         for c in columns(&FollowupCodes::builtin()) {
             let family = c.id.split_once(':').map(|(p, _)| format!("`{p}:"));
             assert!(
-                docs.contains(&format!("`{}`", c.id))
-                    || family.is_some_and(|f| docs.contains(&f)),
+                docs.contains(&format!("`{}`", c.id)) || family.is_some_and(|f| docs.contains(&f)),
                 "docs/followup.md does not define column {}",
                 c.id
             );

@@ -25,12 +25,19 @@ CREATE TABLE followup_events (
     client_key TEXT,
     content_hash TEXT NOT NULL,
     channel TEXT NOT NULL,
-    recorded_at TIMESTAMP NOT NULL
+    recorded_at TIMESTAMP NOT NULL,
+    holder_org_id BIGINT NOT NULL,
+    graduation_year INTEGER NOT NULL,
+    stored_at TIMESTAMP NOT NULL
 );
 CREATE INDEX followup_events_record ON followup_events (record_id, kind, occurred_on);
-CREATE INDEX followup_events_kind ON followup_events (kind, occurred_on);
 CREATE UNIQUE INDEX followup_events_client_key ON followup_events (org_id, client_key)
     WHERE client_key IS NOT NULL;
+
+-- `holder_org_id`, `graduation_year` and `stored_at` (the record's `created_at`) are copies, on
+-- this table and the two below, of what the summary groups and cuts by: the summary then counts
+-- each table alone, without joining millions of rows to `records` and `placements`. The holder
+-- is kept in step wherever a placement moves (`db::packages`, via `placements.has_followup`).
 
 -- What the summary counts, derived from a record's events in the transaction that adds one:
 -- the first day of each milestone (`contacted`, `service:03`, `policy:01`, `1131`,
@@ -39,6 +46,9 @@ CREATE TABLE followup_milestones (
     record_id BIGINT NOT NULL,
     name TEXT NOT NULL,
     reached_on DATE NOT NULL,
+    holder_org_id BIGINT NOT NULL,
+    graduation_year INTEGER NOT NULL,
+    stored_at TIMESTAMP NOT NULL,
     PRIMARY KEY (record_id, name)
 );
 CREATE INDEX followup_milestones_name ON followup_milestones (name, reached_on, record_id);
@@ -50,6 +60,9 @@ CREATE TABLE followup_states (
     from_on DATE NOT NULL,
     until_on DATE,
     state TEXT NOT NULL,
+    holder_org_id BIGINT NOT NULL,
+    graduation_year INTEGER NOT NULL,
+    stored_at TIMESTAMP NOT NULL,
     PRIMARY KEY (record_id, from_on)
 );
 CREATE INDEX followup_states_state ON followup_states (state, from_on);

@@ -1,0 +1,10 @@
+ALTER TABLE placements DROP COLUMN has_followup;
+ALTER TABLE placements DROP COLUMN s1131_in_time_on;
+ALTER TABLE placements DROP COLUMN contacted_on;
+ALTER TABLE placements DROP COLUMN graduation_date;
+ALTER TABLE placements DROP COLUMN intention;
+ALTER TABLE placements DROP COLUMN hardship;
+ALTER TABLE placements DROP COLUMN sex;
+ALTER TABLE placements DROP COLUMN education_level;
+ALTER TABLE placements DROP COLUMN stored_at;
+ALTER TABLE placements DROP COLUMN graduation_year;
