@@ -11,7 +11,6 @@ use common::{id18, line, TestDb, HEADER};
 use gradhub::distribution::AutoCut;
 use gradhub::domain::organisation::Role;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 
 fn date(s: &str) -> chrono::NaiveDate {
     s.parse().expect("date")
