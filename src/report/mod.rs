@@ -236,12 +236,39 @@ impl Reports {
         let tree = self.dist.tree()?;
         let (subject, holders) = self.subject(&tree, caller, org)?;
         let (cutoff, deadlines) = self.cutoff(year, as_of)?;
-        let mut conn = self.dist.db.conn()?;
         let holders = holders.as_deref();
-        let base = store::base_counts(&mut conn, &cutoff, holders)?;
-        let milestones = store::milestone_counts(&mut conn, &cutoff, holders)?;
-        let states = store::state_counts(&mut conn, &cutoff, holders)?;
-        let amounts = store::policy_amounts(&mut conn, &cutoff, holders)?;
+        // The four counts read four different tables: each on its own connection at once, so
+        // the summary takes the time of the longest, not of all four.
+        let db = &self.dist.db;
+        let cutoff_ref = &cutoff;
+        let (base, milestones, states, amounts) = std::thread::scope(|scope| {
+            let milestones = scope.spawn(move || -> Result<_, DistError> {
+                Ok(store::milestone_counts(
+                    &mut *db.conn()?,
+                    cutoff_ref,
+                    holders,
+                )?)
+            });
+            let states = scope.spawn(move || -> Result<_, DistError> {
+                Ok(store::state_counts(&mut *db.conn()?, cutoff_ref, holders)?)
+            });
+            let amounts = scope.spawn(move || -> Result<_, DistError> {
+                Ok(store::policy_amounts(
+                    &mut *db.conn()?,
+                    cutoff_ref,
+                    holders,
+                )?)
+            });
+            let base =
+                store::base_counts(&mut *db.conn()?, cutoff_ref, holders).map_err(DistError::from);
+            Ok::<_, DistError>((
+                base?,
+                joined(milestones)?,
+                joined(states)?,
+                joined(amounts)?,
+            ))
+        })?;
+        let mut conn = self.dist.db.conn()?;
 
         // Counts per holder, then per row.
         let mut per_holder: HashMap<i64, HashMap<String, i64>> = HashMap::new();
@@ -559,6 +586,15 @@ fn cells(columns: &[Column], counts: &HashMap<String, i64>) -> BTreeMap<String, 
             (c.id.clone(), v)
         })
         .collect()
+}
+
+/// The answer of a counting thread; one that panicked is an internal error, not a crash.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, Result<T, DistError>>) -> Result<T, DistError> {
+    h.join().unwrap_or_else(|_| {
+        Err(DistError::Db(crate::db::DbError::Pool(
+            "a summary query thread stopped".into(),
+        )))
+    })
 }
 
 /// `num / den` rounded to four decimals (a rate shown as a percentage with two).
