@@ -598,3 +598,36 @@ fn store_ready(
     }
     Ok(ids)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_table_in_the_codes_folder_replaces_the_built_in_one() {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::write(
+            dir.path().join("policy_type.csv"),
+            "code,name,synonyms\n01,求职创业补贴,\n08,稳岗补贴,稳就业补贴\n",
+        )
+        .expect("write");
+        let codes = load_codes(&dir.path().display().to_string()).expect("loads");
+        assert_eq!(
+            codes.lookup(FollowupTable::PolicyType, "稳就业补贴"),
+            Some("08")
+        );
+        assert_eq!(codes.lookup(FollowupTable::PolicyType, "02"), None);
+        assert_eq!(
+            codes.lookup(FollowupTable::ServiceType, "02"),
+            Some("02"),
+            "others built in"
+        );
+        assert!(codes
+            .edition(FollowupTable::PolicyType)
+            .contains("policy_type.csv sha256:"));
+        std::fs::write(dir.path().join("service_type.csv"), "code,name\n").expect("write");
+        let err = load_codes(&dir.path().display().to_string()).expect_err("an empty table");
+        assert!(err.to_string().contains("service_type.csv"), "{err}");
+        assert!(load_codes("").is_ok());
+    }
+}
