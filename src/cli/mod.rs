@@ -1,6 +1,7 @@
 //! The command line: clap definitions and what each subcommand does. Exit codes: 0 when the work
-//! was done (a file processed, even with rejects), 2 when the input was refused and nothing
-//! stored, 1 for an internal error.
+//! was done (a transfer file processed, even with rejects), 2 when the input was refused and
+//! nothing stored, 1 for an internal error, and for `followup import` when some rows were
+//! rejected (a local office's clerk fixes those lines and sends them again).
 
 /// Prints a line on standard output through [`Stdout`], so `gradhub … | head` never panics; any
 /// other write failure is the command's failure.
@@ -13,6 +14,7 @@ macro_rules! say {
 
 mod admin;
 mod calendar;
+mod followup;
 mod outbox;
 mod report;
 
@@ -133,6 +135,11 @@ enum Command {
         #[command(subcommand)]
         action: report::ReportAction,
     },
+    /// Follow-up files from local offices: contacts, services, policies, employment states.
+    Followup {
+        #[command(subcommand)]
+        action: followup::FollowupAction,
+    },
     /// Background work: run one pass now (drop folder, placing, cutting, reminders, outbox).
     Jobs {
         #[command(subcommand)]
@@ -209,10 +216,12 @@ enum DivisionsAction {
     ImportSuccessors { file: PathBuf },
 }
 
-/// A command's failure: refused input (exit 2) or an internal error (exit 1).
+/// A command's failure: refused input (exit 2), an internal error (exit 1), or work done with
+/// rows rejected (exit 1, the message says where the rejects are).
 pub(crate) enum Failure {
     Refused(String),
     Internal(String),
+    Rejected(String),
 }
 
 impl<E: std::fmt::Display> From<E> for Failure {
@@ -240,6 +249,10 @@ pub fn main() -> i32 {
         }
         Err(Failure::Internal(message)) => {
             eprintln!("错误 / error: {message}");
+            1
+        }
+        Err(Failure::Rejected(message)) => {
+            eprintln!("{message}");
             1
         }
     }
@@ -297,6 +310,7 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
         Command::Outbox { action } => outbox::outbox(config, action),
         Command::Calendar { action } => calendar::calendar(config, action),
         Command::Report { action } => report::report(config, action),
+        Command::Followup { action } => followup::followup(config, action),
         Command::Demo { db, rows } => demo(config, &db, rows),
         Command::Migrate => {
             let db = open_db(&config)?;

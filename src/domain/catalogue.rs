@@ -285,6 +285,12 @@ catalogue! {
     DateBeforeGraduation = "DATE_BEFORE_GRADUATION", RowProblem, None, false,
         "日期：早于毕业年份；该事件未保存",
         "Date: before the graduation year; the event was not stored";
+    KindMissing = "KIND_MISSING", Refusal, Some(422), false,
+        "跟踪记录文件无法确定事件类型：没有事件类型列，工作表名或文件名也不是事件类型，且未指定事件类型；整个文件未接收。",
+        "The event kind of a follow-up file cannot be told: no kind column, the sheet or file name is not a kind, and no kind was given; nothing was stored.";
+    KindInvalid = "KIND_INVALID", Request, Some(400), false,
+        "事件类型参数无效，应为 contact、service、policy、state、update 或其中文名称。",
+        "The kind parameter is not contact, service, policy, state or update (or their Chinese names).";
     EventList = "EVENT_LIST", Request, Some(422), false,
         "事件清单为空或超过 1000 条，未保存任何事件。",
         "The event list is empty or longer than 1000 events; nothing was stored.";

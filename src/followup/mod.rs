@@ -3,6 +3,8 @@
 //! duplicate or rejected with its reasons; the accepted ones, their derived milestones and their
 //! audit events are stored in one transaction. Also the follow-up timeline of one record.
 
+pub mod import;
+
 use crate::authz::{Caller, Permission};
 use crate::db::followup::{self as store, Copies, EventRow, NewEvent};
 use crate::db::packages as placements;

@@ -1,5 +1,6 @@
-//! Bytes to rows: the CSV/TSV reader (any detected encoding) and the XLSX reader (first
-//! worksheet), both streaming, both handing each non-empty row to the pipeline as strings.
+//! Bytes to rows: the CSV/TSV reader (any detected encoding) and the XLSX reader (the first
+//! worksheet for transfer files, every worksheet for follow-up files), both streaming, both
+//! handing each non-empty row to the pipeline as strings.
 
 use super::sniff::{Encoding, Format, Sniffed};
 use super::{IngestError, Refusal};
@@ -63,6 +64,59 @@ pub fn read_rows(
         Format::Csv => read_text(file, sniffed.encoding, b',', on_row),
         Format::Tsv => read_text(file, sniffed.encoding, b'\t', on_row),
     }
+}
+
+/// One table of a file: a worksheet of a workbook, or the one table of a CSV/TSV file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sheet {
+    /// The worksheet's position in the workbook, from 1; 0 for a CSV/TSV file.
+    pub number: usize,
+    /// The worksheet's name; `None` for a CSV/TSV file.
+    pub name: Option<String>,
+}
+
+/// What receives each row of [`read_sheets`]: its table, its line number and its cells.
+pub type OnSheetRow<'a> = dyn FnMut(&Sheet, u64, &mut [String]) -> Result<(), IngestError> + 'a;
+
+/// Like [`read_rows`], but every worksheet of a workbook in workbook order (a follow-up file
+/// has one sheet per set), each streamed as the first one is, under the same limits: the parts
+/// are checked once for the whole archive, and calamine holds only the shared strings whole.
+pub fn read_sheets(
+    path: &Path,
+    sniffed: &Sniffed,
+    bytes_read: Arc<AtomicU64>,
+    on_row: &mut OnSheetRow<'_>,
+) -> Result<(), IngestError> {
+    if sniffed.format != Format::Xlsx {
+        let table = Sheet {
+            number: 0,
+            name: None,
+        };
+        return read_rows(path, sniffed, bytes_read, &mut |line, cells| {
+            on_row(&table, line, cells)
+        });
+    }
+    let mut book = open_xlsx(path)?;
+    let names: Vec<String> = book
+        .sheets_metadata()
+        .iter()
+        .filter(|s| s.typ == SheetType::WorkSheet)
+        .map(|s| s.name.clone())
+        .collect();
+    if names.is_empty() {
+        return Err(IngestError::Refused(Refusal::empty()));
+    }
+    for (i, name) in names.into_iter().enumerate() {
+        let sheet = Sheet {
+            number: i + 1,
+            name: Some(name),
+        };
+        let name = sheet.name.as_deref().unwrap_or_default();
+        read_worksheet(&mut book, name, &mut |line, cells| {
+            on_row(&sheet, line, cells)
+        })?;
+    }
+    Ok(())
 }
 
 fn read_text<R: Read>(
@@ -322,8 +376,6 @@ impl TextSplitter {
 /// past [`MAX_CELL_BYTES`] refuses the file while it is being unpacked. calamine holds the
 /// shared strings and every part but the worksheets whole, so those have the lower limit.
 fn check_zip(path: &Path) -> Result<(), IngestError> {
-    let damaged =
-        |e: &dyn std::fmt::Display| IngestError::Refused(Refusal::damaged(&e.to_string()));
     let mut archive =
         zip::ZipArchive::new(BufReader::new(File::open(path)?)).map_err(|e| damaged(&e))?;
     // What the headers claim first: a bomb is refused before a byte of it is unpacked.
@@ -503,20 +555,36 @@ impl CellSpan {
     }
 }
 
-fn read_xlsx(path: &Path, on_row: &mut OnRow<'_>) -> Result<(), IngestError> {
+fn damaged(e: &dyn std::fmt::Display) -> IngestError {
+    IngestError::Refused(Refusal::damaged(&e.to_string()))
+}
+
+/// The workbook, once every part of it passed [`check_zip`].
+fn open_xlsx(path: &Path) -> Result<Xlsx<BufReader<File>>, IngestError> {
     check_zip(path)?;
-    let damaged =
-        |e: &dyn std::fmt::Display| IngestError::Refused(Refusal::damaged(&e.to_string()));
-    let mut book: Xlsx<_> =
-        Xlsx::new(BufReader::new(File::open(path)?)).map_err(|e| damaged(&e))?;
+    Xlsx::new(BufReader::new(File::open(path)?)).map_err(|e| damaged(&e))
+}
+
+/// The first worksheet (a transfer file has one table).
+fn read_xlsx(path: &Path, on_row: &mut OnRow<'_>) -> Result<(), IngestError> {
+    let mut book = open_xlsx(path)?;
     let sheet = book
         .sheets_metadata()
         .iter()
         .find(|s| s.typ == SheetType::WorkSheet)
         .map(|s| s.name.clone())
         .ok_or_else(|| IngestError::Refused(Refusal::empty()))?;
+    read_worksheet(&mut book, &sheet, on_row)
+}
+
+/// One worksheet, streamed cell by cell.
+fn read_worksheet(
+    book: &mut Xlsx<BufReader<File>>,
+    sheet: &str,
+    on_row: &mut OnRow<'_>,
+) -> Result<(), IngestError> {
     let mut cells_reader = book
-        .worksheet_cells_reader(&sheet)
+        .worksheet_cells_reader(sheet)
         .map_err(|e| damaged(&e))?;
     let mut row: Vec<String> = Vec::new();
     let mut current: Option<u32> = None;
@@ -696,6 +764,41 @@ mod tests {
         let merges = "<mergeCell ref=\"A1:B2\"/>".repeat(200_000);
         let sheet = format!("<sheetData><row>{cells}</row></sheetData><cols/>{merges}");
         assert!(!span.feed(sheet.as_bytes()));
+    }
+
+    #[test]
+    fn every_worksheet_is_read_in_workbook_order() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("book.xlsx");
+        let mut book = rust_xlsxwriter::Workbook::new();
+        for (name, text) in [("就业服务", "a"), ("空表", ""), ("就业状态", "b")] {
+            let sheet = book.add_worksheet();
+            sheet.set_name(name).expect("name");
+            if !text.is_empty() {
+                sheet.write_string(2, 1, text).expect("cell");
+            }
+        }
+        book.save(&path).expect("save");
+        let sniffed = super::super::sniff::sniff(&path, "book.xlsx").expect("sniff");
+        let mut seen = Vec::new();
+        read_sheets(
+            &path,
+            &sniffed,
+            Arc::default(),
+            &mut |sheet, line, cells| {
+                seen.push((sheet.number, sheet.name.clone(), line, cells.to_vec()));
+                Ok(())
+            },
+        )
+        .expect("readable");
+        let cells = |t: &str| vec![String::new(), t.to_string()];
+        assert_eq!(
+            seen,
+            vec![
+                (1, Some("就业服务".to_string()), 3, cells("a")),
+                (3, Some("就业状态".to_string()), 3, cells("b")),
+            ]
+        );
     }
 
     #[test]

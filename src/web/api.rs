@@ -30,8 +30,8 @@ use utoipa::OpenApi;
         exchange::package, exchange::package_records, exchange::download, exchange::acknowledge,
         exchange::return_records, exchange::cut, exchange::push, exchange::queue,
         exchange::records, exchange::record, exchange::assign, exchange::figures, exchange::orgs,
-        super::followup::submit_events, super::followup::timeline, super::followup::summary,
-        super::followup::summary_records, super::followup::overdue),
+        super::followup::submit_events, super::followup::import_file, super::followup::timeline,
+        super::followup::summary, super::followup::summary_records, super::followup::overdue),
     components(schemas(BatchSummary, Refusal, ApiError, ErrorCode, Health, Channel)),
     modifiers(&BearerAuth, &CommonAnswers)
 )]
@@ -227,16 +227,11 @@ async fn upload(
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<UploadQuery>,
-    mut body: web::Payload,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let caller = caller.0;
     require_uploader(&caller)?;
-    let limit = state.config.max_upload_bytes;
-    // A declared length over the limit is refused before a byte of the body is read.
-    if declared_length(&req).is_some_and(|n| n > limit) {
-        let r = Refusal::too_big(limit);
-        return Err(ApiError::new(r.code, &r.message, &r.message_en));
-    }
+    refuse_declared_too_big(&req, &state)?;
     let visible_sources = batch_sources(&caller, &state)?;
     let source = match query.source.clone() {
         None => caller.org_code.clone(),
@@ -269,29 +264,7 @@ async fn upload(
         let r = Refusal::bad_source(&source);
         return Err(ApiError::new(r.code, &r.message, &r.message_en));
     }
-    let mut spool =
-        tempfile::NamedTempFile::new_in(&state.config.upload_dir).map_err(ApiError::internal)?;
-    let mut received = 0u64;
-    while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| {
-            if timed_out(&e) {
-                return too_slow();
-            }
-            ApiError::new(
-                ErrorCode::UploadInterrupted,
-                "上传中断，文件未完整接收，请重新上传。",
-                &format!("The upload was interrupted ({e}); send the file again."),
-            )
-        })?;
-        received += chunk.len() as u64;
-        if received > limit {
-            let r = Refusal::too_big(limit);
-            return Err(ApiError::new(r.code, &r.message, &r.message_en));
-        }
-        // Small synchronous writes to a local file; the kernel buffers them.
-        spool.write_all(&chunk).map_err(ApiError::internal)?;
-    }
-    spool.flush().map_err(ApiError::internal)?;
+    let spool = spool_upload(&state, body).await?;
     let file_name = query
         .file_name
         .clone()
@@ -330,6 +303,49 @@ async fn upload(
     } else {
         Ok(HttpResponse::Created().json(summary))
     }
+}
+
+/// Refuses an upload whose declared length is over the limit, before a byte of it is read.
+pub(super) fn refuse_declared_too_big(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let limit = state.config.max_upload_bytes;
+    if declared_length(req).is_some_and(|n| n > limit) {
+        let r = Refusal::too_big(limit);
+        return Err(ApiError::new(r.code, &r.message, &r.message_en));
+    }
+    Ok(())
+}
+
+/// Streams an uploaded file to a temporary file in `upload_dir` (removed when dropped), refused
+/// as soon as it passes the size limit; the body keeps the pace every body must keep.
+pub(super) async fn spool_upload(
+    state: &AppState,
+    mut body: web::Payload,
+) -> Result<tempfile::NamedTempFile, ApiError> {
+    let limit = state.config.max_upload_bytes;
+    let mut spool =
+        tempfile::NamedTempFile::new_in(&state.config.upload_dir).map_err(ApiError::internal)?;
+    let mut received = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            if timed_out(&e) {
+                return too_slow();
+            }
+            ApiError::new(
+                ErrorCode::UploadInterrupted,
+                "上传中断，文件未完整接收，请重新上传。",
+                &format!("The upload was interrupted ({e}); send the file again."),
+            )
+        })?;
+        received += chunk.len() as u64;
+        if received > limit {
+            let r = Refusal::too_big(limit);
+            return Err(ApiError::new(r.code, &r.message, &r.message_en));
+        }
+        // Small synchronous writes to a local file; the kernel buffers them.
+        spool.write_all(&chunk).map_err(ApiError::internal)?;
+    }
+    spool.flush().map_err(ApiError::internal)?;
+    Ok(spool)
 }
 
 fn already_received() -> ApiError {

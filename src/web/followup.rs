@@ -1,5 +1,6 @@
-//! The follow-up and report endpoints: batches of follow-up events from local systems, a
-//! record's follow-up timeline, the 111号 summary (JSON, CSV, XLSX), its drill-down to the
+//! The follow-up and report endpoints: batches of follow-up events from local systems, follow-up
+//! files (CSV/XLSX, one sheet or file per set) with their reject report, a record's follow-up
+//! timeline, the 111号 summary (JSON, CSV, XLSX), its drill-down to the
 //! records behind each count, and the overdue lists.
 
 use super::auth::Authenticated;
@@ -9,16 +10,20 @@ use super::routes::RouteBook;
 use super::AppState;
 use crate::distribution::DistError;
 use crate::domain::catalogue::ErrorCode;
+use crate::domain::followup::EventKind;
 use crate::domain::followup::{Field, RawEvent};
+use crate::followup::import::{self, ImportError, ImportRequest, ImportSummary};
 use crate::followup::{Source, SubmitAnswer, Timeline, MAX_EVENTS};
+use crate::ingest::Silent;
 use crate::report::write::{self, SummaryFormat};
 use crate::report::{DrillPage, DrillQuery, Summary};
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
 pub fn routes(book: &mut RouteBook) {
     book.add::<__path_submit_events, _, _>(submit_events)
+        .add::<__path_import_file, _, _>(import_file)
         .add::<__path_timeline, _, _>(timeline)
         .add::<__path_summary, _, _>(summary)
         .add::<__path_summary_records, _, _>(summary_records)
@@ -178,6 +183,115 @@ async fn submit_events(
     })
     .await?;
     Ok(HttpResponse::Ok().json(answer))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FileQuery {
+    /// The file's name (`就业服务.csv`, `跟踪情况.xlsx`): `.tsv`/`.txt` hint a tab-separated file,
+    /// and a CSV named after a set gives the kind of its rows.
+    name: Option<String>,
+    /// Judge every row and answer as if storing, but store nothing.
+    #[serde(default)]
+    dry_run: bool,
+    /// The kind of rows nothing else gives one (no 事件类型 column, a sheet or file name that is
+    /// no kind): `contact`, `service`, `policy`, `state`, `update` or their Chinese names.
+    kind: Option<String>,
+    /// `csv` or `xlsx`: answer the reject report file instead of the JSON summary.
+    report: Option<String>,
+}
+
+/// Imports a follow-up file (CSV/TSV in UTF-8, UTF-8-BOM, GBK/GB18030 or UTF-16; or XLSX with one
+/// sheet per set) as the request body, for records held in the caller's jurisdiction. Streamed to
+/// disk like a transfer upload, then read by the same reader and every row judged by the same
+/// rules as `POST /api/v1/followup/events`. A file refused whole stores nothing; otherwise each
+/// row is accepted, a duplicate (the same file sent again) or rejected, and the answer is the
+/// import summary, or with `report` the reject report: 工作表, 行号, 列, 值, 原因代码, 说明, Message.
+#[utoipa::path(
+    post,
+    path = "/api/v1/followup/files",
+    params(FileQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses(
+        (status = 200, description = "The import summary (also for a dry run), or with `report` the reject report as CSV or XLSX", body = ImportSummary),
+        (status = 403, description = "The role may not record follow-up", body = ApiError),
+        (status = 413, description = "FILE_TOO_LARGE: over the size limit, or an XLSX that unpacks to an abnormal size; nothing stored", body = ApiError),
+        (status = 422, description = "File refused whole (unreadable, no header, a required column missing, KIND_MISSING); nothing stored", body = ApiError)
+    ),
+    security(("bearer" = []))
+)]
+async fn import_file(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    caller: Authenticated,
+    query: web::Query<FileQuery>,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let caller = caller.0;
+    // Refused before a byte of the body is read: the role, a declared size, the parameters.
+    caller.require(crate::authz::Permission::FollowUp)?;
+    super::api::refuse_declared_too_big(&req, &state)?;
+    let q = query.into_inner();
+    let kind = q.kind.as_deref().map(parse_kind).transpose()?;
+    let report = match q.report.as_deref() {
+        Some(f) => Some(parse_format(Some(f))?),
+        None => None,
+    };
+    let spool = super::api::spool_upload(&state, body).await?;
+    let file_name = q.name.unwrap_or_else(|| "upload.csv".to_string());
+    let dry_run = q.dry_run;
+    let (summary, bytes) = blocking(&state, move |s| {
+        let request = ImportRequest {
+            path: spool.path(),
+            file_name: &file_name,
+            kind,
+            dry_run,
+        };
+        let summary = s
+            .followup
+            .import_file(&caller, &request, &Silent)
+            .map_err(|e| match e {
+                ImportError::Refused(r) => ApiError::new(r.code, &r.message, &r.message_en),
+                ImportError::Service(e) => e.into(),
+                ImportError::Io(e) => ApiError::internal(e),
+            })?;
+        let bytes = match report {
+            Some(format) => {
+                let mut out = Vec::new();
+                import::write_rejects(&summary, format, &mut out).map_err(ApiError::internal)?;
+                Some(out)
+            }
+            None => None,
+        };
+        Ok((summary, bytes))
+    })
+    .await?;
+    match (report, bytes) {
+        (Some(format), Some(bytes)) => Ok(HttpResponse::Ok()
+            .content_type(format.content_type())
+            .insert_header((
+                "Content-Disposition",
+                // The hash, not the sent name: a name from a client never reaches a header.
+                format!(
+                    "attachment; filename=\"followup-rejects-{}.{}\"",
+                    &summary.sha256[..summary.sha256.len().min(16)],
+                    format.extension()
+                ),
+            ))
+            .body(bytes)),
+        _ => Ok(HttpResponse::Ok().json(summary)),
+    }
+}
+
+fn parse_kind(raw: &str) -> Result<EventKind, ApiError> {
+    EventKind::parse(raw).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::KindInvalid,
+            &format!("事件类型 kind={raw:?} 无效，应为 contact、service、policy、state、update（联系、就业服务、就业政策、就业状态、信息更新）。"),
+            &format!("kind={raw:?} is not contact, service, policy, state or update."),
+        )
+    })
 }
 
 /// A record's follow-up: every event, the milestones reached, the current employment state and
