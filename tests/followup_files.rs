@@ -939,6 +939,18 @@ fn faults_are_reported_line_by_line_and_the_rest_stored(db: &TestDb) {
         .collect();
     assert_eq!(found, expected);
     assert_eq!(stored_events(db), 2, "still nothing doubled");
+
+    // The clerk fixes two lines and sends the whole file again: only those two are new.
+    let corrected = faulty_policies()
+        .replacen(",88,500,", ",02,500,", 1)
+        .replacen("12.345", "12.34", 1);
+    let file = write_file(db, "就业政策-改.csv", corrected.as_bytes());
+    let (code, fixed) = cli_import(db, &file, &[]);
+    assert_eq!(code, 1, "three lines still rejected: {fixed}");
+    assert_eq!(counts(&fixed), (7, 2, 2, 3), "{fixed}");
+    assert_eq!(stored_events(db), 4);
+    assert_eq!(events_of(&app, db, &province, 1), 1);
+    assert_eq!(events_of(&app, db, &province, 3), 1);
 }
 
 fn a_dry_run_stores_nothing(db: &TestDb) {

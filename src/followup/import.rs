@@ -6,9 +6,10 @@
 //! the kind of its rows, and counts the rows: whatever makes the file unusable (unreadable, no
 //! recognisable header, a required column missing, a table whose kind nothing tells) refuses it
 //! before anything is stored. The second pass submits the rows in chunks of [`MAX_EVENTS`], each
-//! chunk one transaction. Rows without an 事件编号 get the client key
-//! `file:<first 16 hex of the SHA-256>:<sheet number or 0>:<line>`, so a file sent again, or
-//! an import cut off half-way and sent again, stores each event once.
+//! chunk one transaction. Rows without an 事件编号 get the client key `row:<first 16 hex of the
+//! SHA-256 of what the row says>`, so a file sent again, an import cut off half-way and sent
+//! again, or a corrected file sent whole again stores each event once (only the corrected lines
+//! are new).
 
 use super::{EventStatus, Followup, Source, SubmitAnswer, MAX_EVENTS};
 use crate::authz::{Caller, Permission};
@@ -22,6 +23,7 @@ use crate::ingest::readers::{self, Sheet};
 use crate::ingest::sniff::{self, Format, SniffError, Sniffed};
 use crate::ingest::{IngestError, Progress, Refusal};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -285,7 +287,7 @@ struct Table {
 }
 
 impl Table {
-    fn event(&self, cells: &mut [String], line: u64, key_prefix: &str) -> RawEvent {
+    fn event(&self, cells: &mut [String]) -> RawEvent {
         let mut raw = RawEvent::default();
         for (field, pos) in &self.columns.positions {
             if let Some(cell) = cells.get_mut(*pos) {
@@ -300,10 +302,20 @@ impl Table {
             }
         }
         if raw.get(Field::ClientKey).is_none() {
-            raw.set(
-                Field::ClientKey,
-                format!("{key_prefix}:{}:{line}", self.sheet.number),
-            );
+            // What the row says decides its key, not where it stands: a row kept as it was in a
+            // corrected file is the event already stored.
+            let mut hasher = Sha256::new();
+            for (field, value) in &raw.fields {
+                hasher.update(field.key().as_bytes());
+                hasher.update([0x1f]);
+                hasher.update(value.trim().as_bytes());
+                hasher.update([0x1e]);
+            }
+            let hex: String = hasher.finalize()[..8]
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            raw.set(Field::ClientKey, format!("row:{hex}"));
         }
         raw
     }
@@ -385,7 +397,6 @@ impl Followup {
         plan: &Plan,
         progress: &dyn Progress,
     ) -> Result<ImportSummary, ImportError> {
-        let key_prefix = format!("file:{}", key_hex(sniffed));
         let mut summary = ImportSummary {
             file_name: request.file_name.to_string(),
             sha256: sniffed.sha256.clone(),
@@ -457,7 +468,7 @@ impl Followup {
                 }
                 current = Some(index);
                 let at = usize::try_from(line).unwrap_or(usize::MAX);
-                chunk.push((at, table.event(cells, line, &key_prefix)));
+                chunk.push((at, table.event(cells)));
                 if chunk.len() >= MAX_EVENTS {
                     if let Err(e) = flush(index, &mut chunk, &mut summary) {
                         failed = Some(e);
