@@ -2,8 +2,8 @@
 //! leave school without a job (离校未就业高校毕业生实名登记).
 //!
 //! Data flows one way: `web`, `jobs` and the command line call the services (`ingest`,
-//! `distribution`, `access`, `export`), which use `authz` for who may do what, `domain` for rules
-//! and `db` for storage. `domain` imports nothing of the project; `authz` only `domain`.
+//! `registration`, `distribution`, `access`, `export`), which use `authz` for who may do what,
+//! `domain` for rules and `db` for storage. `domain` imports nothing of the project; `authz` only `domain`.
 
 pub mod access;
 pub mod authz;
@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod jobs;
 pub mod metrics;
 pub mod notify;
+pub mod registration;
 pub mod report;
 pub mod startup;
 pub mod telemetry;

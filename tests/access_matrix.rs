@@ -12,6 +12,16 @@ use gradhub::domain::organisation::Role;
 use gradhub::ingest;
 use serde_json::{json, Value};
 
+/// A walk-in registration body with a graduate's values (the sex from the ID number).
+fn registration(name: &str, id: &str, hukou: &str) -> Value {
+    let odd = id.as_bytes().get(16).is_some_and(|b| (b - b'0') % 2 == 1);
+    json!({"channel": "walk_in", "record": {
+        "name": name, "sex": if odd { "1" } else { "2" }, "id_number": id,
+        "education_level": "21", "school_code": "10422", "school_name": "山东大学",
+        "major_name": "计算机科学与技术", "graduation_date": "2025-06-30", "hukou_code": hukou,
+    }})
+}
+
 fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
     let app = spawn_app(db, test_config(db));
     add_sender(db, "edu-test", "000000");
@@ -254,6 +264,20 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
             Value::Null,
             [403, 403, 403, 403, 403, 422, 403, 401],
         ),
+        (
+            "register a graduate who walked in",
+            "POST",
+            "/api/v1/registrations".into(),
+            registration("赵六", &id18("370102", "19991010", 555), "370102"),
+            [403, 403, 403, 201, 403, 403, 403, 401],
+        ),
+        (
+            "register 北京's graduate (awaiting 签收 in 北京's package)",
+            "POST",
+            "/api/v1/registrations".into(),
+            registration("王五", &id18("110101", "20000101", 789), "110101"),
+            [403, 403, 403, 409, 403, 403, 403, 401],
+        ),
     ];
     let mut failures = Vec::new();
     for (what, method, path, body, expected) in &cases {
@@ -282,6 +306,10 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
                 assert!(
                     !text.contains("王五") && !text.contains("110101200001"),
                     "no data in an error: {text}"
+                );
+                assert!(
+                    !text.contains("110000") && !text.contains("北京"),
+                    "nothing about who holds it: {text}"
                 );
             }
         }

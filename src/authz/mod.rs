@@ -40,8 +40,8 @@ pub enum Permission {
     Distribute,
     /// Upload transfer files.
     Upload,
-    /// Record follow-up (contacts, services, policies, states) and register graduates found
-    /// through other channels, for records held in its jurisdiction.
+    /// Record follow-up (contacts, services, policies, states, updates) for records held in its
+    /// jurisdiction. (Registering a graduate found through other channels is `Distribute`.)
     FollowUp,
     /// Manage users, tokens and organisations (and see no record contents).
     Administer,

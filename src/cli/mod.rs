@@ -16,6 +16,7 @@ mod admin;
 mod calendar;
 mod followup;
 mod outbox;
+mod register;
 mod report;
 
 use crate::access;
@@ -67,6 +68,26 @@ enum Command {
         /// Validate only: report, store nothing.
         #[arg(long)]
         dry_run: bool,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Register one graduate an office found itself (walk-in or visit, LD/T 6009 §4.2), held
+    /// at that office; the values are judged by the transfer file's rules.
+    Register {
+        /// The registering county or grassroots office (its code, e.g. 370102).
+        #[arg(long)]
+        org: String,
+        /// walk_in (办理登记、报到、档案托管时获取) | visit (入户走访摸排)
+        #[arg(long)]
+        channel: String,
+        /// A value by its transfer-file column key, e.g. `--field name=张三`; repeat for each.
+        #[arg(long = "field", value_name = "KEY=VALUE")]
+        fields: Vec<String>,
+        /// A JSON object of values by column key (the API's `record`), with or instead of
+        /// `--field`.
+        #[arg(long)]
+        record: Option<PathBuf>,
         /// Print one JSON object instead of text.
         #[arg(long)]
         json: bool,
@@ -336,6 +357,13 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
             let router = load_router(&db)?;
             ingest_file(&db, &router, &file, &source, channel, dry_run, json)
         }
+        Command::Register {
+            org,
+            channel,
+            fields,
+            record,
+            json,
+        } => register::register(config, &org, &channel, &fields, record.as_deref(), json),
         Command::Batches { json, limit } => {
             let db = open_db(&config)?;
             let mut conn = db.conn()?;

@@ -44,11 +44,14 @@ text_enum! {
 }
 
 text_enum! {
-    /// How a record moved: placed at the hub, delivered in a package, or assigned by hand.
+    /// How a record moved: placed at the hub, delivered in a package, assigned by hand, or
+    /// registered by the county or grassroots office that found the graduate itself (LD/T
+    /// 6009-2024 §4.2 其他渠道), which then holds it.
     pub enum HopKind {
         Placed = "placed",
         Delivered = "delivered",
         Assigned = "assigned",
+        Registered = "registered",
     }
 }
 
@@ -239,6 +242,94 @@ fn move_followup(conn: &mut AnyConnection, which: &str, holder: i64) -> QueryRes
         .execute(conn)?;
     }
     Ok(())
+}
+
+/// Sets how many records a placed batch placed.
+pub fn set_batch_placed_records(
+    conn: &mut AnyConnection,
+    batch_id: i64,
+    records: i64,
+) -> QueryResult<usize> {
+    diesel::update(batch_placements::table.filter(batch_placements::batch_id.eq(batch_id)))
+        .set(batch_placements::records.eq(records))
+        .execute(conn)
+}
+
+/// A record's placement, if it has one yet (the records of a batch not placed yet have none).
+pub fn placement_of(conn: &mut AnyConnection, record_id: i64) -> QueryResult<Option<PlacementRow>> {
+    placements::table
+        .filter(placements::record_id.eq(record_id))
+        .select(PlacementRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Places a record an office registered itself at that office (holder and target), settled
+/// there, and writes its `registered` hop. `from` is the placement it is taken from, or `None`
+/// for a record that has none yet. A record taken from a holder above moves only if it is still
+/// where it was read, waiting there (queued or unassigned, in no package): `false` when it has
+/// moved since (a cut put it in a package), so the caller refuses instead of taking it out of
+/// a package. Inserting where another writer placed the record first is a unique violation.
+pub fn place_registered(
+    conn: &mut AnyConnection,
+    record_id: i64,
+    org: i64,
+    from: Option<&PlacementRow>,
+    actor: &str,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    match from {
+        None => {
+            diesel::insert_into(placements::table)
+                .values((
+                    placements::record_id.eq(record_id),
+                    placements::holder_org_id.eq(org),
+                    placements::target_org_id.eq(org),
+                    placements::state.eq(PlacementState::Settled),
+                    placements::package_id.eq(None::<i64>),
+                    placements::returns.eq(0),
+                    placements::reason.eq(None::<String>),
+                    placements::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Some(was) => {
+            let moved = diesel::update(
+                placements::table
+                    .filter(placements::record_id.eq(record_id))
+                    .filter(placements::holder_org_id.eq(was.holder_org_id))
+                    .filter(placements::package_id.is_null())
+                    .filter(
+                        placements::state
+                            .eq_any([PlacementState::Queued, PlacementState::Unassigned]),
+                    ),
+            )
+            .set((
+                placements::holder_org_id.eq(org),
+                placements::target_org_id.eq(org),
+                placements::state.eq(PlacementState::Settled),
+                placements::reason.eq(None::<String>),
+                placements::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+            if moved == 0 {
+                return Ok(false);
+            }
+            move_followup(conn, &format!("record_id = {record_id}"), org)?;
+        }
+    }
+    diesel::insert_into(record_hops::table)
+        .values((
+            record_hops::record_id.eq(record_id),
+            record_hops::package_id.eq(None::<i64>),
+            record_hops::kind.eq(HopKind::Registered),
+            record_hops::from_org_id.eq(from.map(|p| p.holder_org_id)),
+            record_hops::to_org_id.eq(org),
+            record_hops::actor.eq(actor),
+            record_hops::at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(true)
 }
 
 // ---------------------------------------------------------------------------------------------

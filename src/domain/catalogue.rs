@@ -320,6 +320,14 @@ catalogue! {
     NotBelowYou = "NOT_BELOW_YOU", Distribution, Some(422), false,
         "该机构不在本机构下级，不能分配。",
         "The organisation is not below yours.";
+
+    // Registration of a graduate an office found itself (LD/T 6009-2024 §4.2 其他渠道).
+    RegistrationInvalid = "REGISTRATION_INVALID", Request, Some(422), false,
+        "登记信息未通过移交文件的校验规则，未保存任何内容；problems 逐项列出问题。",
+        "The registration fails the transfer-file rules; nothing was stored. `problems` lists each one.";
+    RegisteredElsewhere = "REGISTERED_ELSEWHERE", Distribution, Some(409), false,
+        "该毕业生本年度已由其他机构登记，未保存任何内容。",
+        "Already registered by another organisation for this year; nothing was stored.";
 }
 
 impl ErrorCode {

@@ -13,7 +13,7 @@ use crate::db::batches::{self, BatchCounts, BatchRow, NewBatch, ProblemRow};
 use crate::db::bulk::{self, NewRecord};
 use crate::db::{AnyConnection, DbError};
 use crate::domain::graduate::{self, Column, GraduateRecord, Problem, RawRow, Severity};
-use crate::domain::routing::{RouteMethod, Router};
+use crate::domain::routing::{Route, RouteMethod, Router};
 use chrono::{NaiveDate, NaiveDateTime, Utc};
 use diesel::Connection;
 use rustc_hash::FxHashMap;
@@ -576,40 +576,15 @@ impl<'r> Pipeline<'r> {
             self.counts.accepted += 1;
             return;
         }
-        let graduation_year = record.graduation_year();
-        self.records.push(NewRecord {
-            person_key: record.person_key,
-            graduation_year,
-            name: record.name,
-            sex: record.sex,
-            ethnicity: record.ethnicity,
-            id_type: record.id_type,
-            id_number: record.id_number,
-            birth_date: record.birth_date,
-            political_status: record.political_status,
-            education_level: record.education_level,
-            school_code: record.school_code,
-            school_name: record.school_name,
-            major_code: record.major_code,
-            major_name: record.major_name,
-            graduation_date: record.graduation_date,
-            hukou_code: record.hukou_code,
-            hukou_address: record.hukou_address,
-            phone: record.phone,
-            email: record.email,
-            hardship: record.hardship,
-            intention: record.intention,
-            route_province: route.province.map(|c| c.to_string()),
-            route_prefecture: route.prefecture.map(|c| c.to_string()),
-            route_county: route.county.map(|c| c.to_string()),
-            route_method: route.method.as_str().to_string(),
-            route_note: route.note,
-            division_edition: self.edition.clone(),
-            source: self.source.clone(),
-            channel: self.channel.to_string(),
-            batch_id: self.batch_id,
-            source_line: line as i64,
-        });
+        self.records.push(stored_record(
+            record,
+            route,
+            &self.edition,
+            &self.source,
+            self.channel,
+            self.batch_id,
+            line,
+        ));
     }
 
     fn push_problem(&mut self, line: u64, p: &Problem) {
@@ -678,6 +653,53 @@ impl<'r> Pipeline<'r> {
             started_at,
             finished_at: Utc::now().naive_utc(),
         }
+    }
+}
+
+/// A validated, routed record as a batch stores it: the one mapping every channel writes
+/// through (a file's row, an office's registration).
+pub fn stored_record(
+    record: GraduateRecord,
+    route: Route,
+    edition: &str,
+    source: &str,
+    channel: &str,
+    batch_id: i64,
+    line: u64,
+) -> NewRecord {
+    let graduation_year = record.graduation_year();
+    NewRecord {
+        person_key: record.person_key,
+        graduation_year,
+        name: record.name,
+        sex: record.sex,
+        ethnicity: record.ethnicity,
+        id_type: record.id_type,
+        id_number: record.id_number,
+        birth_date: record.birth_date,
+        political_status: record.political_status,
+        education_level: record.education_level,
+        school_code: record.school_code,
+        school_name: record.school_name,
+        major_code: record.major_code,
+        major_name: record.major_name,
+        graduation_date: record.graduation_date,
+        hukou_code: record.hukou_code,
+        hukou_address: record.hukou_address,
+        phone: record.phone,
+        email: record.email,
+        hardship: record.hardship,
+        intention: record.intention,
+        route_province: route.province.map(|c| c.to_string()),
+        route_prefecture: route.prefecture.map(|c| c.to_string()),
+        route_county: route.county.map(|c| c.to_string()),
+        route_method: route.method.as_str().to_string(),
+        route_note: route.note,
+        division_edition: edition.to_string(),
+        source: source.to_string(),
+        channel: channel.to_string(),
+        batch_id,
+        source_line: line as i64,
     }
 }
 

@@ -31,7 +31,8 @@ use utoipa::OpenApi;
         exchange::return_records, exchange::cut, exchange::push, exchange::queue,
         exchange::records, exchange::record, exchange::assign, exchange::figures, exchange::orgs,
         super::followup::submit_events, super::followup::import_file, super::followup::timeline,
-        super::followup::summary, super::followup::summary_records, super::followup::overdue),
+        super::followup::summary, super::followup::summary_records, super::followup::overdue,
+        super::registration::register),
     components(schemas(BatchSummary, Refusal, ApiError, ErrorCode, Health, Channel)),
     modifiers(&BearerAuth, &CommonAnswers)
 )]

@@ -2,6 +2,7 @@
 //! Chinese and English, as JSON, with the code's HTTP status. Internal details are logged, never sent.
 
 use crate::domain::catalogue::ErrorCode;
+use crate::registration::FieldProblem;
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
@@ -12,6 +13,11 @@ pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,
     pub message_en: String,
+    /// Where a refusal is about the values of a record (`REGISTRATION_INVALID`): every problem,
+    /// each with its own code, column and messages, as a file's reject report lists them.
+    /// Absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub problems: Vec<FieldProblem>,
 }
 
 impl ApiError {
@@ -21,6 +27,20 @@ impl ApiError {
             code,
             message: message.into(),
             message_en: message_en.into(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// `code` with its message and the problems of the values it refuses.
+    pub fn with_problems(
+        code: ErrorCode,
+        message: &str,
+        message_en: &str,
+        problems: Vec<FieldProblem>,
+    ) -> ApiError {
+        ApiError {
+            problems,
+            ..ApiError::new(code, message, message_en)
         }
     }
 

@@ -10,6 +10,7 @@ pub mod exchange;
 pub mod followup;
 pub mod ops;
 pub mod reference;
+pub mod registration;
 pub mod routes;
 
 use crate::config::Config;
@@ -146,6 +147,7 @@ pub fn routes() -> routes::RouteBook {
     api::routes(&mut book);
     exchange::routes(&mut book);
     followup::routes(&mut book);
+    registration::routes(&mut book);
     ops::routes(&mut book);
     book
 }
