@@ -91,16 +91,7 @@ pub fn followup(config: Config, action: FollowupAction) -> Result<(), Failure> {
         Ok(s) => s,
         Err(ImportError::Refused(r)) => {
             bar.finish();
-            if json {
-                say!(
-                    "{}",
-                    serde_json::json!({"refused": true, "code": r.code, "message": r.message, "message_en": r.message_en})
-                );
-            }
-            return Err(Failure::Refused(format!(
-                "文件未接收，未存储任何数据 / file refused, nothing stored\n{}（{}）\n{}",
-                r.message, r.code, r.message_en
-            )));
+            return Err(super::file_refused(&r, json)?);
         }
         Err(ImportError::Service(crate::distribution::DistError::Forbidden { zh, en })) => {
             return Err(Failure::Refused(format!("{zh} / {en}")));

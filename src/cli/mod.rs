@@ -25,7 +25,7 @@ use crate::db::{self, batches, Db};
 use crate::domain::division::DivisionTable;
 use crate::domain::routing::Router;
 use crate::export::{self, TableFormat};
-use crate::ingest::{self, BatchSummary, Channel, IngestError, IngestRequest, Progress};
+use crate::ingest::{self, BatchSummary, Channel, IngestError, IngestRequest, Progress, Refusal};
 use clap::{Parser, Subcommand};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -477,6 +477,20 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
     }
 }
 
+/// A file refused whole: printed as JSON when asked, and the failure (exit 2) that says so.
+pub(crate) fn file_refused(r: &Refusal, json: bool) -> Result<Failure, Failure> {
+    if json {
+        say!(
+            "{}",
+            serde_json::json!({"refused": true, "code": r.code, "message": r.message, "message_en": r.message_en})
+        );
+    }
+    Ok(Failure::Refused(format!(
+        "文件未接收，未存储任何数据 / file refused, nothing stored\n{}（{}）\n{}",
+        r.message, r.code, r.message_en
+    )))
+}
+
 pub(crate) fn table_format(s: &str) -> Result<TableFormat, Failure> {
     TableFormat::parse(s).ok_or_else(|| {
         Failure::Refused(format!(
@@ -562,16 +576,7 @@ fn ingest_file(
         Ok(o) => o,
         Err(IngestError::Refused(r)) => {
             bar.finish();
-            if json {
-                say!(
-                    "{}",
-                    serde_json::json!({"refused": true, "code": r.code, "message": r.message, "message_en": r.message_en})
-                );
-            }
-            return Err(Failure::Refused(format!(
-                "文件未接收，未存储任何数据 / file refused, nothing stored\n{}（{}）\n{}",
-                r.message, r.code, r.message_en
-            )));
+            return Err(file_refused(&r, json)?);
         }
         Err(e) => return Err(e.into()),
     };

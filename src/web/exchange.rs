@@ -42,7 +42,7 @@ pub fn routes(book: &mut RouteBook) {
 }
 
 /// Runs storage work on the blocking pool.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     state: &web::Data<AppState>,
     f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {

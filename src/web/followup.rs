@@ -5,7 +5,7 @@
 
 use super::auth::Authenticated;
 use super::error::ApiError;
-use super::exchange::parse_format;
+use super::exchange::{blocking, parse_format};
 use super::routes::RouteBook;
 use super::AppState;
 use crate::distribution::DistError;
@@ -28,14 +28,6 @@ pub fn routes(book: &mut RouteBook) {
         .add::<__path_summary, _, _>(summary)
         .add::<__path_summary_records, _, _>(summary_records)
         .add::<__path_overdue, _, _>(overdue);
-}
-
-async fn blocking<T: Send + 'static>(
-    state: &web::Data<AppState>,
-    f: impl FnOnce(&AppState) -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let state = state.clone();
-    super::block(move || f(&state)).await?
 }
 
 /// One follow-up event as a local system sends it. Values may be strings or numbers (`reached`
