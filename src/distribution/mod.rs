@@ -89,6 +89,13 @@ pub enum DistError {
     Export(#[from] crate::export::ExportError),
 }
 
+/// A permission the caller's role lacks: forbidden, with the table's words for what it may not do.
+impl From<crate::authz::Denied> for DistError {
+    fn from(d: crate::authz::Denied) -> Self {
+        DistError::forbidden(d.message_zh(), d.message_en())
+    }
+}
+
 impl From<diesel::result::Error> for DistError {
     fn from(e: diesel::result::Error) -> Self {
         DistError::Db(DbError::Query(e))
@@ -738,7 +745,7 @@ fn load_tree(db: &Db) -> Result<OrgTree, DbError> {
 fn require_distributor(caller: &Caller) -> Result<(), DistError> {
     caller
         .require(Permission::Distribute)
-        .map_err(|d| DistError::forbidden(d.message_zh(), d.message_en()))
+        .map_err(DistError::from)
 }
 
 /// Lists of record ids in one request: present, and not absurdly long.

@@ -171,7 +171,7 @@ fn page_size(limit: Option<i64>, max: i64) -> i64 {
 pub(super) fn require_reader(caller: &Caller) -> Result<(), DistError> {
     caller
         .require(Permission::ReadRecords)
-        .map_err(|d| DistError::forbidden(d.message_zh(), d.message_en()))
+        .map_err(DistError::from)
 }
 
 impl Distribution {

@@ -339,10 +339,7 @@ impl Followup {
     ) -> Result<ImportSummary, ImportError> {
         caller
             .require(Permission::FollowUp)
-            .map_err(|d| DistError::Forbidden {
-                zh: d.message_zh(),
-                en: d.message_en(),
-            })?;
+            .map_err(DistError::from)?;
         let sniffed = match sniff::sniff(request.path, request.file_name) {
             Ok(s) => s,
             Err(SniffError::Refused(r)) => return Err(ImportError::Refused(r)),

@@ -201,12 +201,7 @@ impl Reports {
         caller: &Caller,
         code: Option<&str>,
     ) -> Result<(i64, Option<Vec<i64>>), DistError> {
-        caller
-            .require(Permission::ReadRecords)
-            .map_err(|d| DistError::Forbidden {
-                zh: d.message_zh(),
-                en: d.message_en(),
-            })?;
+        caller.require(Permission::ReadRecords)?;
         let id = match code {
             None => caller.org_id,
             Some(code) => {
