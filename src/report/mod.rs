@@ -170,7 +170,8 @@ impl Reports {
         // The latest arrival day whose deadline had passed on `day`: the deadline is the
         // `contact_days`-th working day after arrival, so walk back until it falls before `day`.
         let mut arrived_by = day;
-        for _ in 0..400 {
+        // 365 working days (the most `contact_deadline_days` allows) span well under 800 days.
+        for _ in 0..800 {
             if calendar.add_working_days(arrived_by, self.contact_days) < day {
                 break;
             }
