@@ -7,7 +7,7 @@ use crate::db::audit;
 use crate::db::orgs::{self, OrgRow};
 use crate::db::users::{self, TokenRow, UserRow};
 use crate::db::{AnyConnection, DbError};
-use crate::domain::organisation::{OrgLevel, Role};
+use crate::domain::organisation::{valid_org_code, OrgLevel, Role};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use chrono::{Duration, Utc};
@@ -17,8 +17,21 @@ use sha2::{Digest, Sha256};
 /// Failed sign-ins before an account is locked, and for how long.
 pub const MAX_FAILED_LOGINS: i32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
-/// How long a sign-in session lasts.
-pub const SESSION_HOURS: i64 = 12;
+/// How long sign-in sessions last (config `session_hours`, `session_idle_minutes`).
+#[derive(Clone, Copy, Debug)]
+pub struct SessionLimits {
+    pub absolute: Duration,
+    pub idle: Duration,
+}
+
+impl SessionLimits {
+    pub fn of(config: &crate::config::Config) -> SessionLimits {
+        SessionLimits {
+            absolute: Duration::hours(i64::from(config.session_hours)),
+            idle: Duration::minutes(i64::from(config.session_idle_minutes)),
+        }
+    }
+}
 
 /// Why a sign-in or an account change failed, with a message for the person.
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +94,7 @@ fn org_or_invalid(conn: &mut AnyConnection, code: &str) -> Result<OrgRow, Access
 /// Creates a user bound to an organisation; the role must fit the organisation's level.
 pub fn create_user(
     conn: &mut AnyConnection,
+    actor: &Actor,
     username: &str,
     display_name: &str,
     role: Role,
@@ -119,7 +133,7 @@ pub fn create_user(
     )?;
     audit::record(
         conn,
-        &operator(),
+        actor,
         "user.created",
         &format!("user:{}", user.id),
         None,
@@ -140,6 +154,7 @@ pub fn operator() -> Actor {
 /// Creates an API token for an organisation; returns the row and the secret, shown once.
 pub fn create_token(
     conn: &mut AnyConnection,
+    actor: &Actor,
     name: &str,
     org_code: &str,
     role: Option<Role>,
@@ -161,7 +176,7 @@ pub fn create_token(
     )?;
     audit::record(
         conn,
-        &operator(),
+        actor,
         "token.created",
         &format!("token:{}", row.id),
         None,
@@ -172,6 +187,109 @@ pub fn create_token(
     Ok((row, secret))
 }
 
+/// Adds an organisation by hand (a grassroots point under a county, or a sender): an `org.added`
+/// audit event.
+pub fn add_org(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    code: &str,
+    name: &str,
+    level: OrgLevel,
+    parent: &str,
+) -> Result<OrgRow, AccessError> {
+    if !matches!(level, OrgLevel::Grassroots | OrgLevel::Sender) {
+        return Err(AccessError::Invalid(
+            "层级只能是 grassroots 或 sender / level must be grassroots or sender".into(),
+        ));
+    }
+    let name = name.trim();
+    if !valid_org_code(code) || name.is_empty() {
+        return Err(AccessError::Invalid(
+            "机构代码只能含字母、数字、- 和 _（最长 40），名称不能为空 / the code may hold letters, digits, - and _ (40 at most); the name may not be empty".into(),
+        ));
+    }
+    if orgs::find_by_code(conn, code)?.is_some() {
+        return Err(AccessError::Invalid(format!(
+            "机构代码 {code} 已存在 / organisation {code} exists"
+        )));
+    }
+    let parent_row = org_or_invalid(conn, parent)?;
+    let parent_level = OrgLevel::parse(&parent_row.level).unwrap_or(OrgLevel::Sender);
+    if !level.may_be_child_of(parent_level) {
+        return Err(AccessError::Invalid(format!(
+            "{} 不能设在{}机构之下 / a {} cannot sit under a {} organisation",
+            level.label_zh(),
+            parent_level.label_zh(),
+            level.as_str(),
+            parent_level.as_str()
+        )));
+    }
+    let row = orgs::add(conn, code, name, level, &parent_row)?;
+    audit::record(
+        conn,
+        actor,
+        "org.added",
+        &format!("org:{}", row.code),
+        None,
+        Some(&serde_json::json!({ "name": row.name, "level": row.level, "parent": parent_row.code })),
+    )?;
+    Ok(row)
+}
+
+/// Adds a contact (who is reminded of overdue packages) to an organisation, with an address
+/// the mailer can send to: a `contact.added` audit event.
+pub fn add_contact(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    org_code: &str,
+    name: &str,
+    email: &str,
+    phone: Option<&str>,
+) -> Result<(), AccessError> {
+    let org = org_or_invalid(conn, org_code)?;
+    let email = email.trim();
+    crate::notify::check_recipient(email)
+        .map_err(|why| AccessError::Invalid(format!("联系人未添加 / contact not added\n{why}")))?;
+    if name.trim().is_empty() {
+        return Err(AccessError::Invalid(
+            "联系人未添加：姓名不能为空 / contact not added: the name may not be empty".into(),
+        ));
+    }
+    let phone = phone.map(str::trim).filter(|p| !p.is_empty());
+    orgs::add_contact(conn, org.id, name.trim(), email, phone)?;
+    audit::record(conn, actor, "contact.added", &format!("org:{}", org.code), None, None)?;
+    Ok(())
+}
+
+/// Disables (or enables again) a user: a `user.disabled` / `user.enabled` audit event. A disabled
+/// user's sessions stop working at once.
+pub fn set_user_disabled(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    username: &str,
+    disable: bool,
+) -> Result<UserRow, AccessError> {
+    let user = users::find_user(conn, username)?.ok_or_else(|| {
+        AccessError::Invalid(format!("用户 {username} 不存在 / no user {username}"))
+    })?;
+    users::set_disabled(conn, user.id, disable)?;
+    let action = if disable { "user.disabled" } else { "user.enabled" };
+    audit::record(conn, actor, action, &format!("user:{}", user.id), None, None)?;
+    Ok(user)
+}
+
+/// Revokes an API token: a `token.revoked` audit event.
+pub fn revoke_token(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<(), AccessError> {
+    let n = users::revoke_token(conn, id, Utc::now().naive_utc())?;
+    if n == 0 {
+        return Err(AccessError::Invalid(format!(
+            "没有有效的令牌 #{id} / no active token #{id}"
+        )));
+    }
+    audit::record(conn, actor, "token.revoked", &format!("token:{id}"), None, None)?;
+    Ok(())
+}
+
 /// Checks a user name and password, counting failures and locking after too many; on success
 /// opens a session and returns its secret. An attempt is taken from the account (atomically)
 /// before the password is checked, so parallel sign-ins check at most [`MAX_FAILED_LOGINS`]
@@ -180,6 +298,7 @@ pub fn sign_in(
     conn: &mut AnyConnection,
     username: &str,
     password: &str,
+    limits: SessionLimits,
 ) -> Result<(UserRow, String), AccessError> {
     let now = Utc::now().naive_utc();
     let Some(user) = users::find_user(conn, username)? else {
@@ -226,7 +345,7 @@ pub fn sign_in(
         user.id,
         &secret_hash(&secret),
         now,
-        now + Duration::hours(SESSION_HOURS),
+        now + limits.absolute,
     )?;
     Ok((user, secret))
 }
@@ -269,10 +388,18 @@ const DUMMY_HASH: &str =
     "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$1k3bCGzYqHcyk3cj1Ym2Vh0jVCdcuBCgwSMhGpY5Ijo";
 
 /// Whose a bearer secret (API token or session) is, if anyone's.
-pub fn identify(conn: &mut AnyConnection, secret: &str) -> Result<Option<Identity>, DbError> {
+pub fn identify(
+    conn: &mut AnyConnection,
+    secret: &str,
+    limits: SessionLimits,
+) -> Result<Option<Identity>, DbError> {
     let hash = secret_hash(secret);
     if secret.starts_with("ghs_") {
-        let user = users::session_user(conn, &hash, Utc::now().naive_utc())?;
+        let now = Utc::now().naive_utc();
+        let user = users::session_user(conn, &hash, now, now - limits.idle)?;
+        if user.is_some() {
+            users::touch_session(conn, &hash, now)?;
+        }
         return Ok(user.map(|u| Identity {
             actor: format!("user:{}", u.username),
             role: u.role,

@@ -91,6 +91,18 @@ pub struct Config {
     /// `policy_type.csv`, `employment_state.csv` or `contact_channel.csv` replace the built-in
     /// follow-up code tables at start; empty keeps the built-in ones.
     pub followup_codes_dir: String,
+    /// `session_idle_minutes` / `GRADHUB_SESSION_IDLE_MINUTES`: a sign-in session unused this
+    /// long ends (default 30).
+    pub session_idle_minutes: u32,
+    /// `session_hours` / `GRADHUB_SESSION_HOURS`: a sign-in session ends this long after it
+    /// opened, however busy (default 12).
+    pub session_hours: u32,
+    /// `cookie_secure` / `GRADHUB_COOKIE_SECURE`: mark the session cookie `Secure` (set it when
+    /// the pages are served over TLS, by the hub or a reverse proxy in front of it).
+    pub cookie_secure: bool,
+    /// `self_registrations_per_hour` / `GRADHUB_SELF_REGISTRATIONS_PER_HOUR`: how many public
+    /// self-registrations one address may send an hour (default 10).
+    pub self_registrations_per_hour: u32,
     /// `auto_cut` / `GRADHUB_AUTO_CUT`: which holders have their waiting records cut into packages
     /// by the background job: `ministry` (the hub, after every batch), `all`, or `none`.
     pub auto_cut: String,
@@ -130,6 +142,10 @@ impl Default for Config {
             escalation_deadline_days: 10,
             contact_deadline_days: 10,
             followup_codes_dir: String::new(),
+            session_idle_minutes: 30,
+            session_hours: 12,
+            cookie_secure: false,
+            self_registrations_per_hour: 10,
             auto_cut: "ministry".into(),
             drop_dir: String::new(),
             drop_settle_secs: 10,
@@ -228,6 +244,22 @@ impl Config {
         if let Some(n) = days("GRADHUB_CONTACT_DEADLINE_DAYS")? {
             self.contact_deadline_days = n;
         }
+        if let Some(n) = days("GRADHUB_SESSION_IDLE_MINUTES")? {
+            self.session_idle_minutes = n;
+        }
+        if let Some(n) = days("GRADHUB_SESSION_HOURS")? {
+            self.session_hours = n;
+        }
+        if let Some(n) = days("GRADHUB_SELF_REGISTRATIONS_PER_HOUR")? {
+            self.self_registrations_per_hour = n;
+        }
+        if let Some(v) = get("GRADHUB_COOKIE_SECURE") {
+            self.cookie_secure = match v.as_str() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" | "" => false,
+                _ => return Err(ConfigError::Env("GRADHUB_COOKIE_SECURE", v)),
+            };
+        }
         if let Some(v) = get("GRADHUB_FOLLOWUP_CODES_DIR") {
             self.followup_codes_dir = v;
         }
@@ -302,6 +334,20 @@ impl Config {
                     format!("{days} (1 to 365 working days)"),
                 ));
             }
+        }
+        if !(1..=24 * 60).contains(&self.session_idle_minutes)
+            || !(1..=72).contains(&self.session_hours)
+        {
+            return Err(ConfigError::Invalid(
+                "session_idle_minutes",
+                "session_idle_minutes must be 1 to 1440 and session_hours 1 to 72".into(),
+            ));
+        }
+        if self.self_registrations_per_hour == 0 {
+            return Err(ConfigError::Invalid(
+                "self_registrations_per_hour",
+                "at least 1".into(),
+            ));
         }
         if self.body_timeout_secs == 0 || self.min_body_bytes_per_sec == 0 {
             return Err(ConfigError::Invalid(
@@ -440,6 +486,10 @@ mod tests {
             "escalation_deadline_days",
             "contact_deadline_days",
             "followup_codes_dir",
+            "session_idle_minutes",
+            "session_hours",
+            "cookie_secure",
+            "self_registrations_per_hour",
             "auto_cut",
             "drop_dir",
             "drop_settle_secs",

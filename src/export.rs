@@ -221,6 +221,18 @@ pub fn write_problem_list<W: Write + Send>(
     writer.finish()
 }
 
+/// A problem line's value and Chinese message as a report shows them: for a masked reader, the
+/// value masked and, for codes that quote personal values, the catalogue's general text.
+pub fn shown_problem(p: &ProblemRow, mask: bool) -> (String, &str) {
+    if mask {
+        let text = masking::problem_message(&p.column_key, &p.code)
+            .map_or(p.message.as_str(), |(zh, _)| zh);
+        (masking::problem_value(&p.column_key, &p.value), text)
+    } else {
+        (p.value.clone(), p.message.as_str())
+    }
+}
+
 /// One line of the report; `row_rejected` tells a warning whether its row was stored.
 fn write_problem<W: Write + Send>(
     writer: &mut TableWriter<W>,
@@ -228,13 +240,7 @@ fn write_problem<W: Write + Send>(
     mask: bool,
     row_rejected: bool,
 ) -> Result<(), ExportError> {
-    let (value, text) = if mask {
-        let text = masking::problem_message(&p.column_key, &p.code)
-            .map_or(p.message.as_str(), |(zh, _)| zh);
-        (masking::problem_value(&p.column_key, &p.value), text)
-    } else {
-        (p.value.clone(), p.message.as_str())
-    };
+    let (value, text) = shown_problem(p, mask);
     let mut message = format!("第 {} 行 {}", p.line, text);
     if p.severity == "warning" {
         message.push_str(if row_rejected {

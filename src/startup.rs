@@ -167,6 +167,7 @@ impl Application {
             followup: hub.followup,
             reports: hub.reports,
             identities: Default::default(),
+            pages: Default::default(),
         };
         let server = web::server(listener, state)?;
         tracing::info!(%address, backend, "gradhub serving");

@@ -364,7 +364,7 @@ fn reference_page_is_served_from_the_binary(db: &TestDb) {
         String::from_utf8_lossy(&js).contains("rapi-doc"),
         "it defines the <rapi-doc> element"
     );
-    let index = app.ok("/", "");
+    let index = app.ok("/api", "");
     assert_eq!(index["api_reference"], "/api-docs/");
 }
 

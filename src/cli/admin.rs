@@ -5,10 +5,10 @@ use super::{open_db, Failure};
 use crate::access::{self, AccessError};
 use crate::authz::Caller;
 use crate::config::Config;
-use crate::db::{orgs, users, Db};
+use crate::db::{orgs, users};
 use crate::distribution::reads::MAX_PACKAGE_PAGE;
 use crate::distribution::Distribution;
-use crate::domain::organisation::{valid_org_code, OrgLevel, Role};
+use crate::domain::organisation::{OrgLevel, Role};
 use crate::jobs::drop_folder::DropFolder;
 use chrono::NaiveDate;
 use clap::Subcommand;
@@ -16,7 +16,6 @@ use std::io::BufRead;
 use std::time::{Duration, SystemTime};
 
 /// The sender the demo's generated file comes from.
-pub const DEMO_SENDER: &str = "edu-demo";
 
 #[derive(Subcommand)]
 pub enum OrgsAction {
@@ -143,7 +142,7 @@ fn password_input() -> Result<String, Failure> {
     Ok(p)
 }
 
-fn refused(e: AccessError) -> Failure {
+pub(super) fn refused(e: AccessError) -> Failure {
     match e {
         AccessError::Db(e) => Failure::Internal(e.to_string()),
         other => Failure::Refused(other.to_string()),
@@ -190,40 +189,15 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             level,
             parent,
         } => {
-            let level = OrgLevel::parse(&level)
-                .filter(|l| matches!(l, OrgLevel::Grassroots | OrgLevel::Sender))
-                .ok_or_else(|| {
-                    Failure::Refused(
-                        "层级只能是 grassroots 或 sender / level must be grassroots or sender"
-                            .into(),
-                    )
-                })?;
-            if !valid_org_code(&code) || name.trim().is_empty() {
-                return Err(Failure::Refused(
-                    "机构代码只能含字母、数字、- 和 _（最长 40），名称不能为空 / the code may hold letters, digits, - and _ (40 at most); the name may not be empty".into(),
-                ));
-            }
-            if orgs::find_by_code(&mut conn, &code)?.is_some() {
-                return Err(Failure::Refused(format!(
-                    "机构代码 {code} 已存在 / organisation {code} exists"
-                )));
-            }
-            let parent_row = orgs::find_by_code(&mut conn, &parent)?.ok_or_else(|| {
-                Failure::Refused(format!(
-                    "上级机构 {parent} 不存在 / no organisation {parent}"
-                ))
+            let level = OrgLevel::parse(&level).ok_or_else(|| {
+                Failure::Refused(
+                    "层级只能是 grassroots 或 sender / level must be grassroots or sender".into(),
+                )
             })?;
-            let parent_level = OrgLevel::parse(&parent_row.level).unwrap_or(OrgLevel::Sender);
-            if !level.may_be_child_of(parent_level) {
-                return Err(Failure::Refused(format!(
-                    "{} 不能设在{}机构之下 / a {} cannot sit under a {} organisation",
-                    level.label_zh(),
-                    parent_level.label_zh(),
-                    level.as_str(),
-                    parent_level.as_str()
-                )));
-            }
-            let row = orgs::add(&mut conn, &code, name.trim(), level, &parent_row)?;
+            let row = access::add_org(&mut conn, &access::operator(), &code, &name, level, &parent)
+                .map_err(refused)?;
+            let parent_row = orgs::find_by_code(&mut conn, &parent)?
+                .ok_or_else(|| Failure::Internal("the parent vanished".into()))?;
             if level == OrgLevel::Sender && !config.drop_dir.is_empty() {
                 DropFolder::open(&config.drop_dir, Duration::ZERO)?.ensure_sender(&row.code)?;
             }
@@ -241,23 +215,16 @@ pub fn orgs(config: Config, action: OrgsAction) -> Result<(), Failure> {
             email,
             phone,
         } => {
-            let org = orgs::find_by_code(&mut conn, &code)?.ok_or_else(|| {
-                Failure::Refused(format!("机构 {code} 不存在 / no organisation {code}"))
-            })?;
-            // The mailer's own check: an address stored here is one it can send to, so no
-            // contact's mail is queued only to fail.
-            let email = email.trim();
-            crate::notify::check_recipient(email).map_err(|why| {
-                Failure::Refused(format!("联系人未添加 / contact not added\n{why}"))
-            })?;
-            if name.trim().is_empty() {
-                return Err(Failure::Refused(
-                    "联系人未添加：姓名不能为空 / contact not added: the name may not be empty"
-                        .into(),
-                ));
-            }
-            orgs::add_contact(&mut conn, org.id, name.trim(), email, phone.as_deref())?;
-            say!("已添加联系人 / contact added to {}", org.code);
+            access::add_contact(
+                &mut conn,
+                &access::operator(),
+                &code,
+                &name,
+                &email,
+                phone.as_deref(),
+            )
+            .map_err(refused)?;
+            say!("已添加联系人 / contact added to {code}");
             Ok(())
         }
     }
@@ -295,7 +262,7 @@ pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
             }
             let password = password_input()?;
             let display = name.unwrap_or_else(|| username.clone());
-            let user = access::create_user(&mut conn, &username, &display, role, &org, &password)
+            let user = access::create_user(&mut conn, &access::operator(), &username, &display, role, &org, &password)
                 .map_err(refused)?;
             say!(
                 "已添加用户 / user added: {} ({}, {})",
@@ -345,25 +312,12 @@ fn set_disabled(
     username: &str,
     disable: bool,
 ) -> Result<(), Failure> {
-    {
-        {
-            let user = users::find_user(conn, username)?.ok_or_else(|| {
-                Failure::Refused(format!("用户 {username} 不存在 / no user {username}"))
-            })?;
-            users::set_disabled(conn, user.id, disable)?;
-            let action = if disable {
-                "user.disabled"
-            } else {
-                "user.enabled"
-            };
-            audit(conn, action, &format!("user:{}", user.id))?;
-            say!(
-                "{username}: {}",
-                if disable { "disabled" } else { "enabled" }
-            );
-            Ok(())
-        }
-    }
+    access::set_user_disabled(conn, &access::operator(), username, disable).map_err(refused)?;
+    say!(
+        "{username}: {}",
+        if disable { "disabled" } else { "enabled" }
+    );
+    Ok(())
 }
 
 pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
@@ -373,7 +327,7 @@ pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
         TokensAction::Create { org, name, role } => {
             let role = role.as_deref().map(parse_role).transpose()?;
             let (row, secret) =
-                access::create_token(&mut conn, &name, &org, role).map_err(refused)?;
+                access::create_token(&mut conn, &access::operator(), &name, &org, role).map_err(refused)?;
             eprintln!(
                 "令牌 #{} ({}, {}) 只显示这一次，请妥善保存 / token #{} is shown only once:",
                 row.id, row.role, org, row.id
@@ -401,13 +355,7 @@ pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
             Ok(())
         }
         TokensAction::Revoke { id } => {
-            let n = users::revoke_token(&mut conn, id, chrono::Utc::now().naive_utc())?;
-            if n == 0 {
-                return Err(Failure::Refused(format!(
-                    "没有有效的令牌 #{id} / no active token #{id}"
-                )));
-            }
-            audit(&mut conn, "token.revoked", &format!("token:{id}"))?;
+            access::revoke_token(&mut conn, &access::operator(), id).map_err(refused)?;
             say!("令牌 #{id} 已吊销 / token #{id} revoked");
             Ok(())
         }
@@ -513,25 +461,3 @@ pub fn jobs(config: Config, action: JobsAction) -> Result<(), Failure> {
     Ok(())
 }
 
-/// The demo's accounts: a sender for the generated file, and tokens for the ministry and one
-/// province, printed so a newcomer can try the exchange API at once.
-pub fn demo_accounts(db: &Db) -> Result<(), Failure> {
-    let mut conn = db.conn()?;
-    let ministry = orgs::find_by_code(&mut conn, crate::domain::organisation::MINISTRY_CODE)?
-        .ok_or_else(|| Failure::Internal("no ministry organisation".into()))?;
-    orgs::add(
-        &mut conn,
-        DEMO_SENDER,
-        "示范教育厅（演示）",
-        OrgLevel::Sender,
-        &ministry,
-    )?;
-    let (_, ministry_token) =
-        access::create_token(&mut conn, "demo-ministry", &ministry.code, None).map_err(refused)?;
-    let (_, province_token) =
-        access::create_token(&mut conn, "demo-shandong", "370000", None).map_err(refused)?;
-    eprintln!("示范令牌 / demo tokens (Authorization: Bearer …):");
-    eprintln!("  部 ministry 000000:      {ministry_token}");
-    eprintln!("  山东省 province 370000:  {province_token}");
-    Ok(())
-}

@@ -18,6 +18,7 @@ mod followup;
 mod outbox;
 mod register;
 mod report;
+mod tour;
 
 use crate::access;
 use crate::config::Config;
@@ -51,7 +52,7 @@ enum Command {
         #[arg(long, default_value = "gradhub-demo.db")]
         db: PathBuf,
         /// Rows of generated demo data.
-        #[arg(long, default_value_t = 2_000)]
+        #[arg(long, default_value_t = 5_000)]
         rows: usize,
     },
     /// Apply pending database migrations and load reference data on first start.
@@ -785,16 +786,21 @@ fn demo(mut config: Config, path: &Path, rows: usize) -> Result<(), Failure> {
         encoding: crate::demo::TextEncoding::Utf8,
     };
     crate::demo::write_csv(hub.router.table(), &options, &file)?;
-    admin::demo_accounts(&hub.db)?;
+    tour::add_sender(&hub)?;
     ingest_file(
         &hub.db,
         &hub.router,
         &file,
-        admin::DEMO_SENDER,
+        tour::DEMO_SENDER,
         Channel::Education,
         false,
         false,
     )?;
+    tour::walk(&hub)?;
+    eprintln!(
+        "工作台 / dashboard: http://{}/  (sign in as one of the users above)",
+        hub.config.bind
+    );
     run_app(crate::startup::Application::from_hub(hub)?)
 }
 

@@ -64,3 +64,56 @@ pub fn list(
     }
     q.load(conn)
 }
+
+/// What the audit log page filters by; every part optional.
+#[derive(Clone, Debug, Default)]
+pub struct AuditFilter {
+    /// The actor exactly (`user:zhang`, `token:7:jiangsu-sync`).
+    pub actor: Option<String>,
+    /// The action exactly (`record.viewed`).
+    pub action: Option<String>,
+    /// Events of actors of these organisations.
+    pub orgs: Option<Vec<i64>>,
+    /// From this time (UTC), inclusive.
+    pub from: Option<NaiveDateTime>,
+    /// Before this time (UTC).
+    pub until: Option<NaiveDateTime>,
+}
+
+/// Events of actors within the scope that pass the filter, newest first, with ids below
+/// `before` (a cursor paging backwards).
+pub fn search(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    filter: &AuditFilter,
+    before: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<AuditRow>> {
+    let mut q = audit_events::table
+        .select(AuditRow::as_select())
+        .order(audit_events::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(b) = before {
+        q = q.filter(audit_events::id.lt(b));
+    }
+    if let Some(a) = &filter.actor {
+        q = q.filter(audit_events::actor.eq(a.clone()));
+    }
+    if let Some(a) = &filter.action {
+        q = q.filter(audit_events::action.eq(a.clone()));
+    }
+    if let Some(ids) = &filter.orgs {
+        q = q.filter(audit_events::actor_org_id.eq_any(ids.clone()));
+    }
+    if let Some(f) = filter.from {
+        q = q.filter(audit_events::at.ge(f));
+    }
+    if let Some(u) = filter.until {
+        q = q.filter(audit_events::at.lt(u));
+    }
+    if let Some(ids) = scope.ids() {
+        q = q.filter(audit_events::actor_org_id.eq_any(ids.to_vec()));
+    }
+    q.load(conn)
+}

@@ -12,6 +12,7 @@ macro_rules! on_backend {
     };
 }
 
+pub mod activity;
 pub mod audit;
 pub mod batches;
 pub mod bulk;

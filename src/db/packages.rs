@@ -869,6 +869,47 @@ pub fn held_records(
         .collect())
 }
 
+/// What a record search looks for.
+pub enum SearchKey<'a> {
+    /// A person's ID number (the `person_key` of an 18-character resident ID).
+    Person(&'a str),
+    /// A name or a school name, exactly.
+    NameOrSchool(&'a str),
+}
+
+/// Records held in the scope that match `key`, in id order after `after`.
+pub fn search_held(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    key: SearchKey<'_>,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Vec<(RecordRow, PlacementRow)>> {
+    let mut q = records::table
+        .inner_join(placements::table)
+        .filter(records::id.gt(after))
+        .order(records::id)
+        .limit(limit)
+        .select((RecordRow::as_select(), PlacementRow::as_select()))
+        .into_boxed();
+    q = match key {
+        SearchKey::Person(k) => q.filter(
+            records::person_key
+                .eq(k.to_string())
+                .or(records::id_number.eq(k.to_string())),
+        ),
+        SearchKey::NameOrSchool(v) => q.filter(
+            records::name
+                .eq(v.to_string())
+                .or(records::school_name.eq(v.to_string())),
+        ),
+    };
+    if let Some(ids) = scope.ids() {
+        q = q.filter(placements::holder_org_id.eq_any(ids.to_vec()));
+    }
+    q.load(conn)
+}
+
 /// One record with its placement, if held in the scope.
 pub fn record_in_scope(
     conn: &mut AnyConnection,

@@ -205,24 +205,43 @@ pub fn insert_session(
             sessions::token_hash.eq(token_hash),
             sessions::created_at.eq(now),
             sessions::expires_at.eq(expires_at),
+            sessions::last_seen_at.eq(now),
         ))
         .execute(conn)
 }
 
-/// The user of a live session.
+/// The user of a live session: not past its absolute end, and used since `idle_since`.
 pub fn session_user(
     conn: &mut AnyConnection,
     token_hash: &str,
     now: NaiveDateTime,
+    idle_since: NaiveDateTime,
 ) -> QueryResult<Option<UserRow>> {
     sessions::table
         .inner_join(users::table.on(users::id.eq(sessions::user_id)))
         .filter(sessions::token_hash.eq(token_hash))
         .filter(sessions::expires_at.gt(now))
+        .filter(sessions::last_seen_at.gt(idle_since))
         .filter(users::disabled.eq(false))
         .select(UserRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// Marks a session used now, at most once a minute (a write per request would cost more than
+/// the idle timeout is worth).
+pub fn touch_session(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(
+        sessions::table
+            .filter(sessions::token_hash.eq(token_hash))
+            .filter(sessions::last_seen_at.lt(now - chrono::Duration::minutes(1))),
+    )
+    .set(sessions::last_seen_at.eq(now))
+    .execute(conn)
 }
 
 pub fn delete_session(conn: &mut AnyConnection, token_hash: &str) -> QueryResult<usize> {

@@ -337,6 +337,64 @@ impl Distribution {
         })
     }
 
+    /// Records held in the caller's jurisdiction whose ID number, name or school name is `text`
+    /// (exactly; an ID number in any case), in id order; a non-empty page is a
+    /// `records.searched` audit event.
+    pub fn search_records(
+        &self,
+        caller: &Caller,
+        text: &str,
+        after: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<HeldRecordsPage, DistError> {
+        require_reader(caller)?;
+        let text: String = text.trim().chars().take(100).collect();
+        let after = cursor(after);
+        let limit = page_size(limit, MAX_RECORD_PAGE);
+        if text.is_empty() {
+            return Ok(HeldRecordsPage {
+                records: Vec::new(),
+                next_cursor: after,
+            });
+        }
+        let id_like = text.len() >= 15
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == 'x' || c == 'X');
+        let upper = text.to_ascii_uppercase();
+        let key = if id_like {
+            store::SearchKey::Person(&upper)
+        } else {
+            store::SearchKey::NameOrSchool(&text)
+        };
+        let mut conn = self.db.conn()?;
+        let rows = store::search_held(&mut conn, &caller.scope, key, after, limit)?;
+        if !rows.is_empty() {
+            // What was searched for is personal data itself: the audit names its kind only.
+            audit::record(
+                &mut conn,
+                &caller.actor,
+                "records.searched",
+                &format!("org:{}", caller.org_code),
+                None,
+                Some(&json!({
+                    "by": if id_like { "id_number" } else { "name_or_school" },
+                    "after": after, "records": rows.len(), "masked": caller.sees_masked(),
+                })),
+            )?;
+        }
+        Ok(HeldRecordsPage {
+            next_cursor: rows.last().map(|(r, _)| r.id).unwrap_or(after),
+            records: rows
+                .into_iter()
+                .map(|(r, p)| HeldRecord {
+                    record: RecordView::for_caller(r, caller),
+                    placement: p,
+                })
+                .collect(),
+        })
+    }
+
     /// One record held in the caller's jurisdiction with every hop of its path; a full view of
     /// personal data, so a `record.viewed` audit event.
     pub fn record(&self, caller: &Caller, record_id: RecordId) -> Result<RecordDetail, DistError> {

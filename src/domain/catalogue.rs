@@ -130,6 +130,9 @@ catalogue! {
     UploadInterrupted = "UPLOAD_INTERRUPTED", Request, Some(400), false,
         "上传中断，文件未完整接收，请重新上传。",
         "The upload was interrupted; send the file again.";
+    FollowupRejected = "FOLLOWUP_REJECTED", Request, Some(422), false,
+        "跟踪记录未保存：内容不符合规则。",
+        "The follow-up event was not stored: its values break the rules.";
     AlreadyReceived = "ALREADY_RECEIVED", Request, Some(409), false,
         "内容相同（SHA-256 相同）的文件此前已收到，本次未重复存储。",
         "A file with the same content (same SHA-256) was received before; nothing was stored again.";
@@ -147,6 +150,12 @@ catalogue! {
     Forbidden = "FORBIDDEN", Access, Some(403), false,
         "本角色或本机构无权进行此操作。",
         "Your role or organisation may not do this.";
+    CsrfInvalid = "CSRF_INVALID", Access, Some(403), false,
+        "表单缺少有效的 CSRF 令牌，未做任何更改。",
+        "The form carries no valid CSRF token; nothing was changed.";
+    RateLimited = "RATE_LIMITED", Access, Some(429), false,
+        "提交过于频繁，请稍后再试。",
+        "Too many submissions; try again later.";
 
     // Files refused whole.
     FileEmpty = "FILE_EMPTY", Refusal, Some(422), false,

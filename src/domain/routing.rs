@@ -215,6 +215,31 @@ impl Router {
         }
     }
 
+    /// The steps a record's own values go through (its code, address and, for callers who may
+    /// see it, its ID number), as `explain` lists them for one value.
+    pub fn explain_record(
+        &self,
+        hukou_code: Option<&str>,
+        hukou_address: Option<&str>,
+        id18: Option<&str>,
+    ) -> Explanation {
+        let mut steps = Vec::new();
+        let route = {
+            let mut trace = Trace(Some(&mut steps));
+            self.route_traced(hukou_code, hukou_address, id18, &mut trace)
+        };
+        Explanation {
+            input: [hukou_code, hukou_address]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / "),
+            steps,
+            route,
+            edition: self.table.edition().to_string(),
+        }
+    }
+
     fn route_traced(
         &self,
         hukou_code: Option<&str>,

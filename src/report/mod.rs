@@ -393,6 +393,14 @@ impl Reports {
         })
     }
 
+    /// The Chinese header of a summary column, if it is one.
+    pub fn column_header(&self, id: &str) -> Option<String> {
+        columns::columns(&self.codes)
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|c| c.header_zh)
+    }
+
     /// The code tables the summary was counted with.
     pub fn editions(&self) -> Vec<Edition> {
         let mut out: Vec<Edition> = FollowupTable::ALL

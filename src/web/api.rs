@@ -8,7 +8,7 @@ use super::exchange::{self, parse_format, require_uploader};
 use super::reference;
 use super::routes::RouteBook;
 use super::AppState;
-use crate::authz::Permission;
+use crate::authz::{Caller, Permission};
 use crate::db::batches;
 use crate::domain::catalogue::ErrorCode;
 use crate::export;
@@ -147,8 +147,8 @@ pub fn routes(book: &mut RouteBook) {
         .add::<__path_explain_route, _, _>(explain_route);
 }
 
-/// What a person who opens the hub's address finds: where things are.
-#[utoipa::path(get, path = "/", responses((status = 200, description = "Where things are", body = Object)))]
+/// Where things are, for a program (a person opening the hub's address gets the sign-in page).
+#[utoipa::path(get, path = "/api", responses((status = 200, description = "Where things are", body = Object)))]
 async fn index() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({
         "name": "gradhub 离校未就业高校毕业生实名登记分发中心",
@@ -159,6 +159,7 @@ async fn index() -> HttpResponse {
         "inbox": "/api/v1/inbox",
         "sign_in": "/api/v1/session",
         "route_explain": "/api/v1/route/explain?value=山东省莱芜市莱城区",
+        "dashboard": "/",
     }))
 }
 
@@ -233,24 +234,7 @@ async fn upload(
     let caller = caller.0;
     require_uploader(&caller)?;
     refuse_declared_too_big(&req, &state)?;
-    let visible_sources = batch_sources(&caller, &state)?;
-    let source = match query.source.clone() {
-        None => caller.org_code.clone(),
-        Some(s) if s == caller.org_code || caller.scope == crate::authz::Scope::All => s,
-        Some(s) => {
-            return Err(ApiError::new(
-                ErrorCode::Forbidden,
-                &format!(
-                    "只能以本机构（{}）名义上传，不能以 {s} 名义上传。",
-                    caller.org_code
-                ),
-                &format!(
-                    "You may upload only as your own organisation ({}), not as {s}.",
-                    caller.org_code
-                ),
-            ))
-        }
-    };
+    let sender = UploadSender::of(&caller, &state, query.source.clone())?;
     let channel = match query.channel.as_deref() {
         None => Channel::Education,
         Some(c) => Channel::parse(c).ok_or_else(|| {
@@ -261,48 +245,98 @@ async fn upload(
             )
         })?,
     };
-    if !ingest::valid_source(&source) {
-        let r = Refusal::bad_source(&source);
-        return Err(ApiError::new(r.code, &r.message, &r.message_en));
-    }
     let spool = spool_upload(&state, body).await?;
     let file_name = query
         .file_name
         .clone()
         .unwrap_or_else(|| "upload.csv".to_string());
     let dry_run = query.dry_run;
-    let db = state.db.clone();
-    let router = state.router.clone();
-    let sender = source.clone();
-    let (outcome, earlier_source) = super::block(move || -> Result<_, ApiError> {
-        let mut conn = db.conn()?;
-        let request = IngestRequest {
-            path: spool.path(),
-            file_name: &file_name,
-            source: &sender,
-            channel,
-            dry_run,
-        };
-        let outcome = ingest::ingest(&mut conn, &router, &request, &Silent)?;
-        let earlier_source = match outcome.summary.duplicate_of {
-            Some(id) => batches::get(&mut conn, id)?.map(|b| b.source),
-            None => None,
-        };
-        Ok((outcome, earlier_source))
+    let state = state.clone();
+    let summary = super::block(move || {
+        sender.ingest(&state, spool.path(), &file_name, channel, dry_run, &Silent)
     })
     .await??;
-    // The same file from another sender: say it is known, but nothing of the other sender's
-    // batch (its id, file name, counts), unless the caller may see that batch anyway.
-    if let Some(earlier) = earlier_source {
-        if earlier != source && !visible_batch(&visible_sources, &earlier) {
-            return Err(already_received());
-        }
-    }
-    let summary = outcome.summary;
     if summary.duplicate_of.is_some() || summary.dry_run {
         Ok(HttpResponse::Ok().json(summary))
     } else {
         Ok(HttpResponse::Created().json(summary))
+    }
+}
+
+/// In whose name an upload is made, checked before a byte of the file is read, and which
+/// senders' batches the uploader may see (to tell a duplicate of its own from another's).
+pub struct UploadSender {
+    pub source: String,
+    visible_sources: Option<Vec<String>>,
+}
+
+impl UploadSender {
+    /// The caller's own organisation, or (for the ministry only) `requested`.
+    pub fn of(
+        caller: &Caller,
+        state: &AppState,
+        requested: Option<String>,
+    ) -> Result<UploadSender, ApiError> {
+        require_uploader(caller)?;
+        let visible_sources = batch_sources(caller, state)?;
+        let source = match requested {
+            None => caller.org_code.clone(),
+            Some(s) if s == caller.org_code || caller.scope == crate::authz::Scope::All => s,
+            Some(s) => {
+                return Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    &format!(
+                        "只能以本机构（{}）名义上传，不能以 {s} 名义上传。",
+                        caller.org_code
+                    ),
+                    &format!(
+                        "You may upload only as your own organisation ({}), not as {s}.",
+                        caller.org_code
+                    ),
+                ))
+            }
+        };
+        if !ingest::valid_source(&source) {
+            let r = Refusal::bad_source(&source);
+            return Err(ApiError::new(r.code, &r.message, &r.message_en));
+        }
+        Ok(UploadSender {
+            source,
+            visible_sources,
+        })
+    }
+
+    /// Ingests a spooled upload by the pipeline of the command line (on a blocking thread).
+    pub fn ingest(
+        &self,
+        state: &AppState,
+        path: &std::path::Path,
+        file_name: &str,
+        channel: Channel,
+        dry_run: bool,
+        progress: &dyn crate::ingest::Progress,
+    ) -> Result<BatchSummary, ApiError> {
+        let mut conn = state.db.conn()?;
+        let request = IngestRequest {
+            path,
+            file_name,
+            source: &self.source,
+            channel,
+            dry_run,
+        };
+        let outcome = ingest::ingest(&mut conn, &state.router, &request, progress)?;
+        let earlier_source = match outcome.summary.duplicate_of {
+            Some(id) => batches::get(&mut conn, id)?.map(|b| b.source),
+            None => None,
+        };
+        // The same file from another sender: say it is known, but nothing of the other
+        // sender's batch (its id, file name, counts), unless the caller may see that batch anyway.
+        if let Some(earlier) = earlier_source {
+            if earlier != self.source && !visible_batch(&self.visible_sources, &earlier) {
+                return Err(already_received());
+            }
+        }
+        Ok(outcome.summary)
     }
 }
 

@@ -1,5 +1,6 @@
 //! Authentication on the HTTP side: the [`Caller`] extractor (an API token or a sign-in session
-//! as `Authorization: Bearer …`), and the role checks handlers use before touching data.
+//! as `Authorization: Bearer …`, or a page's session cookie for reads), and the role checks
+//! handlers use before touching data.
 
 use super::error::ApiError;
 use super::AppState;
@@ -9,6 +10,7 @@ use crate::authz::{Caller, Denied, Identity, Permission};
 use crate::distribution::DistError;
 use crate::domain::catalogue::ErrorCode;
 use actix_web::dev::Payload;
+use actix_web::http::Method;
 use actix_web::{web, FromRequest, HttpRequest};
 use std::collections::HashMap;
 use std::future::Future;
@@ -59,51 +61,68 @@ impl FromRequest for Authenticated {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let secret = req
+        let bearer = req
             .headers()
             .get("Authorization")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(|s| s.trim().to_string());
+        // A page's session cookie opens the API's reads too (the pages link to downloads and
+        // reports there), never its writes: a cross-site form could send the cookie, and API
+        // writes carry no CSRF token.
+        let safe = matches!(*req.method(), Method::GET | Method::HEAD);
+        let secret = bearer.or_else(|| safe.then(|| super::session::cookie_secret(req)).flatten());
         let state = req.app_data::<web::Data<AppState>>().cloned();
         Box::pin(async move {
             let (Some(secret), Some(state)) = (secret, state) else {
                 return Err(unauthenticated());
             };
-            // Plausible secrets only: a 68-character hex token or session; nothing else reaches
-            // the database.
-            if secret.len() != 68 || !secret.is_ascii() {
-                return Err(unauthenticated());
-            }
-            let hash = access::secret_hash(&secret);
-            if let Some(identity) = state.identities.get(&hash) {
-                if let Some(caller) = state
-                    .dist
-                    .tree()
-                    .ok()
-                    .and_then(|t| Caller::of(&identity, &t))
-                {
-                    return Ok(Authenticated(caller));
-                }
-            }
-            let caller = super::block(move || -> Result<Option<Caller>, ApiError> {
-                let mut conn = state.db.conn()?;
-                let Some(identity) = access::identify(&mut conn, &secret)? else {
-                    return Ok(None);
-                };
-                drop(conn);
-                state.identities.put(hash, identity.clone());
-                let mut tree = state.dist.tree()?;
-                if tree.get(identity.org_id).is_none() {
-                    // An organisation added since the tree was read (by another process).
-                    tree = state.dist.refresh_tree()?;
-                }
-                Ok(Caller::of(&identity, &tree))
-            })
-            .await??;
-            caller.map(Authenticated).ok_or_else(unauthenticated)
+            caller_of_secret(&state, secret)
+                .await?
+                .map(Authenticated)
+                .ok_or_else(unauthenticated)
         })
     }
+}
+
+/// The caller a bearer secret (API token or session) stands for, if it stands for anyone.
+pub async fn caller_of_secret(
+    state: &web::Data<AppState>,
+    secret: String,
+) -> Result<Option<Caller>, ApiError> {
+    // Plausible secrets only: a 68-character hex token or session; nothing else reaches the
+    // database.
+    if secret.len() != 68 || !secret.is_ascii() {
+        return Ok(None);
+    }
+    let hash = access::secret_hash(&secret);
+    if let Some(identity) = state.identities.get(&hash) {
+        if let Some(caller) = state
+            .dist
+            .tree()
+            .ok()
+            .and_then(|t| Caller::of(&identity, &t))
+        {
+            return Ok(Some(caller));
+        }
+    }
+    let state = state.clone();
+    super::block(move || -> Result<Option<Caller>, ApiError> {
+        let mut conn = state.db.conn()?;
+        let limits = access::SessionLimits::of(&state.config);
+        let Some(identity) = access::identify(&mut conn, &secret, limits)? else {
+            return Ok(None);
+        };
+        drop(conn);
+        state.identities.put(hash, identity.clone());
+        let mut tree = state.dist.tree()?;
+        if tree.get(identity.org_id).is_none() {
+            // An organisation added since the tree was read (by another process).
+            tree = state.dist.refresh_tree()?;
+        }
+        Ok(Caller::of(&identity, &tree))
+    })
+    .await?
 }
 
 fn unauthenticated() -> ApiError {

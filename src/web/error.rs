@@ -8,7 +8,7 @@ use actix_web::{HttpResponse, ResponseError};
 
 /// An error as the API answers it. Its status is the catalogue's status of its code, so a code
 /// can never answer two statuses.
-#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ApiError {
     pub code: ErrorCode,
     pub message: String,

@@ -7,9 +7,7 @@ use super::body::SmallBody;
 use super::error::ApiError;
 use super::routes::RouteBook;
 use super::AppState;
-use crate::access::{self, AccessError};
 use crate::authz::{Caller, Permission};
-use crate::db::audit;
 use crate::db::packages::{PackageState, PlacementState};
 use crate::distribution::figures::Figures;
 use crate::distribution::reads::{org_ref, package_view, Holders};
@@ -126,43 +124,14 @@ async fn sign_in(
 ) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
     let view = blocking(&state, move |s| {
-        let mut conn = s.db.conn()?;
+        let (user, token) = super::session::open(s, &body.username, &body.password)?;
         let tree = s.dist.tree()?;
-        match access::sign_in(&mut conn, &body.username, &body.password) {
-            Ok((user, token)) => {
-                let actor = crate::authz::Actor {
-                    name: format!("user:{}", user.username),
-                    org_id: Some(user.org_id),
-                };
-                audit::record(
-                    &mut conn,
-                    &actor,
-                    "session.opened",
-                    &format!("user:{}", user.id),
-                    None,
-                    None,
-                )?;
-                Ok(SessionView {
-                    token,
-                    username: user.username,
-                    role: user.role,
-                    organisation: org_ref(&tree, user.org_id),
-                })
-            }
-            Err(AccessError::BadCredentials) => Err(ApiError::new(
-                ErrorCode::BadCredentials,
-                "用户名或密码错误。",
-                "Wrong user name or password.",
-            )),
-            Err(AccessError::Locked(until)) => Err(ApiError::new(
-                ErrorCode::AccountLocked,
-                &format!("登录失败次数过多，账户已锁定至北京时间 {until}。"),
-                &format!(
-                    "Too many failed sign-ins: the account is locked until {until} Beijing time."
-                ),
-            )),
-            Err(e) => Err(ApiError::internal(e)),
-        }
+        Ok(SessionView {
+            token,
+            username: user.username,
+            role: user.role,
+            organisation: org_ref(&tree, user.org_id),
+        })
     })
     .await?;
     Ok(HttpResponse::Ok().json(view))
@@ -181,13 +150,7 @@ async fn sign_out(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|s| s.trim().to_string());
     if let Some(token) = token {
-        blocking(&state, move |s| {
-            s.identities.forget(&token);
-            let mut conn = s.db.conn()?;
-            crate::db::users::delete_session(&mut conn, &access::secret_hash(&token))?;
-            Ok(())
-        })
-        .await?;
+        blocking(&state, move |s| super::session::close(s, &token)).await?;
     }
     Ok(HttpResponse::NoContent().finish())
 }
@@ -557,6 +520,9 @@ async fn queue(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RecordsQuery {
+    /// Search: an ID number, a name or a school name, exactly (with `q`, `state` is not
+    /// allowed).
+    q: Option<String>,
     /// Only records in this placement state.
     state: Option<String>,
     after: Option<i64>,
@@ -565,7 +531,7 @@ pub struct RecordsQuery {
 }
 
 /// Records held anywhere in the caller's jurisdiction, in id order (ID and phone numbers masked
-/// for roles that may not see them).
+/// for roles that may not see them); with `q`, those whose ID number, name or school name it is.
 #[utoipa::path(get, path = "/api/v1/records", params(RecordsQuery),
     responses((status = 200, body = HeldRecordsPage), (status = 403, body = ApiError)), security(("bearer" = [])))]
 async fn records(
@@ -579,6 +545,21 @@ async fn records(
         PlacementState::parse,
         &PlacementState::words(),
     )?;
+    if let Some(text) = query.q.clone() {
+        if wanted.is_some() {
+            return Err(ApiError::new(
+                ErrorCode::QueryInvalid,
+                "查询（q）与状态（state）不能同时使用。",
+                "q and state cannot be used together.",
+            ));
+        }
+        let (after, limit) = (query.after, query.limit);
+        let page = blocking(&state, move |s| {
+            Ok(s.dist.search_records(&caller, &text, after, limit)?)
+        })
+        .await?;
+        return Ok(HttpResponse::Ok().json(page));
+    }
     held_page(
         state,
         caller,

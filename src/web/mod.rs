@@ -12,6 +12,8 @@ pub mod ops;
 pub mod reference;
 pub mod registration;
 pub mod routes;
+pub mod session;
+pub mod pages;
 
 use crate::config::Config;
 use crate::db::Db;
@@ -50,6 +52,8 @@ pub struct AppState {
     pub reports: Arc<crate::report::Reports>,
     /// Tokens and sessions looked up lately (see `auth`).
     pub identities: auth::IdentityCache,
+    /// What the pages keep between requests.
+    pub pages: pages::PageCaches,
 }
 
 /// Builds the server on an already bound listener (tests bind port 0 and read the port back).
@@ -88,10 +92,20 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
                 web::PathConfig::default()
                     .error_handler(|_, _| error::ApiError::not_found("对象", "Object").into()),
             )
-            .default_service(web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("接口", "Endpoint"))
+            // An unknown address: a JSON error for programs, a page for people.
+            .default_service(web::to(|req: actix_web::HttpRequest| async move {
+                if req.path().starts_with("/api") || req.path().starts_with("/health") {
+                    Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("接口", "Endpoint"))
+                } else {
+                    let e = error::ApiError::not_found("页面", "Page");
+                    Ok(pages::html(
+                        actix_web::http::StatusCode::NOT_FOUND,
+                        pages::layout::error_page(&e),
+                    ))
+                }
             }))
             .configure(|cfg| routes().mount(cfg))
+            .configure(pages::routes)
             .wrap_fn(move |mut req, service| {
                 // Every body keeps a pace, so a client trickling bytes cannot hold a worker's
                 // connection open for hours.

@@ -1,0 +1,289 @@
+//! Each role's home page: the figures of its subtree with the pictures (签收 progress per child
+//! organisation, employment states, weekly trend), every figure linking to what is behind it;
+//! the sender's batches; the administrator's and the auditor's starting points.
+
+use super::format::{count, hours, query};
+use super::layout::page;
+use super::svg::{self, Bar, Part, Series};
+use super::{blocking, ok, PageError, PageResult, PageSession};
+use crate::authz::{Caller, Permission};
+use crate::db::activity;
+use crate::distribution::figures::Figures;
+use crate::domain::organisation::Role;
+use crate::ingest::china_today;
+use crate::report::Summary;
+use crate::web::AppState;
+use actix_web::web;
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
+use maud::{html, Markup};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/home", web::get().to(home));
+}
+
+/// How long a home page's figures are reused: counting a whole country's follow-up takes
+/// seconds, and a dashboard a minute old is what people expect of one.
+const HOME_TTL: std::time::Duration = std::time::Duration::from_secs(60);
+const TREND_WEEKS: i64 = 12;
+
+/// The home figures computed lately, per organisation and graduation year.
+#[derive(Default)]
+pub struct HomeCache {
+    entries: Mutex<HashMap<(i64, i32), (Instant, Arc<HomeData>)>>,
+}
+
+/// What a staff home page shows.
+pub struct HomeData {
+    pub figures: Figures,
+    pub summary: Summary,
+    pub weeks: Vec<NaiveDate>,
+    pub received: Vec<i64>,
+    pub acknowledged: Vec<i64>,
+    pub contacted: Vec<i64>,
+    pub computed_at: NaiveDateTime,
+}
+
+#[derive(serde::Deserialize)]
+struct HomeQuery {
+    year: Option<i32>,
+}
+
+async fn home(
+    state: web::Data<AppState>,
+    session: PageSession,
+    q: web::Query<HomeQuery>,
+) -> PageResult {
+    match session.caller.role {
+        Role::Sender => return super::batches::sender_home(state, session).await,
+        Role::Admin => return super::admin::admin_home(state, session).await,
+        _ => {}
+    }
+    let today = china_today();
+    let year = q.year.unwrap_or(today.year());
+    let caller = session.caller.clone();
+    let data = blocking(&state, move |s| load(s, &caller, year, today)).await?;
+    ok(page("首页", Some(&session), staff_home(&session, &data, year, today)))
+}
+
+/// The cached figures of the caller's organisation, or fresh ones.
+fn load(
+    state: &AppState,
+    caller: &Caller,
+    year: i32,
+    today: NaiveDate,
+) -> Result<Arc<HomeData>, PageError> {
+    let key = (caller.org_id, year);
+    if let Ok(entries) = state.pages.home.entries.lock() {
+        if let Some((at, data)) = entries.get(&key) {
+            if at.elapsed() < HOME_TTL {
+                return Ok(data.clone());
+            }
+        }
+    }
+    let figures = state.dist.figures(caller, today)?;
+    let summary = state.reports.summary(caller, year, today, None)?;
+    let (weeks, received, acknowledged, contacted) = trend(state, caller, today)?;
+    let data = Arc::new(HomeData {
+        figures,
+        summary,
+        weeks,
+        received,
+        acknowledged,
+        contacted,
+        computed_at: chrono::Utc::now().naive_utc(),
+    });
+    if let Ok(mut entries) = state.pages.home.entries.lock() {
+        if entries.len() > 10_000 {
+            entries.clear();
+        }
+        entries.insert(key, (Instant::now(), data.clone()));
+    }
+    Ok(data)
+}
+
+type Trend = (Vec<NaiveDate>, Vec<i64>, Vec<i64>, Vec<i64>);
+
+/// Twelve weeks (Monday to Sunday, the last one this week) of records received by the caller's
+/// organisation (for the ministry: stored from files), records of its packages acknowledged
+/// (for the ministry: of the packages it sent), and first contacts in its subtree.
+fn trend(state: &AppState, caller: &Caller, today: NaiveDate) -> Result<Trend, PageError> {
+    let this_monday = today - Duration::days(today.weekday().num_days_from_monday() as i64);
+    let first = this_monday - Duration::weeks(TREND_WEEKS - 1);
+    let weeks: Vec<NaiveDate> = (0..TREND_WEEKS)
+        .map(|i| first + Duration::weeks(i))
+        .collect();
+    // Stored times are UTC; weeks are China's.
+    let since = first.and_hms_opt(0, 0, 0).unwrap_or_default() - Duration::hours(8);
+    let week_of = |d: NaiveDate| -> Option<usize> {
+        let i = (d - first).num_days().div_euclid(7);
+        (0..TREND_WEEKS).contains(&i).then_some(i as usize)
+    };
+    let day_of = |t: NaiveDateTime| (t + Duration::hours(8)).date();
+    let n = TREND_WEEKS as usize;
+    let (mut received, mut acknowledged, mut contacted) = (vec![0; n], vec![0; n], vec![0; n]);
+    let mut conn = state.db.conn()?;
+    let ministry = caller.org_level == crate::domain::organisation::OrgLevel::Ministry;
+    let packages = if ministry {
+        for (at, n) in activity::stored_since(&mut conn, since)? {
+            if let Some(w) = week_of(day_of(at)) {
+                received[w] += n;
+            }
+        }
+        activity::packages_since(&mut conn, None, Some(caller.org_id), since)?
+    } else {
+        activity::packages_since(&mut conn, Some(caller.org_id), None, since)?
+    };
+    for p in packages {
+        if !ministry {
+            if let Some(w) = week_of(day_of(p.delivered_at)) {
+                received[w] += p.records;
+            }
+        }
+        if let Some(w) = p.acknowledged_at.and_then(|a| week_of(day_of(a))) {
+            acknowledged[w] += p.records - p.returned;
+        }
+    }
+    for (day, n) in activity::contacts_per_day(&mut conn, caller.scope.ids(), first)? {
+        if let Some(w) = week_of(day) {
+            contacted[w] += n;
+        }
+    }
+    Ok((weeks, received, acknowledged, contacted))
+}
+
+fn staff_home(session: &PageSession, data: &HomeData, year: i32, today: NaiveDate) -> Markup {
+    let caller = &session.caller;
+    let own = &data.figures.organisation;
+    let total = &data.summary.total;
+    let as_of = today.to_string();
+    let drill = |column: &str, org: Option<&str>| {
+        format!(
+            "/summary/records{}",
+            query(&[
+                ("year", Some(year.to_string())),
+                ("as_of", Some(as_of.clone())),
+                ("column", Some(column.to_string())),
+                ("org", org.map(str::to_string)),
+            ])
+        )
+    };
+    let tree_children: Vec<&crate::distribution::figures::OrgFigures> = {
+        let codes: Vec<&str> = data
+            .summary
+            .rows
+            .iter()
+            .filter(|r| !r.own)
+            .map(|r| r.org_code.as_str())
+            .collect();
+        data.figures
+            .organisations
+            .iter()
+            .filter(|f| codes.contains(&f.org_code.as_str()))
+            .collect()
+    };
+    let mut bars: Vec<Bar> = tree_children
+        .iter()
+        .map(|f| Bar {
+            label: f.org_name.clone(),
+            value: f.acknowledged,
+            of: f.received,
+            href: drill("acknowledged", Some(&f.org_code)),
+            alarm: f.overdue_packages > 0,
+        })
+        .collect();
+    bars.sort_by(|a, b| {
+        let share = |x: &Bar| {
+            if x.of > 0 {
+                x.value as f64 / x.of as f64
+            } else {
+                0.0
+            }
+        };
+        share(a).total_cmp(&share(b))
+    });
+    let states: Vec<Part> = data
+        .summary
+        .columns
+        .iter()
+        .filter(|c| c.id.starts_with("state:"))
+        .map(|c| Part {
+            label: c.header_zh.clone(),
+            value: total.count(&c.id),
+            href: drill(&c.id, None),
+        })
+        .collect();
+    let week_labels: Vec<String> = data
+        .weeks
+        .iter()
+        .map(|d| d.format("%m-%d").to_string())
+        .collect();
+    let series = [
+        Series {
+            label: "接收".into(),
+            values: data.received.clone(),
+        },
+        Series {
+            label: "签收".into(),
+            values: data.acknowledged.clone(),
+        },
+        Series {
+            label: "首次联系".into(),
+            values: data.contacted.clone(),
+        },
+    ];
+    let card = |n: String, label: &str, href: String| {
+        html! { a.card href=(href) { div.n { (n) } div.l { (label) } } }
+    };
+    let overdue_href = "/inbox?overdue=1".to_string();
+    html! {
+        p.muted {
+            (own.org_name) "（" (own.org_code) "）· " (year) " 届 · 统计至 " (as_of)
+            " · 数据更新于 " (super::format::time(data.computed_at)) "（每分钟更新）"
+        }
+        @if data.summary.deadlines.provisional {
+            p.warn { "工作日日历未覆盖统计期间，期限按仅扣除周末计算（暂定）。" }
+        }
+        div.cards {
+            (card(count(own.received), "已接收记录", "/inbox".into()))
+            (card(count(own.distributed), "已下发记录", "/packages/sent".into()))
+            (card(count(own.acknowledged), "已签收记录", "/inbox?state=acknowledged".into()))
+            (card(count(own.returned), "已退回记录", drill("returned", None)))
+            (card(count(own.unassigned), "待分配", "/queue".into()))
+            (card(count(own.overdue_packages), "超期未签收包", overdue_href))
+            (card(hours(own.median_ack_hours), "签收用时中位数", "/inbox?state=acknowledged".into()))
+            (card(hours(own.p90_ack_hours), "签收用时90分位", "/inbox?state=acknowledged".into()))
+            (card(count(total.count("received")), "辖区移交人数", drill("received", None)))
+            (card(count(total.count("contacted")), "已联系", drill("contacted", None)))
+            (card(count(total.count("employed")), "已就业", drill("employed", None)))
+            (card(count(total.count("overdue_contact")), "超期未联系", drill("overdue_contact", None)))
+        }
+        div.cols {
+            div.panel {
+                h2 { "下级机构签收进度" }
+                @if bars.is_empty() {
+                    p.muted { "下级机构尚未收到分发包。" }
+                } @else {
+                    (svg::share_bars(&bars, "下级机构签收进度（红色为有超期未签收包）"))
+                    p.muted { "按签收率由低到高排列；红色表示有超期未签收的包。点击查看记录。" }
+                }
+            }
+            div.panel {
+                h2 { "就业状态" }
+                (svg::stacked_bar(&states, "统计日就业状态"))
+                h2 { "近 12 周趋势" }
+                (svg::weekly_lines(&week_labels, &series, "每周接收、签收、首次联系人数"))
+            }
+        }
+        @if caller.may(Permission::ReadRecords) {
+            p {
+                a href=(format!("/summary{}", query(&[("year", Some(year.to_string()))]))) { "查看111号汇总表 →" }
+                @if caller.role == Role::Auditor {
+                    " · " a href="/audit" { "审计日志 →" }
+                }
+            }
+        }
+    }
+}
