@@ -239,6 +239,10 @@ fn staff_home(session: &PageSession, data: &HomeData, year: i32, today: NaiveDat
     };
     let overdue_href = "/inbox?overdue=1".to_string();
     html! {
+        form.row method="get" action="/home" {
+            label { "毕业年份" input type="number" name="year" value=(year) min="2000" max="2100"; }
+            button.secondary type="submit" { "切换" }
+        }
         p.muted {
             (own.org_name) "（" (own.org_code) "）· " (year) " 届 · 统计至 " (as_of)
             " · 数据更新于 " (super::format::time(data.computed_at)) "（每分钟更新）"

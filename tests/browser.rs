@@ -1,0 +1,405 @@
+//! The dashboard's journeys walked in headless Chromium over WebDriver (Debian's `chromium` and
+//! `chromium-driver`), on a hub started by the test, on both backends: a clerk uploads a file and
+//! downloads its reject report; a province signs for a package and returns a record; a
+//! prefecture assigns its queue; a county records a first contact and a service; the ministry
+//! opens the summary and drills into a count; an auditor sees masked data; a user of another
+//! province typing a foreign record's URL gets a 404 page; a form posted without its CSRF token
+//! is refused. Each journey's end is kept as a screenshot in `target/screenshots/<backend>/`.
+//! Without chromedriver the tests say SKIPPED, unless `GRADHUB_REQUIRE_BROWSER=1` (CI).
+
+mod common;
+
+use common::app::{add_sender, add_user, spawn_app, test_config, token, TestApp};
+use common::{id18, line, TestDb, HEADER};
+use fantoccini::{Client, ClientBuilder, Locator};
+use gradhub::domain::organisation::Role;
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const PASSWORD: &str = "browser-test-password";
+
+/// A chromedriver on a free port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn driver() -> Option<Driver> {
+    let exe = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists());
+    let Some(exe) = exe else {
+        if std::env::var("GRADHUB_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!("chromedriver is not installed (apt-get install chromium chromium-driver)");
+        }
+        eprintln!("SKIPPED (browser): chromedriver is not installed");
+        return None;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port");
+    let child = Command::new(exe)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Some(Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    })
+}
+
+async fn browser(driver: &Driver) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--window-size=1366,900", "--lang=zh-CN"],
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+/// Where a journey's end is kept.
+fn screenshot_dir(db: &TestDb) -> PathBuf {
+    let backend = db.db.backend().as_str();
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/screenshots")
+        .join(backend);
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+async fn keep(c: &Client, db: &TestDb, name: &str) {
+    // The whole page, not only the first screen.
+    let height = c
+        .execute("return document.documentElement.scrollHeight", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_u64())
+        .unwrap_or(900)
+        .clamp(600, 4000);
+    let _ = c.set_window_size(1366, height as u32 + 120).await;
+    let png = c.screenshot().await.expect("screenshot");
+    std::fs::write(screenshot_dir(db).join(format!("{name}.png")), png).expect("write png");
+    let _ = c.set_window_size(1366, 900).await;
+}
+
+async fn text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .expect("body")
+        .text()
+        .await
+        .expect("text")
+}
+
+async fn sign_in(c: &Client, app: &TestApp, user: &str) {
+    // A fresh browser state for each person.
+    let _ = c.delete_all_cookies().await;
+    c.goto(&format!("{}/", app.base)).await.expect("sign-in page");
+    c.find(Locator::Id("username"))
+        .await
+        .expect("user field")
+        .send_keys(user)
+        .await
+        .expect("type");
+    c.find(Locator::Id("password"))
+        .await
+        .expect("password field")
+        .send_keys(PASSWORD)
+        .await
+        .expect("type");
+    c.find(Locator::Css("form[action='/sign-in'] button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("click");
+    c.wait().for_element(Locator::Css("header .who"))
+        .await
+        .expect("signed in");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+/// Waits (up to a minute) until the browser is on a page under `prefix`: the upload's progress
+/// page refreshes itself until the batch is stored.
+async fn wait_for_path(c: &Client, prefix: &str) {
+    for _ in 0..600 {
+        if let Ok(url) = c.current_url().await {
+            if url.path().starts_with(prefix) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let at = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+    panic!("never reached {prefix}; at {at}: {}", text(c).await);
+}
+
+/// Fetches a download the page links to with the browser's own session cookie.
+async fn download(c: &Client, app: &TestApp, href: &str) -> (u16, Vec<u8>) {
+    let cookie = c.get_named_cookie("gh_session").await.expect("session cookie");
+    let url = if href.starts_with('/') {
+        format!("{}{href}", app.base)
+    } else {
+        href.to_string()
+    };
+    let value = cookie.value().to_string();
+    tokio::task::spawn_blocking(move || {
+        let r = reqwest::blocking::Client::new()
+            .get(url)
+            .header("Cookie", format!("gh_session={value}"))
+            .send()
+            .expect("download");
+        let status = r.status().as_u16();
+        (status, r.bytes().expect("bytes").to_vec())
+    })
+    .await
+    .expect("download thread")
+}
+
+/// Twelve graduates of 济南 (370102 历下区, 370112 历城区), two of 济南市 with no county, two of
+/// 广东, and one bad row.
+fn transfer_file() -> String {
+    let mut text = format!("{HEADER}\n");
+    for i in 0..8 {
+        let id = id18("370102", "20040101", 100 + i);
+        text.push_str(&line(&format!("历下{i}"), &id, "370102", ""));
+        text.push('\n');
+    }
+    for i in 0..4 {
+        let id = id18("370112", "20040202", 200 + i);
+        text.push_str(&line(&format!("历城{i}"), &id, "370112", ""));
+        text.push('\n');
+    }
+    // Only the prefecture is known: these wait in 济南市's 待分配 queue for a person.
+    for i in 0..2 {
+        let id = id18("370100", "20040505", 500 + i);
+        text.push_str(&line(&format!("济南{i}"), &id, "370100", ""));
+        text.push('\n');
+    }
+    for i in 0..2 {
+        let id = id18("440106", "20040303", 300 + i);
+        text.push_str(&line(&format!("广州{i}"), &id, "440106", ""));
+        text.push('\n');
+    }
+    // A check digit that does not check: a reject.
+    let bad = id18("370102", "20040404", 400).replace(|c: char| c == 'X', "1");
+    let wrong_check = format!(
+        "{}{}",
+        &bad[..17],
+        if bad.ends_with('0') { '1' } else { '0' }
+    );
+    text.push_str(&line("校验错", &wrong_check, "370102", ""));
+    text.push('\n');
+    text
+}
+
+fn dashboard_journeys(db: &TestDb) {
+    let Some(driver) = driver() else { return };
+    let app = spawn_app(db, test_config(db));
+    add_sender(db, "edu-sd", "370000");
+    for (user, role, org) in [
+        ("jiaoyu", Role::Sender, "edu-sd"),
+        ("bu", Role::Ministry, "000000"),
+        ("shandong", Role::Province, "370000"),
+        ("jinan", Role::Prefecture, "370100"),
+        ("lixia", Role::County, "370102"),
+        ("shenji", Role::Auditor, "370000"),
+        ("guangdong", Role::Province, "440000"),
+    ] {
+        add_user(db, user, role, org, PASSWORD);
+    }
+    let ministry = token(db, "000000", Some(Role::Ministry));
+    let file = db.path("2026届.csv");
+    std::fs::write(&file, transfer_file()).expect("file");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let c = browser(&driver).await;
+
+        // 1. A clerk uploads a file and downloads its reject report.
+        sign_in(&c, &app, "jiaoyu").await;
+        c.goto(&format!("{}/upload", app.base)).await.expect("upload page");
+        c.find(Locator::Id("file"))
+            .await
+            .expect("file input")
+            .send_keys(file.to_str().expect("path"))
+            .await
+            .expect("choose file");
+        click(&c, "#upload-form button[type=submit]").await;
+        wait_for_path(&c, "/batches/").await;
+        let page = text(&c).await;
+        assert!(page.contains("拒收"), "{page}");
+        assert!(page.contains("ID_CHECKSUM"), "the reject is listed: {page}");
+        let href = c
+            .find(Locator::Id("rejects-xlsx"))
+            .await
+            .expect("reject report link")
+            .attr("href")
+            .await
+            .expect("href")
+            .expect("a link");
+        let (status, bytes) = download(&c, &app, &href).await;
+        assert_eq!(status, 200);
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an XLSX");
+        let sheet = calamine::Reader::worksheet_range_at(&mut book, 0)
+            .expect("a sheet")
+            .expect("readable");
+        let cells: Vec<String> = sheet.rows().flatten().map(|c| c.to_string()).collect();
+        assert!(cells.iter().any(|c| c == "ID_CHECKSUM"), "{cells:?}");
+        keep(&c, db, "1-clerk-batch").await;
+
+        // The hub places the rows and cuts the provinces' packages (the job's work).
+        tokio::task::block_in_place(|| {
+            app.dist.place_new().expect("place");
+            app.ok_post("/api/v1/packages/cut", &ministry, &json!({}));
+        });
+
+        // 2. A province signs for its package and returns a record.
+        sign_in(&c, &app, "shandong").await;
+        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        click(&c, "table tbody tr td a").await;
+        c.wait().for_element(Locator::Id("return")).await.expect("package page");
+        click(&c, "input[name=record]").await;
+        click(&c, "#return").await;
+        c.wait().for_element(Locator::Css("p.flash")).await.expect("returned");
+        assert!(text(&c).await.contains("已退回 1 条记录"));
+        click(&c, "#acknowledge").await;
+        c.wait().for_element(Locator::Css("p.flash")).await.expect("acknowledged");
+        let page = text(&c).await;
+        assert!(page.contains("已签收。"), "{page}");
+        keep(&c, db, "2-province-package").await;
+        // It cuts the prefectures' packages from its inbox.
+        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        click(&c, "form[action='/packages/cut'] button").await;
+        c.wait().for_element(Locator::Css("p.flash")).await.expect("cut");
+        assert!(text(&c).await.contains("已切成"));
+
+        // 3. A prefecture assigns its queue: it signs, then the records that name no county
+        // wait for a person to choose one.
+        sign_in(&c, &app, "jinan").await;
+        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        click(&c, "table tbody tr td a").await;
+        click(&c, "#acknowledge").await;
+        c.wait().for_element(Locator::Css("p.flash")).await.expect("acknowledged");
+        c.goto(&format!("{}/queue", app.base)).await.expect("queue");
+        click(&c, "input[data-select-all]").await;
+        c.find(Locator::Css("select[name=to]"))
+            .await
+            .expect("children")
+            .select_by_value("370102")
+            .await
+            .expect("choose 历下区");
+        click(&c, "#assign").await;
+        c.wait().for_element(Locator::Css("p.flash")).await.expect("assigned");
+        assert!(text(&c).await.contains("已分配"));
+        keep(&c, db, "3-prefecture-queue").await;
+        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        click(&c, "form[action='/packages/cut'] button").await;
+        c.wait().for_element(Locator::Css("p.flash")).await.expect("cut");
+
+        // 4. A county records a first contact and a service.
+        sign_in(&c, &app, "lixia").await;
+        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        click(&c, "table tbody tr td a").await;
+        click(&c, "#acknowledge").await;
+        c.wait().for_element(Locator::Css("p.flash")).await.expect("acknowledged");
+        click(&c, "table tbody tr td a[href^='/records/']").await;
+        c.wait().for_element(Locator::Id("form-contact")).await.expect("record page");
+        click(&c, "#form-contact button").await;
+        c.wait().for_element(Locator::Css("p.flash")).await.expect("contact stored");
+        c.find(Locator::Css("#form-service select[name=service_type]"))
+            .await
+            .expect("service types")
+            .select_by_value("02")
+            .await
+            .expect("职业指导");
+        click(&c, "#form-service button").await;
+        c.wait().for_element(Locator::Css("p.flash")).await.expect("service stored");
+        let page = text(&c).await;
+        assert!(page.contains("首次联系") || page.contains("联系"), "{page}");
+        assert!(page.contains("职业指导"), "{page}");
+        let record_url = c.current_url().await.expect("url").path().to_string();
+        keep(&c, db, "4-county-record").await;
+
+        // 5. The ministry opens the summary and drills into a count.
+        sign_in(&c, &app, "bu").await;
+        keep(&c, db, "5a-ministry-home").await;
+        c.goto(&format!("{}/summary?year=2025", app.base)).await.expect("summary");
+        click(&c, "#summary tr.total a[data-column=contacted]").await;
+        c.wait().for_element(Locator::Id("drill")).await.expect("drill-down");
+        let rows = c.find_all(Locator::Css("#drill tbody tr")).await.expect("rows");
+        assert_eq!(rows.len(), 1, "one graduate was contacted");
+        keep(&c, db, "5-ministry-drill").await;
+
+        // 6. An auditor sees masked data.
+        sign_in(&c, &app, "shenji").await;
+        c.goto(&format!("{}{record_url}", app.base)).await.expect("record");
+        let page = text(&c).await;
+        assert!(page.contains("已脱敏"), "{page}");
+        assert!(page.contains("3****************"), "the ID number is masked: {page}");
+        assert!(!page.contains("20040101"), "no birth date digits: {page}");
+        keep(&c, db, "6-auditor-masked").await;
+
+        // 7. A user of another province typing a foreign record's URL gets a 404 page.
+        sign_in(&c, &app, "guangdong").await;
+        c.goto(&format!("{}{record_url}", app.base)).await.expect("foreign record");
+        let page = text(&c).await;
+        assert!(page.contains("未找到") && page.contains("NOT_FOUND"), "{page}");
+        assert!(!page.contains("历下"), "nothing of the record: {page}");
+        keep(&c, db, "7-foreign-404").await;
+
+        // 8. A form posted without its CSRF token is refused, and changes nothing.
+        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        c.execute(
+            "document.querySelector(\"form[action='/packages/cut'] input[name=csrf]\").remove();",
+            vec![],
+        )
+        .await
+        .expect("drop the token");
+        click(&c, "form[action='/packages/cut'] button").await;
+        c.wait().for_element(Locator::Css(".error")).await.expect("refused");
+        let page = text(&c).await;
+        assert!(page.contains("CSRF_INVALID"), "{page}");
+        keep(&c, db, "8-csrf-refused").await;
+        let sent =
+            tokio::task::block_in_place(|| app.ok("/api/v1/packages/sent", &token(db, "440000", None)));
+        assert_eq!(sent, json!([]), "nothing was cut");
+
+        c.close().await.expect("close");
+    });
+}
+
+on_both_backends!(dashboard_journeys);
