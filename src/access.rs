@@ -231,7 +231,9 @@ pub fn add_org(
         "org.added",
         &format!("org:{}", row.code),
         None,
-        Some(&serde_json::json!({ "name": row.name, "level": row.level, "parent": parent_row.code })),
+        Some(
+            &serde_json::json!({ "name": row.name, "level": row.level, "parent": parent_row.code }),
+        ),
     )?;
     Ok(row)
 }
@@ -257,7 +259,14 @@ pub fn add_contact(
     }
     let phone = phone.map(str::trim).filter(|p| !p.is_empty());
     orgs::add_contact(conn, org.id, name.trim(), email, phone)?;
-    audit::record(conn, actor, "contact.added", &format!("org:{}", org.code), None, None)?;
+    audit::record(
+        conn,
+        actor,
+        "contact.added",
+        &format!("org:{}", org.code),
+        None,
+        None,
+    )?;
     Ok(())
 }
 
@@ -273,8 +282,19 @@ pub fn set_user_disabled(
         AccessError::Invalid(format!("用户 {username} 不存在 / no user {username}"))
     })?;
     users::set_disabled(conn, user.id, disable)?;
-    let action = if disable { "user.disabled" } else { "user.enabled" };
-    audit::record(conn, actor, action, &format!("user:{}", user.id), None, None)?;
+    let action = if disable {
+        "user.disabled"
+    } else {
+        "user.enabled"
+    };
+    audit::record(
+        conn,
+        actor,
+        action,
+        &format!("user:{}", user.id),
+        None,
+        None,
+    )?;
     Ok(user)
 }
 
@@ -286,7 +306,14 @@ pub fn revoke_token(conn: &mut AnyConnection, actor: &Actor, id: i64) -> Result<
             "没有有效的令牌 #{id} / no active token #{id}"
         )));
     }
-    audit::record(conn, actor, "token.revoked", &format!("token:{id}"), None, None)?;
+    audit::record(
+        conn,
+        actor,
+        "token.revoked",
+        &format!("token:{id}"),
+        None,
+        None,
+    )?;
     Ok(())
 }
 

@@ -48,7 +48,9 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
     let sender = token(db, "edu-test", None);
     let admin = {
         let mut conn = db.db.conn().expect("conn");
-        gradhub::access::create_user(&mut conn, &gradhub::access::operator(),
+        gradhub::access::create_user(
+            &mut conn,
+            &gradhub::access::operator(),
             "admin",
             "管理员",
             Role::Admin,

@@ -119,7 +119,9 @@ async fn text(c: &Client) -> String {
 async fn sign_in(c: &Client, app: &TestApp, user: &str) {
     // A fresh browser state for each person.
     let _ = c.delete_all_cookies().await;
-    c.goto(&format!("{}/", app.base)).await.expect("sign-in page");
+    c.goto(&format!("{}/", app.base))
+        .await
+        .expect("sign-in page");
     c.find(Locator::Id("username"))
         .await
         .expect("user field")
@@ -138,7 +140,8 @@ async fn sign_in(c: &Client, app: &TestApp, user: &str) {
         .click()
         .await
         .expect("click");
-    c.wait().for_element(Locator::Css("header .who"))
+    c.wait()
+        .for_element(Locator::Css("header .who"))
         .await
         .expect("signed in");
 }
@@ -163,13 +166,20 @@ async fn wait_for_path(c: &Client, prefix: &str) {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let at = c.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+    let at = c
+        .current_url()
+        .await
+        .map(|u| u.to_string())
+        .unwrap_or_default();
     panic!("never reached {prefix}; at {at}: {}", text(c).await);
 }
 
 /// Fetches a download the page links to with the browser's own session cookie.
 async fn download(c: &Client, app: &TestApp, href: &str) -> (u16, Vec<u8>) {
-    let cookie = c.get_named_cookie("gh_session").await.expect("session cookie");
+    let cookie = c
+        .get_named_cookie("gh_session")
+        .await
+        .expect("session cookie");
     let url = if href.starts_with('/') {
         format!("{}{href}", app.base)
     } else {
@@ -215,11 +225,11 @@ fn transfer_file() -> String {
         text.push('\n');
     }
     // A check digit that does not check: a reject.
-    let bad = id18("370102", "20040404", 400).replace(|c: char| c == 'X', "1");
+    let good = id18("370102", "20040404", 400);
     let wrong_check = format!(
         "{}{}",
-        &bad[..17],
-        if bad.ends_with('0') { '1' } else { '0' }
+        &good[..17],
+        if good.ends_with('0') { '1' } else { '0' }
     );
     text.push_str(&line("校验错", &wrong_check, "370102", ""));
     text.push('\n');
@@ -250,7 +260,9 @@ fn dashboard_journeys(db: &TestDb) {
 
         // 1. A clerk uploads a file and downloads its reject report.
         sign_in(&c, &app, "jiaoyu").await;
-        c.goto(&format!("{}/upload", app.base)).await.expect("upload page");
+        c.goto(&format!("{}/upload", app.base))
+            .await
+            .expect("upload page");
         c.find(Locator::Id("file"))
             .await
             .expect("file input")
@@ -291,20 +303,32 @@ fn dashboard_journeys(db: &TestDb) {
         sign_in(&c, &app, "shandong").await;
         c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
         click(&c, "table tbody tr td a").await;
-        c.wait().for_element(Locator::Id("return")).await.expect("package page");
+        c.wait()
+            .for_element(Locator::Id("return"))
+            .await
+            .expect("package page");
         click(&c, "input[name=record]").await;
         click(&c, "#return").await;
-        c.wait().for_element(Locator::Css("p.flash")).await.expect("returned");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("returned");
         assert!(text(&c).await.contains("已退回 1 条记录"));
         click(&c, "#acknowledge").await;
-        c.wait().for_element(Locator::Css("p.flash")).await.expect("acknowledged");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("acknowledged");
         let page = text(&c).await;
         assert!(page.contains("已签收。"), "{page}");
         keep(&c, db, "2-province-package").await;
         // It cuts the prefectures' packages from its inbox.
         c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
         click(&c, "form[action='/packages/cut'] button").await;
-        c.wait().for_element(Locator::Css("p.flash")).await.expect("cut");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("cut");
         assert!(text(&c).await.contains("已切成"));
 
         // 3. A prefecture assigns its queue: it signs, then the records that name no county
@@ -313,7 +337,10 @@ fn dashboard_journeys(db: &TestDb) {
         c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
         click(&c, "table tbody tr td a").await;
         click(&c, "#acknowledge").await;
-        c.wait().for_element(Locator::Css("p.flash")).await.expect("acknowledged");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("acknowledged");
         c.goto(&format!("{}/queue", app.base)).await.expect("queue");
         click(&c, "input[data-select-all]").await;
         c.find(Locator::Css("select[name=to]"))
@@ -323,23 +350,38 @@ fn dashboard_journeys(db: &TestDb) {
             .await
             .expect("choose 历下区");
         click(&c, "#assign").await;
-        c.wait().for_element(Locator::Css("p.flash")).await.expect("assigned");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("assigned");
         assert!(text(&c).await.contains("已分配"));
         keep(&c, db, "3-prefecture-queue").await;
         c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
         click(&c, "form[action='/packages/cut'] button").await;
-        c.wait().for_element(Locator::Css("p.flash")).await.expect("cut");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("cut");
 
         // 4. A county records a first contact and a service.
         sign_in(&c, &app, "lixia").await;
         c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
         click(&c, "table tbody tr td a").await;
         click(&c, "#acknowledge").await;
-        c.wait().for_element(Locator::Css("p.flash")).await.expect("acknowledged");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("acknowledged");
         click(&c, "table tbody tr td a[href^='/records/']").await;
-        c.wait().for_element(Locator::Id("form-contact")).await.expect("record page");
+        c.wait()
+            .for_element(Locator::Id("form-contact"))
+            .await
+            .expect("record page");
         click(&c, "#form-contact button").await;
-        c.wait().for_element(Locator::Css("p.flash")).await.expect("contact stored");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("contact stored");
         c.find(Locator::Css("#form-service select[name=service_type]"))
             .await
             .expect("service types")
@@ -347,7 +389,10 @@ fn dashboard_journeys(db: &TestDb) {
             .await
             .expect("职业指导");
         click(&c, "#form-service button").await;
-        c.wait().for_element(Locator::Css("p.flash")).await.expect("service stored");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("service stored");
         let page = text(&c).await;
         assert!(page.contains("首次联系") || page.contains("联系"), "{page}");
         assert!(page.contains("职业指导"), "{page}");
@@ -357,27 +402,45 @@ fn dashboard_journeys(db: &TestDb) {
         // 5. The ministry opens the summary and drills into a count.
         sign_in(&c, &app, "bu").await;
         keep(&c, db, "5a-ministry-home").await;
-        c.goto(&format!("{}/summary?year=2025", app.base)).await.expect("summary");
+        c.goto(&format!("{}/summary?year=2025", app.base))
+            .await
+            .expect("summary");
         click(&c, "#summary tr.total a[data-column=contacted]").await;
-        c.wait().for_element(Locator::Id("drill")).await.expect("drill-down");
-        let rows = c.find_all(Locator::Css("#drill tbody tr")).await.expect("rows");
+        c.wait()
+            .for_element(Locator::Id("drill"))
+            .await
+            .expect("drill-down");
+        let rows = c
+            .find_all(Locator::Css("#drill tbody tr"))
+            .await
+            .expect("rows");
         assert_eq!(rows.len(), 1, "one graduate was contacted");
         keep(&c, db, "5-ministry-drill").await;
 
         // 6. An auditor sees masked data.
         sign_in(&c, &app, "shenji").await;
-        c.goto(&format!("{}{record_url}", app.base)).await.expect("record");
+        c.goto(&format!("{}{record_url}", app.base))
+            .await
+            .expect("record");
         let page = text(&c).await;
         assert!(page.contains("已脱敏"), "{page}");
-        assert!(page.contains("3****************"), "the ID number is masked: {page}");
+        assert!(
+            page.contains("3****************"),
+            "the ID number is masked: {page}"
+        );
         assert!(!page.contains("20040101"), "no birth date digits: {page}");
         keep(&c, db, "6-auditor-masked").await;
 
         // 7. A user of another province typing a foreign record's URL gets a 404 page.
         sign_in(&c, &app, "guangdong").await;
-        c.goto(&format!("{}{record_url}", app.base)).await.expect("foreign record");
+        c.goto(&format!("{}{record_url}", app.base))
+            .await
+            .expect("foreign record");
         let page = text(&c).await;
-        assert!(page.contains("未找到") && page.contains("NOT_FOUND"), "{page}");
+        assert!(
+            page.contains("未找到") && page.contains("NOT_FOUND"),
+            "{page}"
+        );
         assert!(!page.contains("历下"), "nothing of the record: {page}");
         keep(&c, db, "7-foreign-404").await;
 
@@ -390,12 +453,16 @@ fn dashboard_journeys(db: &TestDb) {
         .await
         .expect("drop the token");
         click(&c, "form[action='/packages/cut'] button").await;
-        c.wait().for_element(Locator::Css(".error")).await.expect("refused");
+        c.wait()
+            .for_element(Locator::Css(".error"))
+            .await
+            .expect("refused");
         let page = text(&c).await;
         assert!(page.contains("CSRF_INVALID"), "{page}");
         keep(&c, db, "8-csrf-refused").await;
-        let sent =
-            tokio::task::block_in_place(|| app.ok("/api/v1/packages/sent", &token(db, "440000", None)));
+        let sent = tokio::task::block_in_place(|| {
+            app.ok("/api/v1/packages/sent", &token(db, "440000", None))
+        });
         assert_eq!(sent, json!([]), "nothing was cut");
 
         c.close().await.expect("close");

@@ -338,9 +338,13 @@ fn operators_manage_orgs_users_tokens_and_run_jobs(db: &TestDb) {
     .to_string();
     assert!(secret.starts_with("ghk_") && secret.len() == 68, "{secret}");
     let mut conn = db.db.conn().expect("conn");
-    let who = gradhub::access::identify(&mut conn, &secret)
-        .expect("query")
-        .expect("known");
+    let who = gradhub::access::identify(
+        &mut conn,
+        &secret,
+        gradhub::access::SessionLimits::of(&gradhub::config::Config::default()),
+    )
+    .expect("query")
+    .expect("known");
     assert_eq!(
         (who.role.as_str(), who.actor.as_str()),
         ("system", "token:1:sd-sync")
@@ -352,9 +356,13 @@ fn operators_manage_orgs_users_tokens_and_run_jobs(db: &TestDb) {
     );
     ok(db, &["tokens", "revoke", "1"]);
     assert!(
-        gradhub::access::identify(&mut conn, &secret)
-            .expect("query")
-            .is_none(),
+        gradhub::access::identify(
+            &mut conn,
+            &secret,
+            gradhub::access::SessionLimits::of(&gradhub::config::Config::default())
+        )
+        .expect("query")
+        .is_none(),
         "revoked"
     );
     expect_exit(&gradhub(db, &["tokens", "revoke", "1"]), 2);

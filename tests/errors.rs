@@ -52,6 +52,9 @@ fn every_code_written_in_the_source_is_catalogued() {
         "README",
         "STARTTLS",
         "GB18030",
+        // The crate's version in the assets' addresses; an HTTP header's value.
+        "CARGO_PKG_VERSION",
+        "DENY",
     ];
     let mut unknown = Vec::new();
     let mut files = vec![repo_file("src")];

@@ -155,7 +155,9 @@ fn sign_in_opens_a_session_and_locks_after_five_failures(db: &TestDb) {
     let app = spawn_app(db, test_config(db));
     {
         let mut conn = db.db.conn().expect("conn");
-        gradhub::access::create_user(&mut conn, &gradhub::access::operator(),
+        gradhub::access::create_user(
+            &mut conn,
+            &gradhub::access::operator(),
             "wang",
             "王科员",
             Role::Province,
@@ -163,7 +165,9 @@ fn sign_in_opens_a_session_and_locks_after_five_failures(db: &TestDb) {
             "mima-12345678",
         )
         .expect("user");
-        let err = gradhub::access::create_user(&mut conn, &gradhub::access::operator(),
+        let err = gradhub::access::create_user(
+            &mut conn,
+            &gradhub::access::operator(),
             "li",
             "李",
             Role::Province,

@@ -262,8 +262,16 @@ pub fn users(config: Config, action: UsersAction) -> Result<(), Failure> {
             }
             let password = password_input()?;
             let display = name.unwrap_or_else(|| username.clone());
-            let user = access::create_user(&mut conn, &access::operator(), &username, &display, role, &org, &password)
-                .map_err(refused)?;
+            let user = access::create_user(
+                &mut conn,
+                &access::operator(),
+                &username,
+                &display,
+                role,
+                &org,
+                &password,
+            )
+            .map_err(refused)?;
             say!(
                 "已添加用户 / user added: {} ({}, {})",
                 user.username,
@@ -327,7 +335,8 @@ pub fn tokens(config: Config, action: TokensAction) -> Result<(), Failure> {
         TokensAction::Create { org, name, role } => {
             let role = role.as_deref().map(parse_role).transpose()?;
             let (row, secret) =
-                access::create_token(&mut conn, &access::operator(), &name, &org, role).map_err(refused)?;
+                access::create_token(&mut conn, &access::operator(), &name, &org, role)
+                    .map_err(refused)?;
             eprintln!(
                 "令牌 #{} ({}, {}) 只显示这一次，请妥善保存 / token #{} is shown only once:",
                 row.id, row.role, org, row.id
@@ -460,4 +469,3 @@ pub fn jobs(config: Config, action: JobsAction) -> Result<(), Failure> {
     say!("{}", serde_json::to_string_pretty(&report)?);
     Ok(())
 }
-

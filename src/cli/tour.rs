@@ -66,7 +66,11 @@ fn busiest_child(hub: &Hub, parent: &Caller) -> Result<Option<String>, Failure> 
 pub fn walk(hub: &Hub) -> Result<(), Failure> {
     let today = china_today();
     hub.dist.place_new()?;
-    let ministry = caller(hub, crate::domain::organisation::MINISTRY_CODE, Role::Ministry)?;
+    let ministry = caller(
+        hub,
+        crate::domain::organisation::MINISTRY_CODE,
+        Role::Ministry,
+    )?;
     hub.dist.cut(&ministry, None, today)?;
     // 山东省 signs for its package and cuts one for each prefecture.
     let province = caller(hub, TOUR_PROVINCE, Role::Province)?;
@@ -126,7 +130,11 @@ pub fn walk(hub: &Hub) -> Result<(), Failure> {
             e
         };
         if i % 2 == 0 {
-            events.push(event("contact", 3, &[(Field::Channel, "1"), (Field::Reached, "1")]));
+            events.push(event(
+                "contact",
+                3,
+                &[(Field::Channel, "1"), (Field::Reached, "1")],
+            ));
         }
         if i % 4 == 0 {
             events.push(event("service", 2, &[(Field::ServiceType, "01")]));
@@ -138,19 +146,62 @@ pub fn walk(hub: &Hub) -> Result<(), Failure> {
     // Everyone's account.
     let mut conn = hub.db.conn()?;
     let accounts = [
-        ("bu", Role::Ministry, crate::domain::organisation::MINISTRY_CODE.to_string(), "部级工作人员"),
-        ("shandong", Role::Province, TOUR_PROVINCE.to_string(), "省级工作人员"),
-        ("shi", Role::Prefecture, prefecture_code.clone(), "市级工作人员"),
+        (
+            "bu",
+            Role::Ministry,
+            crate::domain::organisation::MINISTRY_CODE.to_string(),
+            "部级工作人员",
+        ),
+        (
+            "shandong",
+            Role::Province,
+            TOUR_PROVINCE.to_string(),
+            "省级工作人员",
+        ),
+        (
+            "shi",
+            Role::Prefecture,
+            prefecture_code.clone(),
+            "市级工作人员",
+        ),
         ("xian", Role::County, county_code.clone(), "县级工作人员"),
-        ("jiceng", Role::Grassroots, grassroots_code.clone(), "基层工作人员"),
-        ("jiaoyu", Role::Sender, DEMO_SENDER.to_string(), "教育厅经办人"),
-        ("shenji", Role::Auditor, TOUR_PROVINCE.to_string(), "审计人员"),
-        ("admin", Role::Admin, crate::domain::organisation::MINISTRY_CODE.to_string(), "系统管理员"),
+        (
+            "jiceng",
+            Role::Grassroots,
+            grassroots_code.clone(),
+            "基层工作人员",
+        ),
+        (
+            "jiaoyu",
+            Role::Sender,
+            DEMO_SENDER.to_string(),
+            "教育厅经办人",
+        ),
+        (
+            "shenji",
+            Role::Auditor,
+            TOUR_PROVINCE.to_string(),
+            "审计人员",
+        ),
+        (
+            "admin",
+            Role::Admin,
+            crate::domain::organisation::MINISTRY_CODE.to_string(),
+            "系统管理员",
+        ),
     ];
     eprintln!("示范用户（密码均为 {DEMO_PASSWORD}）/ demo users, password {DEMO_PASSWORD}:");
     for (username, role, org, name) in &accounts {
-        access::create_user(&mut conn, &access::operator(), username, name, *role, org, DEMO_PASSWORD)
-            .map_err(refused)?;
+        access::create_user(
+            &mut conn,
+            &access::operator(),
+            username,
+            name,
+            *role,
+            org,
+            DEMO_PASSWORD,
+        )
+        .map_err(refused)?;
         eprintln!("  {username:<9} {:<11} {org}", role.as_str());
     }
     let (_, ministry_token) = access::create_token(
@@ -161,9 +212,14 @@ pub fn walk(hub: &Hub) -> Result<(), Failure> {
         None,
     )
     .map_err(refused)?;
-    let (_, province_token) =
-        access::create_token(&mut conn, &access::operator(), "demo-shandong", TOUR_PROVINCE, None)
-            .map_err(refused)?;
+    let (_, province_token) = access::create_token(
+        &mut conn,
+        &access::operator(),
+        "demo-shandong",
+        TOUR_PROVINCE,
+        None,
+    )
+    .map_err(refused)?;
     eprintln!("示范令牌 / demo tokens (Authorization: Bearer …):");
     eprintln!("  部 ministry 000000:      {ministry_token}");
     eprintln!("  山东省 province 370000:  {province_token}");

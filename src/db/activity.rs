@@ -40,18 +40,19 @@ pub fn packages_since(
     if let Some(s) = sender {
         q = q.filter(packages::sender_org_id.eq(s));
     }
-    Ok(q
-        .load::<(NaiveDateTime, Option<NaiveDateTime>, i64, i64)>(conn)?
-        .into_iter()
-        .map(
-            |(delivered_at, acknowledged_at, records, returned)| PackageActivity {
-                delivered_at,
-                acknowledged_at,
-                records,
-                returned,
-            },
-        )
-        .collect())
+    Ok(
+        q.load::<(NaiveDateTime, Option<NaiveDateTime>, i64, i64)>(conn)?
+            .into_iter()
+            .map(
+                |(delivered_at, acknowledged_at, records, returned)| PackageActivity {
+                    delivered_at,
+                    acknowledged_at,
+                    records,
+                    returned,
+                },
+            )
+            .collect(),
+    )
 }
 
 /// Records stored by batches finished since `since`: (finished, accepted + updated).
@@ -78,10 +79,7 @@ pub fn contacts_per_day(
         .filter(followup_milestones::name.eq("contacted"))
         .filter(followup_milestones::reached_on.ge(since))
         .group_by(followup_milestones::reached_on)
-        .select((
-            followup_milestones::reached_on,
-            diesel::dsl::count_star(),
-        ))
+        .select((followup_milestones::reached_on, diesel::dsl::count_star()))
         .into_boxed();
     if let Some(ids) = holders {
         q = q.filter(followup_milestones::holder_org_id.eq_any(ids.to_vec()));

@@ -9,11 +9,11 @@ pub mod error;
 pub mod exchange;
 pub mod followup;
 pub mod ops;
+pub mod pages;
 pub mod reference;
 pub mod registration;
 pub mod routes;
 pub mod session;
-pub mod pages;
 
 use crate::config::Config;
 use crate::db::Db;
@@ -80,22 +80,25 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
                     .limit(body::JSON_BODY_LIMIT)
                     .error_handler(|e, _| body::json_error(&e).into()),
             )
-            .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                error::ApiError::new(
-                    ErrorCode::QueryInvalid,
-                    &format!("查询参数无效：{e}"),
-                    &format!("A query parameter is not valid: {e}"),
+            .app_data(web::QueryConfig::default().error_handler(|e, req| {
+                for_the_caller(
+                    req,
+                    error::ApiError::new(
+                        ErrorCode::QueryInvalid,
+                        &format!("查询参数无效：{e}"),
+                        &format!("A query parameter is not valid: {e}"),
+                    ),
                 )
-                .into()
             }))
-            .app_data(
-                web::PathConfig::default()
-                    .error_handler(|_, _| error::ApiError::not_found("对象", "Object").into()),
-            )
+            .app_data(web::PathConfig::default().error_handler(|_, req| {
+                for_the_caller(req, error::ApiError::not_found("对象", "Object"))
+            }))
             // An unknown address: a JSON error for programs, a page for people.
             .default_service(web::to(|req: actix_web::HttpRequest| async move {
                 if req.path().starts_with("/api") || req.path().starts_with("/health") {
-                    Err::<actix_web::HttpResponse, _>(error::ApiError::not_found("接口", "Endpoint"))
+                    Err::<actix_web::HttpResponse, _>(error::ApiError::not_found(
+                        "接口", "Endpoint",
+                    ))
                 } else {
                     let e = error::ApiError::not_found("页面", "Page");
                     Ok(pages::html(
@@ -153,6 +156,15 @@ pub fn server(listener: TcpListener, state: AppState) -> std::io::Result<Server>
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// An extractor's refusal as its caller reads it: the API's JSON, or a page for the pages.
+fn for_the_caller(req: &actix_web::HttpRequest, e: error::ApiError) -> actix_web::Error {
+    if req.path().starts_with("/api") || req.path().starts_with("/health") {
+        e.into()
+    } else {
+        pages::PageError::Api(e).into()
+    }
 }
 
 /// Every endpoint of the app, registered from its OpenAPI annotation.

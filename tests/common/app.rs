@@ -61,16 +61,31 @@ pub fn spawn_app(db: &TestDb, mut config: Config) -> TestApp {
 /// A new API token for an organisation (role by default: system, or sender for senders).
 pub fn token(db: &TestDb, org: &str, role: Option<Role>) -> String {
     let mut conn = db.db.conn().expect("conn");
-    access::create_token(&mut conn, &gradhub::access::operator(), &format!("test-{org}"), org, role)
-        .unwrap_or_else(|e| panic!("token for {org}: {e}"))
-        .1
+    access::create_token(
+        &mut conn,
+        &gradhub::access::operator(),
+        &format!("test-{org}"),
+        org,
+        role,
+    )
+    .unwrap_or_else(|e| panic!("token for {org}: {e}"))
+    .1
 }
 
 /// Adds a sender organisation (an education department) under `parent`.
 /// A staff user who signs in with `password`.
 pub fn add_user(db: &TestDb, username: &str, role: Role, org: &str, password: &str) {
     let mut conn = db.db.conn().expect("conn");
-    gradhub::access::create_user(&mut conn, &gradhub::access::operator(), username, username, role, org, password).expect("user");
+    gradhub::access::create_user(
+        &mut conn,
+        &gradhub::access::operator(),
+        username,
+        username,
+        role,
+        org,
+        password,
+    )
+    .expect("user");
 }
 
 pub fn add_sender(db: &TestDb, code: &str, parent: &str) {

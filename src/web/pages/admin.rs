@@ -163,8 +163,8 @@ async fn add_org(state: web::Data<AppState>, session: PageSession, form: FormPai
     let actor = session.caller.actor.clone();
     let row = blocking(&state, move |s| {
         let mut conn = s.db.conn()?;
-        let row = access::add_org(&mut conn, &actor, &code, &name, level, &parent)
-            .map_err(refused)?;
+        let row =
+            access::add_org(&mut conn, &actor, &code, &name, level, &parent).map_err(refused)?;
         s.dist.refresh_tree()?;
         Ok(row)
     })
@@ -189,8 +189,7 @@ async fn add_contact(
     let back = org.clone();
     blocking(&state, move |s| {
         let mut conn = s.db.conn()?;
-        access::add_contact(&mut conn, &actor, &org, &name, &email, Some(&phone))
-            .map_err(refused)
+        access::add_contact(&mut conn, &actor, &org, &name, &email, Some(&phone)).map_err(refused)
     })
     .await?;
     see_other(&format!(
@@ -274,12 +273,17 @@ async fn add_user(state: web::Data<AppState>, session: PageSession, form: FormPa
     let display = Some(form.get("display_name").to_string())
         .filter(|d| !d.is_empty())
         .unwrap_or_else(|| username.clone());
-    let (org, password) = (form.get("org").to_string(), form.get("password").to_string());
+    let (org, password) = (
+        form.get("org").to_string(),
+        form.get("password").to_string(),
+    );
     let actor = session.caller.actor.clone();
     blocking(&state, move |s| {
         let mut conn = s.db.conn()?;
-        access::create_user(&mut conn, &actor, &username, &display, role, &org, &password)
-            .map_err(refused)
+        access::create_user(
+            &mut conn, &actor, &username, &display, role, &org, &password,
+        )
+        .map_err(refused)
     })
     .await?;
     see_other("/admin/users?done=saved")
@@ -315,7 +319,11 @@ async fn tokens_page(
         Ok((users::list_tokens(&mut conn)?, codes(&mut conn)?))
     })
     .await?;
-    ok(page("接口令牌", Some(&session), tokens_content(&session, &list, &codes, q.done.as_deref(), None)))
+    ok(page(
+        "接口令牌",
+        Some(&session),
+        tokens_content(&session, &list, &codes, q.done.as_deref(), None),
+    ))
 }
 
 fn tokens_content(
@@ -383,7 +391,11 @@ async fn create_token(
     })
     .await?;
     // Answered in this response only: the secret is stored as a hash and never shown again.
-    ok(page("接口令牌", Some(&session), tokens_content(&session, &list, &codes, None, Some(&secret))))
+    ok(page(
+        "接口令牌",
+        Some(&session),
+        tokens_content(&session, &list, &codes, None, Some(&secret)),
+    ))
 }
 
 async fn revoke_token(
@@ -393,10 +405,13 @@ async fn revoke_token(
 ) -> PageResult {
     require_admin(&session)?;
     session.check(form.get("csrf"))?;
-    let id: i64 = form
-        .get("id")
-        .parse()
-        .map_err(|_| ApiError::new(ErrorCode::BodyInvalid, "令牌编号无效。", "Invalid token id."))?;
+    let id: i64 = form.get("id").parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::BodyInvalid,
+            "令牌编号无效。",
+            "Invalid token id.",
+        )
+    })?;
     let actor = session.caller.actor.clone();
     blocking(&state, move |s| {
         let mut conn = s.db.conn()?;

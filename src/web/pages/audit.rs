@@ -50,8 +50,16 @@ fn require_auditor(session: &PageSession) -> Result<(), PageError> {
 
 /// The filter of a query: days are China's, stored times UTC; an organisation is taken with
 /// everything below it, and only within the auditor's scope.
-fn filter_of(state: &AppState, session: &PageSession, q: &AuditQuery) -> Result<AuditFilter, PageError> {
-    let some = |s: &Option<String>| s.clone().map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+fn filter_of(
+    state: &AppState,
+    session: &PageSession,
+    q: &AuditQuery,
+) -> Result<AuditFilter, PageError> {
+    let some = |s: &Option<String>| {
+        s.clone()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
     let orgs = match some(&q.org) {
         None => None,
         Some(code) => {
@@ -169,7 +177,15 @@ async fn export(
         let mut writer = TableWriter::new(
             format,
             &mut out,
-            &["编号", "时间（北京）", "操作人", "操作", "对象", "修改前", "内容"],
+            &[
+                "编号",
+                "时间（北京）",
+                "操作人",
+                "操作",
+                "对象",
+                "修改前",
+                "内容",
+            ],
         )
         .map_err(ApiError::internal)?;
         let (mut before, mut written) = (None, 0i64);

@@ -111,7 +111,17 @@ pub fn summary_facts(s: &BatchSummary) -> Markup {
     }
 }
 
-async fn batch(state: web::Data<AppState>, session: PageSession, id: web::Path<i64>) -> PageResult {
+#[derive(serde::Deserialize)]
+struct BatchQuery {
+    done: Option<String>,
+}
+
+async fn batch(
+    state: web::Data<AppState>,
+    session: PageSession,
+    id: web::Path<i64>,
+    q: web::Query<BatchQuery>,
+) -> PageResult {
     let id = id.into_inner();
     let sources = batch_sources(&session.caller, &state)?;
     let caller = session.caller.clone();
@@ -129,6 +139,7 @@ async fn batch(state: web::Data<AppState>, session: PageSession, id: web::Path<i
     .await?;
     let summary = BatchSummary::from_row(&row);
     let content = html! {
+        (super::layout::flash(q.done.as_deref()))
         div.panel { (summary_facts(&summary)) }
         h2 { "问题清单" }
         @if problems.is_empty() {

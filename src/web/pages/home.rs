@@ -9,6 +9,7 @@ use super::{blocking, ok, PageError, PageResult, PageSession};
 use crate::authz::{Caller, Permission};
 use crate::db::activity;
 use crate::distribution::figures::Figures;
+use crate::distribution::reads::Holders;
 use crate::domain::organisation::Role;
 use crate::ingest::china_today;
 use crate::report::Summary;
@@ -29,10 +30,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const HOME_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 const TREND_WEEKS: i64 = 12;
 
-/// The home figures computed lately, per organisation and graduation year.
+/// A home page's figures and when they were computed, by organisation and graduation year.
+type HomeEntries = HashMap<(i64, i32), (Instant, Arc<HomeData>)>;
+
+/// The home figures computed lately.
 #[derive(Default)]
 pub struct HomeCache {
-    entries: Mutex<HashMap<(i64, i32), (Instant, Arc<HomeData>)>>,
+    entries: Mutex<HomeEntries>,
 }
 
 /// What a staff home page shows.
@@ -59,13 +63,32 @@ async fn home(
     match session.caller.role {
         Role::Sender => return super::batches::sender_home(state, session).await,
         Role::Admin => return super::admin::admin_home(state, session).await,
+        Role::Auditor => return super::see_other("/audit"),
         _ => {}
     }
     let today = china_today();
     let year = q.year.unwrap_or(today.year());
     let caller = session.caller.clone();
     let data = blocking(&state, move |s| load(s, &caller, year, today)).await?;
-    ok(page("首页", Some(&session), staff_home(&session, &data, year, today)))
+    let mut content = staff_home(&session, &data, year, today);
+    if session.caller.org_level == crate::domain::organisation::OrgLevel::Grassroots {
+        // A grassroots point works its graduates one by one: they are its home page.
+        let caller = session.caller.clone();
+        let held = blocking(&state, move |s| {
+            Ok(s.dist
+                .held_records(&caller, Holders::Own, None, None, Some(50))?)
+        })
+        .await?;
+        content = html! {
+            (content)
+            div.panel {
+                h2 { "本服务点的毕业生" }
+                (super::records::record_table(&held.records, false))
+                @if held.records.len() >= 50 { p { a href="/queue?state=settled" { "全部 →" } } }
+            }
+        };
+    }
+    ok(page("首页", Some(&session), content))
 }
 
 /// The cached figures of the caller's organisation, or fresh ones.
@@ -238,6 +261,18 @@ fn staff_home(session: &PageSession, data: &HomeData, year: i32, today: NaiveDat
         html! { a.card href=(href) { div.n { (n) } div.l { (label) } } }
     };
     let overdue_href = "/inbox?overdue=1".to_string();
+    // The child organisations ranked by 签收率 (lowest first: where to look), with their 联系率
+    // and 就业率; the rates are the summary's definitions.
+    let mut ranking: Vec<&crate::report::SummaryRow> = data
+        .summary
+        .rows
+        .iter()
+        .filter(|r| !r.own && r.count("received") > 0)
+        .collect();
+    let share = |r: &crate::report::SummaryRow| {
+        r.count("acknowledged") as f64 / r.count("received").max(1) as f64
+    };
+    ranking.sort_by(|a, b| share(a).total_cmp(&share(b)));
     html! {
         form.row method="get" action="/home" {
             label { "毕业年份" input type="number" name="year" value=(year) min="2000" max="2100"; }
@@ -279,6 +314,25 @@ fn staff_home(session: &PageSession, data: &HomeData, year: i32, today: NaiveDat
                 (svg::stacked_bar(&states, "统计日就业状态"))
                 h2 { "近 12 周趋势" }
                 (svg::weekly_lines(&week_labels, &series, "每周接收、签收、首次联系人数"))
+            }
+        }
+        @if !ranking.is_empty() {
+            div.panel {
+                h2 { "下级机构排名（按签收率）" }
+                table #ranking {
+                    thead { tr { th { "机构" } th.num { "移交人数" } th.num { "签收率" } th.num { "联系率" } th.num { "就业率" } } }
+                    tbody {
+                        @for r in &ranking {
+                            tr {
+                                td { a href=(format!("/summary{}", query(&[("year", Some(year.to_string())), ("org", Some(r.org_code.clone()))]))) { (r.org_name) } }
+                                td.num { a href=(drill("received", Some(&r.org_code))) { (count(r.count("received"))) } }
+                                td.num { (super::format::rate(r.count("acknowledged"), r.count("received"))) }
+                                td.num { (super::format::rate(r.count("contacted"), r.count("received"))) }
+                                td.num { (super::format::rate(r.count("employed"), r.count("received"))) }
+                            }
+                        }
+                    }
+                }
             }
         }
         @if caller.may(Permission::ReadRecords) {

@@ -128,6 +128,9 @@ fn flash_message(key: &str) -> Option<String> {
         "recorded" => "已记录。".into(),
         "duplicate" => "此前已记录过相同内容，未重复记录。".into(),
         "saved" => "已保存。".into(),
+        "duplicate_file" => {
+            "此文件（内容相同）此前已收到，未重复入库；以下是最早的那个批次。".into()
+        }
         _ => return None,
     })
 }

@@ -177,10 +177,7 @@ async fn package(
     let caller = session.caller.clone();
     let after = q.after;
     let (view, records) = blocking(&state, move |s| {
-        let view = s
-            .dist
-            .package(&caller, PackageId(id))
-            .map_err(not_found)?;
+        let view = s.dist.package(&caller, PackageId(id)).map_err(not_found)?;
         let records = s
             .dist
             .package_records(&caller, PackageId(id), after, Some(PAGE))

@@ -72,11 +72,7 @@ fn client_address(req: &HttpRequest) -> String {
 /// The fields of the form, in the transfer file's order.
 const FIELDS: [Column; 19] = Column::ALL;
 
-fn form_page(
-    pre: &str,
-    values: &HashMap<String, String>,
-    problems: &[FieldProblem],
-) -> Markup {
+fn form_page(pre: &str, values: &HashMap<String, String>, problems: &[FieldProblem]) -> Markup {
     let value = |c: Column| values.get(c.key()).cloned().unwrap_or_default();
     page(
         "毕业生本人登记",
@@ -135,11 +131,10 @@ async fn submit(
     if req.cookie(PRESESSION_COOKIE).is_none() || !session::csrf_matches(&pre, form.get("csrf")) {
         return Err(session::csrf_refused().into());
     }
-    if !state
-        .pages
-        .limits
-        .take(&client_address(&req), state.config.self_registrations_per_hour)
-    {
+    if !state.pages.limits.take(
+        &client_address(&req),
+        state.config.self_registrations_per_hour,
+    ) {
         return Err(ApiError::new(
             ErrorCode::RateLimited,
             "提交过于频繁：同一网络地址每小时只能提交有限次数，请稍后再试。",
@@ -211,8 +206,8 @@ fn store(state: &AppState, fields: &[(String, String)]) -> Result<String, PageEr
         channel: Channel::SelfApplied,
         dry_run: false,
     };
-    let outcome = ingest::ingest(&mut conn, &state.router, &request, &Silent)
-        .map_err(ApiError::from)?;
+    let outcome =
+        ingest::ingest(&mut conn, &state.router, &request, &Silent).map_err(ApiError::from)?;
     let batch = outcome
         .summary
         .duplicate_of

@@ -9,8 +9,8 @@ use crate::db::packages::PlacementState;
 use crate::distribution::reads::{HeldRecord, Holders};
 use crate::distribution::RecordId;
 use crate::domain::catalogue::ErrorCode;
-use crate::domain::followup::{EventKind, Field, RawEvent};
 use crate::domain::followup::FollowupTable;
+use crate::domain::followup::{EventKind, Field, RawEvent};
 use crate::followup::{EventStatus, Source};
 use crate::ingest::china_today;
 use crate::web::error::ApiError;
@@ -49,13 +49,9 @@ async fn queue(
         .unwrap_or(PlacementState::Unassigned);
     let after = q.after;
     let (records, children) = blocking(&state, move |s| {
-        let page = s.dist.held_records(
-            &caller,
-            Holders::Own,
-            Some(wanted),
-            after,
-            Some(PAGE),
-        )?;
+        let page = s
+            .dist
+            .held_records(&caller, Holders::Own, Some(wanted), after, Some(PAGE))?;
         let tree = s.dist.tree()?;
         let children: Vec<(String, String)> = tree
             .children(caller.org_id)
@@ -105,7 +101,8 @@ async fn queue(
     ok(page("待分配", Some(&session), content))
 }
 
-fn record_table(records: &[HeldRecord], selectable: bool) -> Markup {
+/// Records as a table, each linking to its page; with tick boxes when `selectable`.
+pub fn record_table(records: &[HeldRecord], selectable: bool) -> Markup {
     html! {
         @if records.is_empty() {
             p.muted { "没有记录。" }
@@ -162,7 +159,13 @@ fn record_ids(form: &FormPairs) -> Result<Vec<RecordId>, ApiError> {
         .into_iter()
         .map(|v| v.trim().parse::<i64>().map(RecordId))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|_| ApiError::new(ErrorCode::BodyInvalid, "记录号无效。", "A record id is not a number."))?;
+        .map_err(|_| {
+            ApiError::new(
+                ErrorCode::BodyInvalid,
+                "记录号无效。",
+                "A record id is not a number.",
+            )
+        })?;
     if ids.is_empty() {
         return Err(ApiError::new(
             ErrorCode::BodyInvalid,
@@ -223,13 +226,10 @@ async fn record(
     let id = id.into_inner();
     let caller = session.caller.clone();
     let (detail, timeline, explanation, codes) = blocking(&state, move |s| {
-        let detail = s
-            .dist
-            .record(&caller, RecordId(id))
-            .map_err(|e| match e {
-                crate::distribution::DistError::NotFound => ApiError::not_found("记录", "Record"),
-                other => other.into(),
-            })?;
+        let detail = s.dist.record(&caller, RecordId(id)).map_err(|e| match e {
+            crate::distribution::DistError::NotFound => ApiError::not_found("记录", "Record"),
+            other => other.into(),
+        })?;
         let timeline = s.followup.timeline(&caller, id)?;
         let r = &detail.record.record;
         // A masked caller's explanation leaves the ID number out: its steps would quote digits.
@@ -415,7 +415,12 @@ async fn add_followup(
         raw.set(Field::State, v);
     }
     if EventKind::parse(form.get("kind")).is_none() {
-        return Err(ApiError::new(ErrorCode::BodyInvalid, "事件类型无效。", "Invalid event kind.").into());
+        return Err(ApiError::new(
+            ErrorCode::BodyInvalid,
+            "事件类型无效。",
+            "Invalid event kind.",
+        )
+        .into());
     }
     // The form's content and its token name the event: a form sent twice (a double click, a
     // reload) is one event.
@@ -428,7 +433,8 @@ async fn add_followup(
     );
     let caller = session.caller.clone();
     let answer = blocking(&state, move |s| {
-        Ok(s.followup.submit(&caller, vec![(0, raw)], Source::Page, false)?)
+        Ok(s.followup
+            .submit(&caller, vec![(0, raw)], Source::Page, false)?)
     })
     .await?;
     let Some(outcome) = answer.events.first() else {

@@ -3,7 +3,7 @@
 //! another site (login CSRF).
 
 use super::layout;
-use super::{html, see_other, PageResult, PageSession};
+use super::{html, see_other, FormPairs, PageResult, PageSession};
 use crate::web::session::{self, PRESESSION_COOKIE, SESSION_COOKIE};
 use crate::web::AppState;
 use actix_web::http::StatusCode;
@@ -44,14 +44,16 @@ async fn page(
         }
     };
     let next = query.next.clone().unwrap_or_default();
-    let mut answer = html(StatusCode::OK, form(&pre, &next, None));
+    let mut answer = html(StatusCode::OK, sign_in_page(&pre, &next, None));
     if let Some(c) = cookie {
-        answer.add_cookie(&c).map_err(crate::web::error::ApiError::internal)?;
+        answer
+            .add_cookie(&c)
+            .map_err(crate::web::error::ApiError::internal)?;
     }
     Ok(answer)
 }
 
-fn form(pre: &str, next: &str, problem: Option<(&str, &str)>) -> Markup {
+fn sign_in_page(pre: &str, next: &str, problem: Option<(&str, &str)>) -> Markup {
     layout::page(
         "登录",
         None,
@@ -76,69 +78,52 @@ fn form(pre: &str, next: &str, problem: Option<(&str, &str)>) -> Markup {
     )
 }
 
-#[derive(Deserialize)]
-struct SignInForm {
-    username: String,
-    password: String,
-    csrf: String,
-    #[serde(default)]
-    next: String,
-}
-
-async fn sign_in(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form_data: web::Form<SignInForm>,
-) -> PageResult {
-    let form_data = form_data.into_inner();
+async fn sign_in(req: HttpRequest, state: web::Data<AppState>, form: FormPairs) -> PageResult {
     let pre = req
         .cookie(PRESESSION_COOKIE)
         .map(|c| c.value().to_string())
         .unwrap_or_default();
-    if pre.is_empty() || !session::csrf_matches(&pre, &form_data.csrf) {
+    if pre.is_empty() || !session::csrf_matches(&pre, form.get("csrf")) {
         return Err(session::csrf_refused().into());
     }
-    let (username, password) = (form_data.username.clone(), form_data.password.clone());
-    let opened = super::blocking(&state, move |s| {
-        Ok(session::open(s, &username, &password))
-    })
-    .await?;
+    let next = form.get("next").to_string();
+    let (username, password) = (
+        form.get("username").to_string(),
+        form.get("password").to_string(),
+    );
+    let opened =
+        super::blocking(&state, move |s| Ok(session::open(s, &username, &password))).await?;
     match opened {
         Ok((_, secret)) => {
-            let to = super::format::local_path(&form_data.next).unwrap_or("/home");
+            let to = super::format::local_path(&next).unwrap_or("/home");
             let mut answer = HttpResponse::SeeOther()
                 .insert_header(("Location", to.to_string()))
                 .finish();
             let add = |a: &mut HttpResponse, c| {
-                a.add_cookie(&c).map_err(crate::web::error::ApiError::internal)
+                a.add_cookie(&c)
+                    .map_err(crate::web::error::ApiError::internal)
             };
             add(&mut answer, session::session_cookie(&secret, &state))?;
             add(&mut answer, session::removal(PRESESSION_COOKIE, &state))?;
             Ok(answer)
         }
         Err(e) => {
-            let status =
-                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
+            let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::UNAUTHORIZED);
             Ok(html(
                 status,
-                form(&pre, &form_data.next, Some((e.code.as_str(), &e.message))),
+                sign_in_page(&pre, &next, Some((e.code.as_str(), &e.message))),
             ))
         }
     }
-}
-
-#[derive(Deserialize)]
-struct SignOutForm {
-    csrf: String,
 }
 
 async fn sign_out(
     req: HttpRequest,
     state: web::Data<AppState>,
     session_now: PageSession,
-    form_data: web::Form<SignOutForm>,
+    form: FormPairs,
 ) -> PageResult {
-    session_now.check(&form_data.csrf)?;
+    session_now.check(form.get("csrf"))?;
     if let Some(secret) = session::cookie_secret(&req) {
         super::blocking(&state, move |s| Ok(session::close(s, &secret)?)).await?;
     }

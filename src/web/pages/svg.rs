@@ -61,7 +61,11 @@ pub fn stacked_bar(parts: &[Part], title: &str) -> Markup {
     let spans: Vec<(f64, f64)> = parts
         .iter()
         .map(|p| {
-            let w = if total > 0 { p.value as f64 / total as f64 * width } else { 0.0 };
+            let w = if total > 0 {
+                p.value as f64 / total as f64 * width
+            } else {
+                0.0
+            };
             let span = (x, w);
             x += w;
             span

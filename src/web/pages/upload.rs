@@ -104,10 +104,13 @@ async fn form(session: PageSession) -> PageResult {
 }
 
 async fn upload(
+    req: actix_web::HttpRequest,
     state: web::Data<AppState>,
     session: PageSession,
-    mut parts: Multipart,
+    payload: web::Payload,
 ) -> PageResult {
+    // Read here rather than by the extractor, so a body that is no form gets this page's answer.
+    let mut parts = Multipart::new(req.headers(), payload);
     let limit = state.config.max_upload_bytes;
     let mut token = String::new();
     let mut dry_run = false;
@@ -200,8 +203,8 @@ async fn upload(
 fn interrupted(e: actix_multipart::MultipartError) -> PageError {
     ApiError::new(
         ErrorCode::UploadInterrupted,
-        "上传中断，文件未完整接收，请重新上传。",
-        &format!("The upload was interrupted ({e}); send the file again."),
+        "上传中断或表单无法读取，文件未完整接收，请重新上传。",
+        &format!("The upload was interrupted or is no form ({e}); send the file again."),
     )
     .into()
 }
@@ -244,8 +247,15 @@ async fn progress(
             super::layout::error_page(&e),
         )),
         Some(Ok(summary)) => match summary.batch_id {
+            Some(id) if summary.duplicate_of.is_some() => {
+                see_other(&format!("/batches/{id}?done=duplicate_file"))
+            }
             Some(id) if !summary.dry_run => see_other(&format!("/batches/{id}")),
-            _ => ok(page("校验结果（未入库）", Some(&session), dry_run_result(&summary))),
+            _ => ok(page(
+                "校验结果（未入库）",
+                Some(&session),
+                dry_run_result(&summary),
+            )),
         },
     }
 }
