@@ -122,18 +122,8 @@ async fn sign_in(c: &Client, app: &TestApp, user: &str) {
     c.goto(&format!("{}/", app.base))
         .await
         .expect("sign-in page");
-    c.find(Locator::Id("username"))
-        .await
-        .expect("user field")
-        .send_keys(user)
-        .await
-        .expect("type");
-    c.find(Locator::Id("password"))
-        .await
-        .expect("password field")
-        .send_keys(PASSWORD)
-        .await
-        .expect("type");
+    type_into(c, "username", user).await;
+    type_into(c, "password", PASSWORD).await;
     c.find(Locator::Css("form[action='/sign-in'] button"))
         .await
         .expect("button")
@@ -144,6 +134,16 @@ async fn sign_in(c: &Client, app: &TestApp, user: &str) {
         .for_element(Locator::Css("header .who"))
         .await
         .expect("signed in");
+}
+
+/// Types `text` into the field with id `id` (a file input takes a path).
+async fn type_into(c: &Client, id: &str, text: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap_or_else(|e| panic!("#{id}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("typing into #{id}: {e}"));
 }
 
 async fn click(c: &Client, css: &str) {
@@ -203,26 +203,19 @@ async fn download(c: &Client, app: &TestApp, href: &str) -> (u16, Vec<u8>) {
 /// 广东, and one bad row.
 fn transfer_file() -> String {
     let mut text = format!("{HEADER}\n");
-    for i in 0..8 {
-        let id = id18("370102", "20040101", 100 + i);
-        text.push_str(&line(&format!("历下{i}"), &id, "370102", ""));
-        text.push('\n');
-    }
-    for i in 0..4 {
-        let id = id18("370112", "20040202", 200 + i);
-        text.push_str(&line(&format!("历城{i}"), &id, "370112", ""));
-        text.push('\n');
-    }
-    // Only the prefecture is known: these wait in 济南市's 待分配 queue for a person.
-    for i in 0..2 {
-        let id = id18("370100", "20040505", 500 + i);
-        text.push_str(&line(&format!("济南{i}"), &id, "370100", ""));
-        text.push('\n');
-    }
-    for i in 0..2 {
-        let id = id18("440106", "20040303", 300 + i);
-        text.push_str(&line(&format!("广州{i}"), &id, "440106", ""));
-        text.push('\n');
+    // (county, birth day, first sequence number, names, how many); 370100 names only the
+    // prefecture: those wait in 济南市's 待分配 queue for a person.
+    for (hukou, birth, seq, name, n) in [
+        ("370102", "20040101", 100, "历下", 8),
+        ("370112", "20040202", 200, "历城", 4),
+        ("370100", "20040505", 500, "济南", 2),
+        ("440106", "20040303", 300, "广州", 2),
+    ] {
+        for i in 0..n {
+            let id = id18(hukou, birth, seq + i);
+            text.push_str(&line(&format!("{name}{i}"), &id, hukou, ""));
+            text.push('\n');
+        }
     }
     // A check digit that does not check: a reject.
     let good = id18("370102", "20040404", 400);
@@ -263,12 +256,7 @@ fn dashboard_journeys(db: &TestDb) {
         c.goto(&format!("{}/upload", app.base))
             .await
             .expect("upload page");
-        c.find(Locator::Id("file"))
-            .await
-            .expect("file input")
-            .send_keys(file.to_str().expect("path"))
-            .await
-            .expect("choose file");
+        type_into(&c, "file", file.to_str().expect("path")).await;
         click(&c, "#upload-form button[type=submit]").await;
         wait_for_path(&c, "/batches/").await;
         let page = text(&c).await;
@@ -349,6 +337,7 @@ fn dashboard_journeys(db: &TestDb) {
             .select_by_value("370102")
             .await
             .expect("choose 历下区");
+        keep(&c, db, "3a-prefecture-queue-ticked").await;
         click(&c, "#assign").await;
         c.wait()
             .for_element(Locator::Css("p.flash"))

@@ -51,18 +51,11 @@ pub fn list(
     subject: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<AuditRow>> {
-    let mut q = audit_events::table
-        .select(AuditRow::as_select())
-        .order(audit_events::id.desc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(s) = subject {
-        q = q.filter(audit_events::subject.eq(s.to_string()));
-    }
-    if let Some(ids) = scope.ids() {
-        q = q.filter(audit_events::actor_org_id.eq_any(ids.to_vec()));
-    }
-    q.load(conn)
+    let filter = AuditFilter {
+        subject: subject.map(str::to_string),
+        ..AuditFilter::default()
+    };
+    search(conn, scope, &filter, None, limit)
 }
 
 /// What the audit log page filters by; every part optional.
@@ -72,6 +65,8 @@ pub struct AuditFilter {
     pub actor: Option<String>,
     /// The action exactly (`record.viewed`).
     pub action: Option<String>,
+    /// The subject exactly (`package:12`).
+    pub subject: Option<String>,
     /// Events of actors of these organisations.
     pub orgs: Option<Vec<i64>>,
     /// From this time (UTC), inclusive.
@@ -102,6 +97,9 @@ pub fn search(
     }
     if let Some(a) = &filter.action {
         q = q.filter(audit_events::action.eq(a.clone()));
+    }
+    if let Some(s) = &filter.subject {
+        q = q.filter(audit_events::subject.eq(s.clone()));
     }
     if let Some(ids) = &filter.orgs {
         q = q.filter(audit_events::actor_org_id.eq_any(ids.clone()));

@@ -10,6 +10,7 @@ use crate::db::audit;
 use crate::db::packages::{
     self as store, HopOutcome, HopRow, PackageRow, PackageState, PlacementRow, PlacementState,
 };
+use crate::db::records::RecordRow;
 use crate::export::{self, TableFormat};
 use crate::ingest::china_today;
 use crate::views::RecordView;
@@ -130,6 +131,22 @@ pub struct HeldRecord {
 pub struct HeldRecordsPage {
     pub records: Vec<HeldRecord>,
     pub next_cursor: i64,
+}
+
+impl HeldRecordsPage {
+    /// A page of records read after `after`, each shown as the caller may see it.
+    fn of(rows: Vec<(RecordRow, PlacementRow)>, after: i64, caller: &Caller) -> HeldRecordsPage {
+        HeldRecordsPage {
+            next_cursor: rows.last().map(|(r, _)| r.id).unwrap_or(after),
+            records: rows
+                .into_iter()
+                .map(|(r, p)| HeldRecord {
+                    record: RecordView::for_caller(r, caller),
+                    placement: p,
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -325,16 +342,7 @@ impl Distribution {
                 })),
             )?;
         }
-        Ok(HeldRecordsPage {
-            next_cursor: rows.last().map(|(r, _)| r.id).unwrap_or(after),
-            records: rows
-                .into_iter()
-                .map(|(r, p)| HeldRecord {
-                    record: RecordView::for_caller(r, caller),
-                    placement: p,
-                })
-                .collect(),
-        })
+        Ok(HeldRecordsPage::of(rows, after, caller))
     }
 
     /// Records held in the caller's jurisdiction whose ID number, name or school name is `text`
@@ -383,16 +391,7 @@ impl Distribution {
                 })),
             )?;
         }
-        Ok(HeldRecordsPage {
-            next_cursor: rows.last().map(|(r, _)| r.id).unwrap_or(after),
-            records: rows
-                .into_iter()
-                .map(|(r, p)| HeldRecord {
-                    record: RecordView::for_caller(r, caller),
-                    placement: p,
-                })
-                .collect(),
-        })
+        Ok(HeldRecordsPage::of(rows, after, caller))
     }
 
     /// One record held in the caller's jurisdiction with every hop of its path; a full view of

@@ -108,7 +108,8 @@ pub struct SignIn {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SessionView {
-    /// Send as `Authorization: Bearer <token>`; valid for 12 hours.
+    /// Send as `Authorization: Bearer <token>`; valid for `session_hours` (12 by default), and
+    /// ended after `session_idle_minutes` (30) unused.
     pub token: String,
     pub username: String,
     pub role: String,

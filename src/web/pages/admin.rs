@@ -35,6 +35,12 @@ fn require_admin(session: &PageSession) -> Result<(), PageError> {
         .map_err(ApiError::from)?)
 }
 
+/// An administrator's form with its token.
+fn admin_form(session: &PageSession, form: &FormPairs) -> Result<(), PageError> {
+    require_admin(session)?;
+    session.check(form.get("csrf"))
+}
+
 /// A refusal of the accounts service as the API words it.
 fn refused(e: AccessError) -> PageError {
     match e {
@@ -151,8 +157,7 @@ async fn orgs_page(
 }
 
 async fn add_org(state: web::Data<AppState>, session: PageSession, form: FormPairs) -> PageResult {
-    require_admin(&session)?;
-    session.check(form.get("csrf"))?;
+    admin_form(&session, &form)?;
     let level = OrgLevel::parse(form.get("level"))
         .ok_or_else(|| ApiError::new(ErrorCode::BodyInvalid, "层级无效。", "Invalid level."))?;
     let (code, name, parent) = (
@@ -177,8 +182,7 @@ async fn add_contact(
     session: PageSession,
     form: FormPairs,
 ) -> PageResult {
-    require_admin(&session)?;
-    session.check(form.get("csrf"))?;
+    admin_form(&session, &form)?;
     let (org, name, email, phone) = (
         form.get("org").to_string(),
         form.get("name").to_string(),
@@ -264,8 +268,7 @@ async fn users_page(
 }
 
 async fn add_user(state: web::Data<AppState>, session: PageSession, form: FormPairs) -> PageResult {
-    require_admin(&session)?;
-    session.check(form.get("csrf"))?;
+    admin_form(&session, &form)?;
     let role = Role::parse(form.get("role"))
         .filter(|r| *r != Role::System)
         .ok_or_else(|| ApiError::new(ErrorCode::BodyInvalid, "角色无效。", "Invalid role."))?;
@@ -294,8 +297,7 @@ async fn set_disabled(
     session: PageSession,
     form: FormPairs,
 ) -> PageResult {
-    require_admin(&session)?;
-    session.check(form.get("csrf"))?;
+    admin_form(&session, &form)?;
     let username = form.get("username").to_string();
     let disable = form.get("disable") == "1";
     let actor = session.caller.actor.clone();
@@ -379,8 +381,7 @@ async fn create_token(
     session: PageSession,
     form: FormPairs,
 ) -> PageResult {
-    require_admin(&session)?;
-    session.check(form.get("csrf"))?;
+    admin_form(&session, &form)?;
     let (name, org) = (form.get("name").to_string(), form.get("org").to_string());
     let actor = session.caller.actor.clone();
     let (secret, list, codes) = blocking(&state, move |s| {
@@ -403,8 +404,7 @@ async fn revoke_token(
     session: PageSession,
     form: FormPairs,
 ) -> PageResult {
-    require_admin(&session)?;
-    session.check(form.get("csrf"))?;
+    admin_form(&session, &form)?;
     let id: i64 = form.get("id").parse().map_err(|_| {
         ApiError::new(
             ErrorCode::BodyInvalid,

@@ -75,6 +75,7 @@ fn filter_of(
     Ok(AuditFilter {
         actor: some(&q.actor),
         action: some(&q.action),
+        subject: None,
         orgs,
         from: q.from.map(utc),
         until: q.until.map(|d| utc(d) + Duration::days(1)),

@@ -13,6 +13,7 @@ use crate::distribution::reads::Holders;
 use crate::domain::organisation::Role;
 use crate::ingest::china_today;
 use crate::report::Summary;
+use crate::web::error::ApiError;
 use crate::web::AppState;
 use actix_web::web;
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
@@ -30,13 +31,40 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 const HOME_TTL: std::time::Duration = std::time::Duration::from_secs(60);
 const TREND_WEEKS: i64 = 12;
 
-/// A home page's figures and when they were computed, by organisation and graduation year.
-type HomeEntries = HashMap<(i64, i32), (Instant, Arc<HomeData>)>;
+/// One organisation's and year's figures with when they were computed, and the lock whoever
+/// computes them holds: many requests for one home page compute it once; while it is being
+/// recomputed the others are answered the figures of a minute ago (or, the first time, wait).
+#[derive(Default)]
+struct HomeSlot {
+    data: std::sync::RwLock<Option<(Instant, Arc<HomeData>)>>,
+    computing: Mutex<()>,
+}
 
 /// The home figures computed lately.
 #[derive(Default)]
 pub struct HomeCache {
-    entries: Mutex<HomeEntries>,
+    slots: Mutex<HashMap<(i64, i32), Arc<HomeSlot>>>,
+}
+
+impl HomeCache {
+    fn slot(&self, key: (i64, i32)) -> Arc<HomeSlot> {
+        let Ok(mut slots) = self.slots.lock() else {
+            return Arc::default();
+        };
+        if slots.len() > 10_000 {
+            slots.clear();
+        }
+        slots.entry(key).or_default().clone()
+    }
+}
+
+impl HomeSlot {
+    /// The figures, with whether they are younger than `HOME_TTL`.
+    fn read(&self) -> Option<(bool, Arc<HomeData>)> {
+        let data = self.data.read().ok()?;
+        data.as_ref()
+            .map(|(at, d)| (at.elapsed() < HOME_TTL, d.clone()))
+    }
 }
 
 /// What a staff home page shows.
@@ -98,13 +126,20 @@ fn load(
     year: i32,
     today: NaiveDate,
 ) -> Result<Arc<HomeData>, PageError> {
-    let key = (caller.org_id, year);
-    if let Ok(entries) = state.pages.home.entries.lock() {
-        if let Some((at, data)) = entries.get(&key) {
-            if at.elapsed() < HOME_TTL {
-                return Ok(data.clone());
-            }
-        }
+    let slot = state.pages.home.slot((caller.org_id, year));
+    match slot.read() {
+        Some((true, data)) => return Ok(data),
+        // Someone is recomputing them: the figures of a minute ago will do.
+        Some((false, stale)) if slot.computing.try_lock().is_err() => return Ok(stale),
+        _ => {}
+    }
+    let _computing = slot
+        .computing
+        .lock()
+        .map_err(|_| ApiError::internal("home cache poisoned"))?;
+    // Computed by another request while this one waited.
+    if let Some((true, data)) = slot.read() {
+        return Ok(data);
     }
     let figures = state.dist.figures(caller, today)?;
     let summary = state.reports.summary(caller, year, today, None)?;
@@ -118,11 +153,8 @@ fn load(
         contacted,
         computed_at: chrono::Utc::now().naive_utc(),
     });
-    if let Ok(mut entries) = state.pages.home.entries.lock() {
-        if entries.len() > 10_000 {
-            entries.clear();
-        }
-        entries.insert(key, (Instant::now(), data.clone()));
+    if let Ok(mut slot_data) = slot.data.write() {
+        *slot_data = Some((Instant::now(), data.clone()));
     }
     Ok(data)
 }

@@ -139,13 +139,13 @@ fn flash_message(key: &str) -> Option<String> {
 pub fn pager(base: &str, shown: usize, limit: usize, next_cursor: i64) -> Markup {
     let joiner = if base.contains('?') { '&' } else { '?' };
     html! {
-        nav.pager {
+        @if shown > 0 { nav.pager {
             @if shown >= limit && next_cursor > 0 {
                 a href=(format!("{base}{joiner}after={next_cursor}")) { "下一页 →" }
             } @else {
                 span.muted { "已到末页" }
             }
-        }
+        } }
     }
 }
 

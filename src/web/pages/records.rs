@@ -328,48 +328,36 @@ async fn record(
         }
         @if may_follow {
             div.cols {
-                div.panel {
-                    h2 { "首次联系 / 联系" }
-                    form.stack #form-contact method="post" action=(action) {
-                        (csrf(&session)) input type="hidden" name="kind" value="contact";
-                        label { "日期" } input type="date" name="date" value=(today) required;
+                @for (kind, title, date_label, fields, button) in [
+                    ("contact", "首次联系 / 联系", "日期", html! {
                         label { "方式" } select name="channel" { (options(FollowupTable::ContactChannel)) }
                         label { "是否联系上" } select name="reached" { option value="1" { "是" } option value="0" { "否" } }
                         label { "备注" } input type="text" name="note" maxlength="500";
-                        p { button type="submit" { "记录联系" } }
-                    }
-                }
-                div.panel {
-                    h2 { "就业服务" }
-                    form.stack #form-service method="post" action=(action) {
-                        (csrf(&session)) input type="hidden" name="kind" value="service";
-                        label { "日期" } input type="date" name="date" value=(today) required;
+                    }, "记录联系"),
+                    ("service", "就业服务", "日期", html! {
                         label { "服务类型" } select name="service_type" { (options(FollowupTable::ServiceType)) }
                         label { "服务机构" } input type="text" name="organisation" maxlength="200";
                         label { "用人单位（岗位推荐）" } input type="text" name="employer" maxlength="200";
                         label { "岗位" } input type="text" name="post" maxlength="200";
-                        p { button type="submit" { "记录服务" } }
-                    }
-                }
-                div.panel {
-                    h2 { "就业政策" }
-                    form.stack #form-policy method="post" action=(action) {
-                        (csrf(&session)) input type="hidden" name="kind" value="policy";
-                        label { "日期" } input type="date" name="date" value=(today) required;
+                    }, "记录服务"),
+                    ("policy", "就业政策", "日期", html! {
                         label { "政策类型" } select name="policy_type" { (options(FollowupTable::PolicyType)) }
                         label { "金额（元）" } input type="text" name="amount" inputmode="decimal" placeholder="如 1500.00";
                         label { "发放机构" } input type="text" name="organisation" maxlength="200";
-                        p { button type="submit" { "记录政策" } }
-                    }
-                }
-                div.panel {
-                    h2 { "就业状态" }
-                    form.stack #form-state method="post" action=(action) {
-                        (csrf(&session)) input type="hidden" name="kind" value="state";
-                        label { "自何日起" } input type="date" name="date" value=(today) required;
+                    }, "记录政策"),
+                    ("state", "就业状态", "自何日起", html! {
                         label { "状态" } select name="state" { (options(FollowupTable::EmploymentState)) }
                         label { "用人单位" } input type="text" name="employer" maxlength="200";
-                        p { button type="submit" { "记录状态" } }
+                    }, "记录状态"),
+                ] {
+                    div.panel {
+                        h2 { (title) }
+                        form.stack id=(format!("form-{kind}")) method="post" action=(action) {
+                            (csrf(&session)) input type="hidden" name="kind" value=(kind);
+                            label { (date_label) } input type="date" name="date" value=(today) required;
+                            (fields)
+                            p { button type="submit" { (button) } }
+                        }
                     }
                 }
             }
