@@ -241,6 +241,7 @@ fn dashboard_journeys(db: &TestDb) {
         ("lixia", Role::County, "370102"),
         ("shenji", Role::Auditor, "370000"),
         ("guangdong", Role::Province, "440000"),
+        ("admin", Role::Admin, "000000"),
     ] {
         add_user(db, user, role, org, PASSWORD);
     }
@@ -252,10 +253,21 @@ fn dashboard_journeys(db: &TestDb) {
         let c = browser(&driver).await;
 
         // 1. A clerk uploads a file and downloads its reject report.
+        // 0. The sign-in page, and the public self-registration page.
+        c.goto(&format!("{}/", app.base))
+            .await
+            .expect("sign-in page");
+        keep(&c, db, "0-sign-in").await;
+        c.goto(&format!("{}/register", app.base))
+            .await
+            .expect("register");
+        keep(&c, db, "0a-self-registration").await;
+
         sign_in(&c, &app, "jiaoyu").await;
         c.goto(&format!("{}/upload", app.base))
             .await
             .expect("upload page");
+        keep(&c, db, "1a-upload-form").await;
         type_into(&c, "file", file.to_str().expect("path")).await;
         click(&c, "#upload-form button[type=submit]").await;
         wait_for_path(&c, "/batches/").await;
@@ -290,7 +302,20 @@ fn dashboard_journeys(db: &TestDb) {
         // 2. A province signs for its package and returns a record.
         sign_in(&c, &app, "shandong").await;
         c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        keep(&c, db, "2a-province-inbox").await;
         click(&c, "table tbody tr td a").await;
+        // The package's file as the province's system would take it.
+        let href = c
+            .find(Locator::Css("a[href$='download?format=xlsx']"))
+            .await
+            .expect("download link")
+            .attr("href")
+            .await
+            .expect("href")
+            .expect("a link");
+        let (status, bytes) = download(&c, &app, &href).await;
+        assert_eq!(status, 200);
+        assert!(bytes.starts_with(b"PK"), "an XLSX");
         c.wait()
             .for_element(Locator::Id("return"))
             .await
@@ -394,6 +419,7 @@ fn dashboard_journeys(db: &TestDb) {
         c.goto(&format!("{}/summary?year=2025", app.base))
             .await
             .expect("summary");
+        keep(&c, db, "5b-ministry-summary").await;
         click(&c, "#summary tr.total a[data-column=contacted]").await;
         c.wait()
             .for_element(Locator::Id("drill"))
@@ -419,6 +445,15 @@ fn dashboard_journeys(db: &TestDb) {
         );
         assert!(!page.contains("20040101"), "no birth date digits: {page}");
         keep(&c, db, "6-auditor-masked").await;
+        c.goto(&format!("{}/audit?action=record.viewed", app.base))
+            .await
+            .expect("audit log");
+        let page = text(&c).await;
+        assert!(
+            page.contains("user:shenji"),
+            "the auditor's own view is logged: {page}"
+        );
+        keep(&c, db, "6a-audit-log").await;
 
         // 7. A user of another province typing a foreign record's URL gets a 404 page.
         sign_in(&c, &app, "guangdong").await;
@@ -453,6 +488,64 @@ fn dashboard_journeys(db: &TestDb) {
             app.ok("/api/v1/packages/sent", &token(db, "440000", None))
         });
         assert_eq!(sent, json!([]), "nothing was cut");
+
+        // 9. An administrator creates a token (shown once) and opens a user.
+        sign_in(&c, &app, "admin").await;
+        c.goto(&format!("{}/admin/tokens", app.base))
+            .await
+            .expect("tokens");
+        let form = c
+            .form(Locator::Css("form[action='/admin/tokens']"))
+            .await
+            .expect("token form");
+        form.set_by_name("name", "shandong-sync")
+            .await
+            .expect("name");
+        form.set_by_name("org", "370000").await.expect("org");
+        form.submit().await.expect("create");
+        let secret = c
+            .wait()
+            .for_element(Locator::Id("new-token"))
+            .await
+            .expect("the new token")
+            .text()
+            .await
+            .expect("text");
+        assert!(secret.starts_with("ghk_") && secret.len() == 68, "{secret}");
+        keep(&c, db, "9-admin-token").await;
+        let inbox = tokio::task::block_in_place(|| app.get("/api/v1/inbox", &secret));
+        assert_eq!(inbox.0, 200, "the new token works");
+        c.goto(&format!("{}/admin/tokens", app.base))
+            .await
+            .expect("tokens");
+        assert!(!text(&c).await.contains(&secret), "shown once only");
+        c.goto(&format!("{}/admin/users", app.base))
+            .await
+            .expect("users");
+        let form = c
+            .form(Locator::Css("form[action='/admin/users']"))
+            .await
+            .expect("user form");
+        form.set_by_name("username", "lixia2")
+            .await
+            .expect("username");
+        form.set_by_name("org", "370102").await.expect("org");
+        form.set_by_name("password", "a-long-password")
+            .await
+            .expect("password");
+        c.find(Locator::Css("select[name=role]"))
+            .await
+            .expect("roles")
+            .select_by_value("county")
+            .await
+            .expect("county");
+        form.submit().await.expect("add");
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("saved");
+        assert!(text(&c).await.contains("lixia2"));
+        keep(&c, db, "9a-admin-users").await;
 
         c.close().await.expect("close");
     });

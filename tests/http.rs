@@ -22,7 +22,7 @@ fn upload_stores_a_batch_and_serves_its_report(db: &TestDb) {
     let auditor = token(db, "000000", Some(Role::Auditor));
     let index: serde_json::Value = app
         .client
-        .get(format!("{}/", app.base))
+        .get(format!("{}/api", app.base))
         .send()
         .expect("index")
         .json()

@@ -266,12 +266,11 @@ impl Distribution {
         let mut conn = self.db.conn()?;
         store::get_scoped(&mut conn, &caller.scope, package_id)?.ok_or(DistError::NotFound)?;
         let rows = store::package_records(&mut conn, package_id, after, limit)?;
-        audit::record(
+        audit::record_read(
             &mut conn,
             &caller.actor,
             "package.records_read",
             &format!("package:{package_id}"),
-            None,
             Some(&json!({ "after": after, "records": rows.len(), "masked": caller.sees_masked() })),
         )?;
         Ok(PackageRecordsPage {
@@ -330,12 +329,11 @@ impl Distribution {
         let holder = (holders == Holders::Own).then_some(caller.org_id);
         let rows = store::held_records(&mut conn, &caller.scope, holder, state, after, limit)?;
         if !rows.is_empty() {
-            audit::record(
+            audit::record_read(
                 &mut conn,
                 &caller.actor,
                 "records.listed",
                 &format!("org:{}", caller.org_code),
-                None,
                 Some(&json!({
                     "after": after, "records": rows.len(), "state": state,
                     "masked": caller.sees_masked(),
@@ -379,12 +377,11 @@ impl Distribution {
         let rows = store::search_held(&mut conn, &caller.scope, key, after, limit)?;
         if !rows.is_empty() {
             // What was searched for is personal data itself: the audit names its kind only.
-            audit::record(
+            audit::record_read(
                 &mut conn,
                 &caller.actor,
                 "records.searched",
                 &format!("org:{}", caller.org_code),
-                None,
                 Some(&json!({
                     "by": if id_like { "id_number" } else { "name_or_school" },
                     "after": after, "records": rows.len(), "masked": caller.sees_masked(),
@@ -404,12 +401,11 @@ impl Distribution {
         let (r, placement) = store::record_in_scope(&mut conn, &caller.scope, record_id)?
             .ok_or(DistError::NotFound)?;
         let hops = store::hops_of(&mut conn, record_id)?;
-        audit::record(
+        audit::record_read(
             &mut conn,
             &caller.actor,
             "record.viewed",
             &format!("record:{record_id}"),
-            None,
             Some(&json!({ "masked": caller.sees_masked() })),
         )?;
         Ok(RecordDetail {

@@ -391,6 +391,25 @@ impl Followup {
     /// The follow-up of one record held in the caller's jurisdiction; a view of personal data,
     /// so an audit event.
     pub fn timeline(&self, caller: &Caller, record_id: i64) -> Result<Timeline, DistError> {
+        self.read_timeline(caller, record_id, true)
+    }
+
+    /// The follow-up shown on the record's page, whose `record.viewed` event (written by
+    /// `Distribution::record` for the same request) already records the view.
+    pub fn timeline_beside_record(
+        &self,
+        caller: &Caller,
+        record_id: i64,
+    ) -> Result<Timeline, DistError> {
+        self.read_timeline(caller, record_id, false)
+    }
+
+    fn read_timeline(
+        &self,
+        caller: &Caller,
+        record_id: i64,
+        audited: bool,
+    ) -> Result<Timeline, DistError> {
         caller.require(Permission::ReadRecords)?;
         let tree = self.dist.tree()?;
         let mut conn = self.dist.db.conn()?;
@@ -399,14 +418,15 @@ impl Followup {
         let rows = store::events_of(&mut conn, record_id)?;
         let milestones = store::milestones_of(&mut conn, record_id)?;
         let masked = caller.sees_masked();
-        audit::record(
-            &mut conn,
-            &caller.actor,
-            "record.followup_viewed",
-            &format!("record:{record_id}"),
-            None,
-            Some(&json!({ "events": rows.len(), "masked": masked })),
-        )?;
+        if audited {
+            audit::record_read(
+                &mut conn,
+                &caller.actor,
+                "record.followup_viewed",
+                &format!("record:{record_id}"),
+                Some(&json!({ "events": rows.len(), "masked": masked })),
+            )?;
+        }
         let bodies: Vec<_> = rows.iter().filter_map(|r| Some((r, r.body()?))).collect();
         let dated: Vec<DatedEvent<'_>> = bodies
             .iter()

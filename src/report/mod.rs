@@ -482,12 +482,11 @@ impl Reports {
         )?
         .ok_or_else(|| invalid("汇总列代码无效".into(), "invalid column code".into()))?;
         if !rows.is_empty() {
-            audit::record(
+            audit::record_read(
                 &mut conn,
                 &caller.actor,
                 "report.drilled",
                 &format!("org:{}", q.org.as_deref().unwrap_or(&caller.org_code)),
-                None,
                 Some(&json!({
                     "column": column, "year": q.year, "as_of": q.as_of.to_string(),
                     "after": after, "records": rows.len(), "masked": caller.sees_masked(),

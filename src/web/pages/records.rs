@@ -230,7 +230,7 @@ async fn record(
             crate::distribution::DistError::NotFound => ApiError::not_found("记录", "Record"),
             other => other.into(),
         })?;
-        let timeline = s.followup.timeline(&caller, id)?;
+        let timeline = s.followup.timeline_beside_record(&caller, id)?;
         let r = &detail.record.record;
         // A masked caller's explanation leaves the ID number out: its steps would quote digits.
         let id18 = (!detail.record.masked && r.id_type == "01").then_some(r.id_number.as_str());
