@@ -394,8 +394,8 @@ impl Followup {
         self.read_timeline(caller, record_id, true)
     }
 
-    /// The follow-up shown on the record's page, whose `record.viewed` event (written by
-    /// `Distribution::record` for the same request) already records the view.
+    /// The follow-up shown on the record's page, for a record `Distribution::record` has just
+    /// found in the caller's scope and whose `record.viewed` event already records the view.
     pub fn timeline_beside_record(
         &self,
         caller: &Caller,
@@ -413,8 +413,11 @@ impl Followup {
         caller.require(Permission::ReadRecords)?;
         let tree = self.dist.tree()?;
         let mut conn = self.dist.db.conn()?;
-        placements::record_in_scope(&mut conn, &caller.scope, record_id)?
-            .ok_or(DistError::NotFound)?;
+        // Beside the record's page the record was found in the caller's scope a moment ago.
+        if audited {
+            placements::record_in_scope(&mut conn, &caller.scope, record_id)?
+                .ok_or(DistError::NotFound)?;
+        }
         let rows = store::events_of(&mut conn, record_id)?;
         let milestones = store::milestones_of(&mut conn, record_id)?;
         let masked = caller.sees_masked();

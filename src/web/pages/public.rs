@@ -6,6 +6,7 @@
 use super::layout::page;
 use super::{html, ok, PageError, PageResult};
 use crate::domain::catalogue::ErrorCode;
+use crate::domain::codes::CodeTable;
 use crate::domain::graduate::{self, Column};
 use crate::ingest::{self, china_today, Channel, IngestRequest, Silent};
 use crate::registration::{raw_row, FieldProblem};
@@ -69,6 +70,19 @@ fn client_address(req: &HttpRequest) -> String {
     }
 }
 
+/// The code table a column's values come from, for a choice instead of a text field.
+fn code_table(c: Column) -> Option<CodeTable> {
+    Some(match c {
+        Column::Sex => CodeTable::Sex,
+        Column::Ethnicity => CodeTable::Ethnicity,
+        Column::PoliticalStatus => CodeTable::PoliticalStatus,
+        Column::EducationLevel => CodeTable::EducationLevel,
+        Column::IdType => CodeTable::IdType,
+        Column::Intention => CodeTable::Intention,
+        _ => return None,
+    })
+}
+
 /// The fields of the form, in the transfer file's order.
 const FIELDS: [Column; 19] = Column::ALL;
 
@@ -89,10 +103,20 @@ fn form_page(pre: &str, values: &HashMap<String, String>, problems: &[FieldProbl
                 input type="hidden" name="csrf" value=(session::csrf_token(pre));
                 @for c in FIELDS {
                     label for=(c.key()) { (c.header_zh()) @if c.required() { " *" } }
-                    input id=(c.key()) type=(if c == Column::GraduationDate || c == Column::BirthDate { "date" } else { "text" })
-                        name=(c.key()) value=(value(c)) maxlength="200" required[c.required()];
+                    @if let Some(table) = code_table(c) {
+                        // A coded column is a choice of the code table's names, not a code to know.
+                        select id=(c.key()) name=(c.key()) required[c.required()] {
+                            option value="" { "（请选择）" }
+                            @for (code, name) in table.entries() {
+                                option value=(code) selected[value(c) == *code] { (name) }
+                            }
+                        }
+                    } @else {
+                        input id=(c.key()) type=(if c == Column::GraduationDate || c == Column::BirthDate { "date" } else { "text" })
+                            name=(c.key()) value=(value(c)) maxlength="200" required[c.required()];
+                    }
                 }
-                p.muted { "证件类型填 01（居民身份证）；学历、政治面貌等按国家标准代码填写，如不清楚可留空可选项。" }
+                p.muted { "生源地填入学前户籍所在地：区划代码（如 370102）或详细地址，至少填一项。" }
                 p { button type="submit" { "提交登记" } }
             }
         },

@@ -121,7 +121,7 @@ fn table(report: &Summary, year: i32, as_of: NaiveDate) -> Markup {
                 @for row in &report.rows {
                     tr {
                         td {
-                            @if row.own { (row.org_name) "（本级）" }
+                            @if row.own { (row.org_name) }
                             @else { a href=(format!("/summary{}", query(&[("year", Some(year.to_string())), ("as_of", Some(as_of.to_string())), ("org", Some(row.org_code.clone()))]))) { (row.org_name) } }
                         }
                         @for c in &report.columns { (cell(row, c, false)) }

@@ -76,7 +76,7 @@ impl UploadJob {
     }
 }
 
-async fn form(session: PageSession) -> PageResult {
+async fn form(state: web::Data<AppState>, session: PageSession) -> PageResult {
     session
         .caller
         .require(crate::authz::Permission::Upload)
@@ -88,7 +88,7 @@ async fn form(session: PageSession) -> PageResult {
             div.drop #drop-zone {
                 p { "把移交文件（CSV、TSV 或 XLSX）拖到这里，或" }
                 input #file type="file" name="file" accept=".csv,.tsv,.txt,.xlsx" required;
-                p #upload-status.muted { "单个文件最大 1 GB；编码可为 UTF-8 或 GBK。" }
+                p #upload-status.muted { "单个文件最大 " (limit_text(state.config.max_upload_bytes)) "；编码可为 UTF-8 或 GBK。" }
                 progress #upload-progress hidden value="0" max="100" {}
             }
             @if ministry {
@@ -207,6 +207,15 @@ fn interrupted(e: actix_multipart::MultipartError) -> PageError {
         &format!("The upload was interrupted or is no form ({e}); send the file again."),
     )
     .into()
+}
+
+/// The upload limit as a clerk reads it: `1 GB`, `200 MB`, `512 KB`.
+fn limit_text(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 && b % (1 << 30) == 0 => format!("{} GB", b >> 30),
+        b if b >= 1 << 20 => format!("{} MB", b >> 20),
+        b => format!("{} KB", (b >> 10).max(1)),
+    }
 }
 
 /// The file's own name, without any folder a browser may send.
