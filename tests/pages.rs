@@ -472,7 +472,7 @@ fn self_registration_answers_a_reference_and_is_rate_limited(db: &TestDb) {
     let app = hub_with_packages(
         db,
         Config {
-            self_registrations_per_hour: 3,
+            self_registrations_per_hour: 4,
             ..test_config(db)
         },
     );
@@ -527,21 +527,44 @@ fn self_registration_answers_a_reference_and_is_rate_limited(db: &TestDb) {
         .expect("a reference")
         .to_string();
     assert!(
-        reference.starts_with("ZC") && reference.len() == 10,
+        reference.starts_with("ZC") && reference.len() == 12,
         "{reference}"
     );
-    // Stored as a self-registration, routed as a transfer row.
-    let batch: i64 = reference[2..].parse().expect("number");
+    // Stored as a self-registration, routed as a transfer row, its file named by the number.
     let mut conn = db.db.conn().expect("conn");
-    let b = gradhub::db::batches::get(&mut conn, batch)
-        .expect("query")
-        .expect("batch");
+    let batches = gradhub::db::batches::list(&mut conn, 100).expect("batches");
+    let b = batches
+        .iter()
+        .find(|b| b.file_name.contains(&reference))
+        .expect("the registration's batch");
     assert_eq!((b.channel.as_str(), b.accepted), ("self", 1));
     drop(conn);
     // The same registration again: the same number, nothing stored twice.
     let (status, page, _) = send(&mut v, &good, &csrf);
     assert_eq!(status, 200);
     assert!(page.contains(&reference));
+    // Somebody else's ID number (a graduate the education department handed over) with other
+    // values: answered like any registration, and the record is not changed.
+    let known = id18("370102", "20040101", 100);
+    let mut other = fields(&known);
+    other[15].1 = "13900000000".into();
+    let (status, page, _) = send(&mut v, &other, &csrf);
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("参考编号") && !page.contains("历下"),
+        "{page}"
+    );
+    let mut conn = db.db.conn().expect("conn");
+    let held = gradhub::db::records::find_person(&mut conn, &known, 2025)
+        .expect("query")
+        .expect("held");
+    assert_eq!(
+        held.phone.as_deref(),
+        Some("13812345678"),
+        "not overwritten"
+    );
+    assert_eq!(held.name, "历下0");
+    drop(conn);
     // Wrong values: every problem named, nothing stored, nothing about anyone else.
     let bad = fields(&format!("{}0", &id[..17]));
     let (status, page, _) = send(&mut v, &bad, &csrf);
@@ -551,7 +574,7 @@ fn self_registration_answers_a_reference_and_is_rate_limited(db: &TestDb) {
         "{page}"
     );
     assert!(!page.contains("历下"), "no other person's data");
-    // The fourth within the hour from one address is refused.
+    // The fifth within the hour from one address is refused.
     let (status, page, _) = send(&mut v, &good, &csrf);
     assert_eq!(status, 429, "{page}");
     assert!(page.contains("RATE_LIMITED"));

@@ -1,7 +1,7 @@
 //! The public self-registration page (LD/T 6009-2024 §4.2 a-3, no sign-in): a graduate registers
 //! himself or herself with the fields and rules of a transfer row, routed the same way, stored as
 //! a one-row batch with channel `self`, answered with a reference number; rate-limited per
-//! address; the answer says nothing about anyone else.
+//! address; a person already held is never overwritten; the answer says nothing about anyone.
 
 use super::layout::page;
 use super::{html, ok, PageError, PageResult};
@@ -179,7 +179,7 @@ async fn submit(
         PageError::Api(ApiError::new(e.code(), &zh, &en))
     })?;
     let validated = graduate::validate(&row, china_today());
-    if validated.record.is_none() {
+    let Some(record) = validated.record.as_ref() else {
         let problems: Vec<FieldProblem> = validated
             .problems
             .iter()
@@ -190,8 +190,10 @@ async fn submit(
             StatusCode::UNPROCESSABLE_ENTITY,
             form_page(&pre, &values, &problems),
         ));
-    }
-    let reference = super::blocking(&state, move |s| store(s, &fields)).await?;
+    };
+    let person = (record.person_key.clone(), record.graduation_year());
+    let who = client_address(&req);
+    let reference = super::blocking(&state, move |s| store(s, &fields, &person, &who)).await?;
     ok(page(
         "登记已提交",
         None,
@@ -205,11 +207,43 @@ async fn submit(
     ))
 }
 
-/// Stores the registration as a one-row file of the transfer format through the ingest pipeline
-/// (so it is validated, routed and distributed exactly as a row of an education file), and
-/// answers its reference number: the batch's, `ZC` and eight digits. The same values sent again
-/// are the same file, answered with the same number.
-fn store(state: &AppState, fields: &[(String, String)]) -> Result<String, PageError> {
+/// The reference number of a registration: `ZC` and ten hexadecimal digits of its values' hash,
+/// so the same registration sent again is answered the same number, and the number tells
+/// nothing (not whether the person was known, not how many registered before).
+fn reference_of(fields: &[(String, String)]) -> String {
+    let text: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let hash = crate::access::secret_hash(&text.join("\n"));
+    format!("ZC{}", hash[..10].to_ascii_uppercase())
+}
+
+/// Stores a new person's registration as a one-row file of the transfer format through the
+/// ingest pipeline (validated, routed and distributed exactly as a row of an education file; the
+/// batch's file name carries the reference number). A person the hub already holds for that
+/// graduation year is not changed: anyone can type another person's ID number, and a form on
+/// the internet must not overwrite what an education department handed over. That registration
+/// is kept as a `self_registration.known` audit event on the record, for the office to see.
+fn store(
+    state: &AppState,
+    fields: &[(String, String)],
+    (person_key, year): &(String, i32),
+    who: &str,
+) -> Result<String, PageError> {
+    let reference = reference_of(fields);
+    let mut conn = state.db.conn()?;
+    if let Some(known) = crate::db::records::find_person(&mut conn, person_key, *year)? {
+        crate::db::audit::record(
+            &mut conn,
+            &crate::authz::Actor {
+                name: format!("public:{who}"),
+                org_id: None,
+            },
+            "self_registration.known",
+            &format!("record:{}", known.id),
+            None,
+            Some(&serde_json::json!({ "reference": reference })),
+        )?;
+        return Ok(reference);
+    }
     let mut file = tempfile::Builder::new()
         .suffix(".csv")
         .tempfile_in(&state.config.upload_dir)
@@ -222,20 +256,14 @@ fn store(state: &AppState, fields: &[(String, String)]) -> Result<String, PageEr
             .map_err(ApiError::internal)?;
         w.flush().map_err(ApiError::internal)?;
     }
-    let mut conn = state.db.conn()?;
+    let file_name = format!("本人登记-{reference}.csv");
     let request = IngestRequest {
         path: file.path(),
-        file_name: "本人登记.csv",
+        file_name: &file_name,
         source: SELF_SOURCE,
         channel: Channel::SelfApplied,
         dry_run: false,
     };
-    let outcome =
-        ingest::ingest(&mut conn, &state.router, &request, &Silent).map_err(ApiError::from)?;
-    let batch = outcome
-        .summary
-        .duplicate_of
-        .or(outcome.summary.batch_id)
-        .ok_or_else(|| ApiError::internal("self-registration stored no batch"))?;
-    Ok(format!("ZC{batch:08}"))
+    ingest::ingest(&mut conn, &state.router, &request, &Silent).map_err(ApiError::from)?;
+    Ok(reference)
 }

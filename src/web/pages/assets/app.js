@@ -35,9 +35,12 @@
       });
       xhr.upload.addEventListener('load', function () { status.textContent = '上传完成，正在校验…'; });
       xhr.addEventListener('load', function () {
-        // The answer is a page: the upload's progress page (or an error page).
-        if (xhr.responseURL) { window.location.href = xhr.responseURL; }
-        else { document.open(); document.write(xhr.responseText); document.close(); }
+        // The answer is a page: the upload's progress page, to go on to, or an error page, to show.
+        if (xhr.status < 400 && xhr.responseURL && xhr.responseURL.indexOf('/uploads/') >= 0) {
+          window.location.href = xhr.responseURL;
+        } else {
+          document.open(); document.write(xhr.responseText); document.close();
+        }
       });
       xhr.addEventListener('error', function () { status.textContent = '上传失败：网络中断，请重新上传。'; });
       bar.hidden = false;
