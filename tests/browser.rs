@@ -119,9 +119,7 @@ async fn text(c: &Client) -> String {
 async fn sign_in(c: &Client, app: &TestApp, user: &str) {
     // A fresh browser state for each person.
     let _ = c.delete_all_cookies().await;
-    c.goto(&format!("{}/", app.base))
-        .await
-        .expect("sign-in page");
+    open(&c, &app, "/").await;
     type_into(c, "username", user).await;
     type_into(c, "password", PASSWORD).await;
     c.find(Locator::Css("form[action='/sign-in'] button"))
@@ -134,6 +132,29 @@ async fn sign_in(c: &Client, app: &TestApp, user: &str) {
         .for_element(Locator::Css("header .who"))
         .await
         .expect("signed in");
+}
+
+/// Opens a page of the hub.
+async fn open(c: &Client, app: &TestApp, path: &str) {
+    c.goto(&format!("{}{path}", app.base))
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+}
+
+/// Fills the named fields of the form at `css` and sends it.
+async fn fill_and_send(c: &Client, css: &str, fields: &[(&str, &str)]) {
+    let form = c
+        .form(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    for (name, value) in fields {
+        form.set_by_name(name, value)
+            .await
+            .unwrap_or_else(|e| panic!("{css} {name}: {e}"));
+    }
+    form.submit()
+        .await
+        .unwrap_or_else(|e| panic!("send {css}: {e}"));
 }
 
 /// Types `text` into the field with id `id` (a file input takes a path).
@@ -254,19 +275,13 @@ fn dashboard_journeys(db: &TestDb) {
 
         // 1. A clerk uploads a file and downloads its reject report.
         // 0. The sign-in page, and the public self-registration page.
-        c.goto(&format!("{}/", app.base))
-            .await
-            .expect("sign-in page");
+        open(&c, &app, "/").await;
         keep(&c, db, "0-sign-in").await;
-        c.goto(&format!("{}/register", app.base))
-            .await
-            .expect("register");
+        open(&c, &app, "/register").await;
         keep(&c, db, "0a-self-registration").await;
 
         sign_in(&c, &app, "jiaoyu").await;
-        c.goto(&format!("{}/upload", app.base))
-            .await
-            .expect("upload page");
+        open(&c, &app, "/upload").await;
         keep(&c, db, "1a-upload-form").await;
         type_into(&c, "file", file.to_str().expect("path")).await;
         click(&c, "#upload-form button[type=submit]").await;
@@ -301,7 +316,7 @@ fn dashboard_journeys(db: &TestDb) {
 
         // 2. A province signs for its package and returns a record.
         sign_in(&c, &app, "shandong").await;
-        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        open(&c, &app, "/inbox").await;
         keep(&c, db, "2a-province-inbox").await;
         click(&c, "table tbody tr td a").await;
         // The package's file as the province's system would take it.
@@ -336,7 +351,7 @@ fn dashboard_journeys(db: &TestDb) {
         assert!(page.contains("已签收。"), "{page}");
         keep(&c, db, "2-province-package").await;
         // It cuts the prefectures' packages from its inbox.
-        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        open(&c, &app, "/inbox").await;
         click(&c, "form[action='/packages/cut'] button").await;
         c.wait()
             .for_element(Locator::Css("p.flash"))
@@ -347,14 +362,14 @@ fn dashboard_journeys(db: &TestDb) {
         // 3. A prefecture assigns its queue: it signs, then the records that name no county
         // wait for a person to choose one.
         sign_in(&c, &app, "jinan").await;
-        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        open(&c, &app, "/inbox").await;
         click(&c, "table tbody tr td a").await;
         click(&c, "#acknowledge").await;
         c.wait()
             .for_element(Locator::Css("p.flash"))
             .await
             .expect("acknowledged");
-        c.goto(&format!("{}/queue", app.base)).await.expect("queue");
+        open(&c, &app, "/queue").await;
         click(&c, "input[data-select-all]").await;
         c.find(Locator::Css("select[name=to]"))
             .await
@@ -370,7 +385,7 @@ fn dashboard_journeys(db: &TestDb) {
             .expect("assigned");
         assert!(text(&c).await.contains("已分配"));
         keep(&c, db, "3-prefecture-queue").await;
-        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        open(&c, &app, "/inbox").await;
         click(&c, "form[action='/packages/cut'] button").await;
         c.wait()
             .for_element(Locator::Css("p.flash"))
@@ -379,7 +394,7 @@ fn dashboard_journeys(db: &TestDb) {
 
         // 4. A county records a first contact and a service.
         sign_in(&c, &app, "lixia").await;
-        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        open(&c, &app, "/inbox").await;
         click(&c, "table tbody tr td a").await;
         click(&c, "#acknowledge").await;
         c.wait()
@@ -416,9 +431,7 @@ fn dashboard_journeys(db: &TestDb) {
         // 5. The ministry opens the summary and drills into a count.
         sign_in(&c, &app, "bu").await;
         keep(&c, db, "5a-ministry-home").await;
-        c.goto(&format!("{}/summary?year=2025", app.base))
-            .await
-            .expect("summary");
+        open(&c, &app, "/summary?year=2025").await;
         keep(&c, db, "5b-ministry-summary").await;
         click(&c, "#summary tr.total a[data-column=contacted]").await;
         c.wait()
@@ -434,9 +447,7 @@ fn dashboard_journeys(db: &TestDb) {
 
         // 6. An auditor sees masked data.
         sign_in(&c, &app, "shenji").await;
-        c.goto(&format!("{}{record_url}", app.base))
-            .await
-            .expect("record");
+        open(&c, &app, &record_url).await;
         let page = text(&c).await;
         assert!(page.contains("已脱敏"), "{page}");
         assert!(
@@ -445,9 +456,7 @@ fn dashboard_journeys(db: &TestDb) {
         );
         assert!(!page.contains("20040101"), "no birth date digits: {page}");
         keep(&c, db, "6-auditor-masked").await;
-        c.goto(&format!("{}/audit?action=record.viewed", app.base))
-            .await
-            .expect("audit log");
+        open(&c, &app, "/audit?action=record.viewed").await;
         let page = text(&c).await;
         assert!(
             page.contains("user:shenji"),
@@ -457,9 +466,7 @@ fn dashboard_journeys(db: &TestDb) {
 
         // 7. A user of another province typing a foreign record's URL gets a 404 page.
         sign_in(&c, &app, "guangdong").await;
-        c.goto(&format!("{}{record_url}", app.base))
-            .await
-            .expect("foreign record");
+        open(&c, &app, &record_url).await;
         let page = text(&c).await;
         assert!(
             page.contains("未找到") && page.contains("NOT_FOUND"),
@@ -469,7 +476,7 @@ fn dashboard_journeys(db: &TestDb) {
         keep(&c, db, "7-foreign-404").await;
 
         // 8. A form posted without its CSRF token is refused, and changes nothing.
-        c.goto(&format!("{}/inbox", app.base)).await.expect("inbox");
+        open(&c, &app, "/inbox").await;
         c.execute(
             "document.querySelector(\"form[action='/packages/cut'] input[name=csrf]\").remove();",
             vec![],
@@ -491,18 +498,13 @@ fn dashboard_journeys(db: &TestDb) {
 
         // 9. An administrator creates a token (shown once) and opens a user.
         sign_in(&c, &app, "admin").await;
-        c.goto(&format!("{}/admin/tokens", app.base))
-            .await
-            .expect("tokens");
-        let form = c
-            .form(Locator::Css("form[action='/admin/tokens']"))
-            .await
-            .expect("token form");
-        form.set_by_name("name", "shandong-sync")
-            .await
-            .expect("name");
-        form.set_by_name("org", "370000").await.expect("org");
-        form.submit().await.expect("create");
+        open(&c, &app, "/admin/tokens").await;
+        fill_and_send(
+            &c,
+            "form[action='/admin/tokens']",
+            &[("name", "shandong-sync"), ("org", "370000")],
+        )
+        .await;
         let secret = c
             .wait()
             .for_element(Locator::Id("new-token"))
@@ -515,31 +517,25 @@ fn dashboard_journeys(db: &TestDb) {
         keep(&c, db, "9-admin-token").await;
         let inbox = tokio::task::block_in_place(|| app.get("/api/v1/inbox", &secret));
         assert_eq!(inbox.0, 200, "the new token works");
-        c.goto(&format!("{}/admin/tokens", app.base))
-            .await
-            .expect("tokens");
+        open(&c, &app, "/admin/tokens").await;
         assert!(!text(&c).await.contains(&secret), "shown once only");
-        c.goto(&format!("{}/admin/users", app.base))
-            .await
-            .expect("users");
-        let form = c
-            .form(Locator::Css("form[action='/admin/users']"))
-            .await
-            .expect("user form");
-        form.set_by_name("username", "lixia2")
-            .await
-            .expect("username");
-        form.set_by_name("org", "370102").await.expect("org");
-        form.set_by_name("password", "a-long-password")
-            .await
-            .expect("password");
+        open(&c, &app, "/admin/users").await;
         c.find(Locator::Css("select[name=role]"))
             .await
             .expect("roles")
             .select_by_value("county")
             .await
             .expect("county");
-        form.submit().await.expect("add");
+        fill_and_send(
+            &c,
+            "form[action='/admin/users']",
+            &[
+                ("username", "lixia2"),
+                ("org", "370102"),
+                ("password", "a-long-password"),
+            ],
+        )
+        .await;
         c.wait()
             .for_element(Locator::Css("p.flash"))
             .await

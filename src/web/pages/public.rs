@@ -232,12 +232,9 @@ fn store(
     let mut conn = state.db.conn()?;
     if let Some(known) = crate::db::records::find_person(&mut conn, person_key, *year)? {
         // Filed under the organisation holding the record, so its auditors see it.
-        let holder = crate::db::packages::record_in_scope(
-            &mut conn,
-            &crate::authz::Scope::All,
-            known.id,
-        )?
-        .map(|(_, p)| p.holder_org_id);
+        let holder =
+            crate::db::packages::record_in_scope(&mut conn, &crate::authz::Scope::All, known.id)?
+                .map(|(_, p)| p.holder_org_id);
         crate::db::audit::record(
             &mut conn,
             &crate::authz::Actor {
