@@ -119,7 +119,7 @@ async fn text(c: &Client) -> String {
 async fn sign_in(c: &Client, app: &TestApp, user: &str) {
     // A fresh browser state for each person.
     let _ = c.delete_all_cookies().await;
-    open(&c, &app, "/").await;
+    open(c, app, "/").await;
     type_into(c, "username", user).await;
     type_into(c, "password", PASSWORD).await;
     c.find(Locator::Css("form[action='/sign-in'] button"))
