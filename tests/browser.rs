@@ -107,13 +107,21 @@ async fn keep(c: &Client, db: &TestDb, name: &str) {
     let _ = c.set_window_size(1366, 900).await;
 }
 
+/// The page's text. A page that replaces itself while it is read (a refresh, a script writing
+/// the answer it was given) is read again.
 async fn text(c: &Client) -> String {
-    c.find(Locator::Css("body"))
-        .await
-        .expect("body")
-        .text()
-        .await
-        .expect("text")
+    let mut last = String::new();
+    for _ in 0..20 {
+        match c.find(Locator::Css("body")).await {
+            Ok(body) => match body.text().await {
+                Ok(t) => return t,
+                Err(e) => last = e.to_string(),
+            },
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the page could not be read: {last}");
 }
 
 async fn sign_in(c: &Client, app: &TestApp, user: &str) {
@@ -283,6 +291,19 @@ fn dashboard_journeys(db: &TestDb) {
         sign_in(&c, &app, "jiaoyu").await;
         open(&c, &app, "/upload").await;
         keep(&c, db, "1a-upload-form").await;
+        // A file with a header and no rows is refused whole: an error page with its code.
+        let empty = db.path("空表.csv");
+        std::fs::write(&empty, format!("{HEADER}\n")).expect("file");
+        type_into(&c, "file", empty.to_str().expect("path")).await;
+        click(&c, "#upload-form button[type=submit]").await;
+        c.wait()
+            .for_element(Locator::Css(".error"))
+            .await
+            .expect("the refusal");
+        let page = text(&c).await;
+        assert!(page.contains("NO_DATA_ROWS"), "{page}");
+        keep(&c, db, "1b-upload-refused").await;
+        open(&c, &app, "/upload").await;
         type_into(&c, "file", file.to_str().expect("path")).await;
         click(&c, "#upload-form button[type=submit]").await;
         wait_for_path(&c, "/batches/").await;

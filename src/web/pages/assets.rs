@@ -8,7 +8,7 @@ const CSS: &str = include_str!("assets/app.css");
 const JS: &str = include_str!("assets/app.js");
 /// Bumped with the assets' contents (the version in the address is what a cache keys on).
 pub const CSS_PATH: &str = concat!("/assets/app.css?v=", env!("CARGO_PKG_VERSION"), "-2");
-pub const JS_PATH: &str = concat!("/assets/app.js?v=", env!("CARGO_PKG_VERSION"), "-2");
+pub const JS_PATH: &str = concat!("/assets/app.js?v=", env!("CARGO_PKG_VERSION"), "-3");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/app.css", web::get().to(css))

@@ -177,7 +177,7 @@ pub fn error_page(e: &ApiError) -> Markup {
                         }
                     }
                 }
-                p { a href="javascript:history.back()" { "返回" } " · " a href="/home" { "首页" } }
+                p { a href="/home" { "返回首页" } }
             }
         },
     )

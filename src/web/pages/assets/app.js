@@ -35,8 +35,9 @@
       });
       xhr.upload.addEventListener('load', function () { status.textContent = '上传完成，正在校验…'; });
       xhr.addEventListener('load', function () {
-        // The answer is a page: the upload's progress page, to go on to, or an error page, to show.
-        if (xhr.status < 400 && xhr.responseURL && xhr.responseURL.indexOf('/uploads/') >= 0) {
+        // The answer is a page. A good one was reached through redirects (the upload's progress
+        // page, or already the batch page): go there. A refusal is answered at once: show it.
+        if (xhr.status < 400 && xhr.responseURL) {
           window.location.href = xhr.responseURL;
         } else {
           document.open(); document.write(xhr.responseText); document.close();
