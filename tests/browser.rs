@@ -203,17 +203,21 @@ async fn wait_for_path(c: &Client, prefix: &str) {
     panic!("never reached {prefix}; at {at}: {}", text(c).await);
 }
 
-/// Fetches a download the page links to with the browser's own session cookie.
-async fn download(c: &Client, app: &TestApp, href: &str) -> (u16, Vec<u8>) {
+/// Fetches the download the link at `css` points to, with the browser's own session cookie.
+async fn download(c: &Client, app: &TestApp, css: &str) -> (u16, Vec<u8>) {
+    let href = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .attr("href")
+        .await
+        .expect("href")
+        .unwrap_or_else(|| panic!("{css} is no link"));
     let cookie = c
         .get_named_cookie("gh_session")
         .await
         .expect("session cookie");
-    let url = if href.starts_with('/') {
-        format!("{}{href}", app.base)
-    } else {
-        href.to_string()
-    };
+    let url = format!("{}{href}", app.base);
     let value = cookie.value().to_string();
     tokio::task::spawn_blocking(move || {
         let r = reqwest::blocking::Client::new()
@@ -310,15 +314,7 @@ fn dashboard_journeys(db: &TestDb) {
         let page = text(&c).await;
         assert!(page.contains("拒收"), "{page}");
         assert!(page.contains("ID_CHECKSUM"), "the reject is listed: {page}");
-        let href = c
-            .find(Locator::Id("rejects-xlsx"))
-            .await
-            .expect("reject report link")
-            .attr("href")
-            .await
-            .expect("href")
-            .expect("a link");
-        let (status, bytes) = download(&c, &app, &href).await;
+        let (status, bytes) = download(&c, &app, "#rejects-xlsx").await;
         assert_eq!(status, 200);
         let mut book: calamine::Xlsx<_> =
             calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).expect("an XLSX");
@@ -341,15 +337,7 @@ fn dashboard_journeys(db: &TestDb) {
         keep(&c, db, "2a-province-inbox").await;
         click(&c, "table tbody tr td a").await;
         // The package's file as the province's system would take it.
-        let href = c
-            .find(Locator::Css("a[href$='download?format=xlsx']"))
-            .await
-            .expect("download link")
-            .attr("href")
-            .await
-            .expect("href")
-            .expect("a link");
-        let (status, bytes) = download(&c, &app, &href).await;
+        let (status, bytes) = download(&c, &app, "a[href$='download?format=xlsx']").await;
         assert_eq!(status, 200);
         assert!(bytes.starts_with(b"PK"), "an XLSX");
         c.wait()
