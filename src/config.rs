@@ -103,6 +103,15 @@ pub struct Config {
     /// `self_registrations_per_hour` / `GRADHUB_SELF_REGISTRATIONS_PER_HOUR`: how many public
     /// self-registrations one address may send an hour (default 10).
     pub self_registrations_per_hour: u32,
+    /// `progress_queries_per_hour` / `GRADHUB_PROGRESS_QUERIES_PER_HOUR`: how many public
+    /// progress queries and unemployment applications one address may send an hour, and how
+    /// many queries one application number may take (default 20).
+    pub progress_queries_per_hour: u32,
+    /// `unemployment_review_overrides` / `GRADHUB_UNEMPLOYMENT_REVIEW_OVERRIDES`: per-province
+    /// review deadlines in working days replacing the defaults (target 3 by 79号, limit 10 by
+    /// LD/T 6009-2024, 甘肃 and 黑龙江 limit 7), as `province:target:limit` separated by commas,
+    /// e.g. `440000:3:5,510000:2:7`.
+    pub unemployment_review_overrides: String,
     /// `auto_cut` / `GRADHUB_AUTO_CUT`: which holders have their waiting records cut into packages
     /// by the background job: `ministry` (the hub, after every batch), `all`, or `none`.
     pub auto_cut: String,
@@ -146,6 +155,8 @@ impl Default for Config {
             session_hours: 12,
             cookie_secure: false,
             self_registrations_per_hour: 10,
+            progress_queries_per_hour: 20,
+            unemployment_review_overrides: String::new(),
             auto_cut: "ministry".into(),
             drop_dir: String::new(),
             drop_settle_secs: 10,
@@ -170,6 +181,46 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// `unemployment_review_overrides` read: `(province code, target, limit)` each.
+    pub fn review_overrides(&self) -> Result<Vec<(String, u32, u32)>, ConfigError> {
+        let mut out = Vec::new();
+        for part in self
+            .unemployment_review_overrides
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let bad = || {
+                ConfigError::Invalid(
+                    "unemployment_review_overrides",
+                    format!(
+                        "{part:?} (province:target:limit, e.g. 440000:3:5, target ≤ limit ≤ 30)"
+                    ),
+                )
+            };
+            let mut it = part.split(':');
+            let (Some(p), Some(t), Some(l), None) = (it.next(), it.next(), it.next(), it.next())
+            else {
+                return Err(bad());
+            };
+            let (t, l) = (
+                t.parse::<u32>().map_err(|_| bad())?,
+                l.parse::<u32>().map_err(|_| bad())?,
+            );
+            if p.len() != 6
+                || !p.ends_with("0000")
+                || !p.bytes().all(|b| b.is_ascii_digit())
+                || t == 0
+                || t > l
+                || l > 30
+            {
+                return Err(bad());
+            }
+            out.push((p.to_string(), t, l));
+        }
+        Ok(out)
+    }
+
     /// Defaults, then the file named by `GRADHUB_CONFIG` (if any), then the environment.
     pub fn load() -> Result<Config, ConfigError> {
         let mut config = match std::env::var_os("GRADHUB_CONFIG") {
@@ -252,6 +303,12 @@ impl Config {
         }
         if let Some(n) = days("GRADHUB_SELF_REGISTRATIONS_PER_HOUR")? {
             self.self_registrations_per_hour = n;
+        }
+        if let Some(n) = days("GRADHUB_PROGRESS_QUERIES_PER_HOUR")? {
+            self.progress_queries_per_hour = n;
+        }
+        if let Some(v) = get("GRADHUB_UNEMPLOYMENT_REVIEW_OVERRIDES") {
+            self.unemployment_review_overrides = v;
         }
         if let Some(v) = get("GRADHUB_COOKIE_SECURE") {
             self.cookie_secure = match v.as_str() {
@@ -343,6 +400,13 @@ impl Config {
                 "session_idle_minutes must be 1 to 1440 and session_hours 1 to 72".into(),
             ));
         }
+        if self.progress_queries_per_hour == 0 {
+            return Err(ConfigError::Invalid(
+                "progress_queries_per_hour",
+                "at least 1".into(),
+            ));
+        }
+        self.review_overrides()?;
         if self.self_registrations_per_hour == 0 {
             return Err(ConfigError::Invalid(
                 "self_registrations_per_hour",
@@ -490,6 +554,8 @@ mod tests {
             "session_hours",
             "cookie_secure",
             "self_registrations_per_hour",
+            "progress_queries_per_hour",
+            "unemployment_review_overrides",
             "auto_cut",
             "drop_dir",
             "drop_settle_secs",

@@ -2,7 +2,7 @@
 //! leave school without a job (离校未就业高校毕业生实名登记).
 //!
 //! Data flows one way: `web`, `jobs` and the command line call the services (`ingest`,
-//! `registration`, `distribution`, `access`, `export`), which use `authz` for who may do what,
+//! `registration`, `distribution`, `followup`, `unemployment`, `access`, `export`), which use `authz` for who may do what,
 //! `domain` for rules and `db` for storage. `domain` imports nothing of the project; `authz` only `domain`.
 
 pub mod access;
@@ -23,5 +23,6 @@ pub mod registration;
 pub mod report;
 pub mod startup;
 pub mod telemetry;
+pub mod unemployment;
 pub mod views;
 pub mod web;

@@ -30,6 +30,7 @@ pub struct Hub {
     pub dist: Arc<Distribution>,
     pub followup: Arc<Followup>,
     pub reports: Arc<Reports>,
+    pub unemployment: Arc<crate::unemployment::Unemployment>,
 }
 
 impl Hub {
@@ -58,6 +59,13 @@ impl Hub {
             codes,
             config.contact_deadline_days,
         ));
+        let unemployment = Arc::new(crate::unemployment::Unemployment {
+            db: db.clone(),
+            dist: dist.clone(),
+            router: router.clone(),
+            overrides: config.review_overrides()?,
+            hub_url: config.hub_url.clone(),
+        });
         Ok(Hub {
             config,
             db,
@@ -65,6 +73,7 @@ impl Hub {
             dist,
             followup,
             reports,
+            unemployment,
         })
     }
 
@@ -92,6 +101,7 @@ impl Hub {
         };
         Ok(Worker {
             dist: self.dist.clone(),
+            unemployment: self.unemployment.clone(),
             router: self.router.clone(),
             mailer,
             retry_secs: config.mail.retry_secs,
@@ -123,6 +133,7 @@ pub struct Application {
     address: SocketAddr,
     server: actix_web::dev::Server,
     dist: Arc<Distribution>,
+    unemployment: Arc<crate::unemployment::Unemployment>,
     jobs: Option<JobsThread>,
 }
 
@@ -158,6 +169,7 @@ impl Application {
             None
         };
         let dist = hub.dist.clone();
+        let unemployment = hub.unemployment.clone();
         let backend = hub.db.backend().as_str();
         let state = AppState {
             db: hub.db,
@@ -166,6 +178,7 @@ impl Application {
             dist: dist.clone(),
             followup: hub.followup,
             reports: hub.reports,
+            unemployment: unemployment.clone(),
             identities: Default::default(),
             pages: Default::default(),
         };
@@ -175,6 +188,7 @@ impl Application {
             address,
             server,
             dist,
+            unemployment,
             jobs,
         })
     }
@@ -191,6 +205,11 @@ impl Application {
     /// The distribution service the server and the worker share.
     pub fn dist(&self) -> Arc<Distribution> {
         self.dist.clone()
+    }
+
+    /// The unemployment-registration service the server and the worker share.
+    pub fn unemployment(&self) -> Arc<crate::unemployment::Unemployment> {
+        self.unemployment.clone()
     }
 
     /// Serves until the server stops (Ctrl-C or SIGTERM), then stops the worker and waits for

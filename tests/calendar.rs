@@ -265,6 +265,7 @@ fn a_deadline_in_a_year_not_covered_counts_weekends_only_and_is_provisional(db: 
     };
     let mut worker = Worker {
         dist: app.dist.clone(),
+        unemployment: app.unemployment.clone(),
         router: Arc::new(db.router()),
         mailer: Mailer::new(&mail).expect("mailer"),
         retry_secs: 1,

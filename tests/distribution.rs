@@ -30,6 +30,7 @@ fn worker(
 ) -> Worker {
     Worker {
         dist: app.dist.clone(),
+        unemployment: app.unemployment.clone(),
         router: Arc::new(db.router()),
         mailer,
         retry_secs: 1,

@@ -30,6 +30,7 @@ fn today() -> chrono::NaiveDate {
 fn worker(app: &TestApp, db: &TestDb, drop: &Path) -> Worker {
     Worker {
         dist: app.dist.clone(),
+        unemployment: app.unemployment.clone(),
         router: Arc::new(db.router()),
         mailer: None,
         retry_secs: 1,

@@ -31,6 +31,7 @@ fn worker(app: &TestApp, db: &TestDb, sink: &SmtpSink) -> Worker {
     };
     Worker {
         dist: app.dist.clone(),
+        unemployment: app.unemployment.clone(),
         router: Arc::new(db.router()),
         mailer: Mailer::new(&mail).expect("mailer"),
         retry_secs: 1,

@@ -43,6 +43,9 @@ pub enum Permission {
     /// Record follow-up (contacts, services, policies, states, updates) for records held in its
     /// jurisdiction. (Registering a graduate found through other channels is `Distribute`.)
     FollowUp,
+    /// Take, download, review and end unemployment registrations (LD/T 6009-2024 §5) in its
+    /// jurisdiction, and send or fetch their deregistration records.
+    Unemployment,
     /// Manage users, tokens and organisations (and see no record contents).
     Administer,
 }
@@ -61,9 +64,10 @@ impl Permission {
         );
         match self {
             Permission::ReadRecords => !matches!(role, Role::Admin | Role::Sender),
-            Permission::SeePersonalNumbers | Permission::Distribute | Permission::FollowUp => {
-                staff_or_system
-            }
+            Permission::SeePersonalNumbers
+            | Permission::Distribute
+            | Permission::FollowUp
+            | Permission::Unemployment => staff_or_system,
             Permission::Upload => matches!(role, Role::Sender | Role::Ministry),
             Permission::Administer => role == Role::Admin,
         }
@@ -79,6 +83,7 @@ impl Permission {
             Permission::Distribute => ("分发、签收或退回", "distribute, acknowledge or return"),
             Permission::Upload => ("上传移交文件", "upload transfer files"),
             Permission::FollowUp => ("记录就业服务跟踪情况", "record follow-up"),
+            Permission::Unemployment => ("办理失业登记", "handle unemployment registrations"),
             Permission::Administer => (
                 "管理用户、令牌和机构",
                 "manage users, tokens and organisations",

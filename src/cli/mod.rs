@@ -19,6 +19,7 @@ mod outbox;
 mod register;
 mod report;
 mod tour;
+mod unemployment;
 
 use crate::access;
 use crate::config::Config;
@@ -156,6 +157,12 @@ enum Command {
     Report {
         #[command(subcommand)]
         action: report::ReportAction,
+    },
+    /// Cross-region unemployment registration: the daily deregistration file, the monthly
+    /// statistics.
+    Unemployment {
+        #[command(subcommand)]
+        action: unemployment::UnemploymentAction,
     },
     /// Follow-up files from local offices: contacts, services, policies, employment states.
     Followup {
@@ -332,6 +339,7 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
         Command::Outbox { action } => outbox::outbox(config, action),
         Command::Calendar { action } => calendar::calendar(config, action),
         Command::Report { action } => report::report(config, action),
+        Command::Unemployment { action } => unemployment::unemployment(config, action),
         Command::Followup { action } => followup::followup(config, action),
         Command::Demo { db, rows } => demo(config, &db, rows),
         Command::Migrate => {

@@ -26,6 +26,7 @@ pub mod records;
 pub mod reference;
 pub mod schema;
 pub mod summary;
+pub mod unemployment;
 pub mod users;
 pub mod words;
 

@@ -427,12 +427,107 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    unemployment_applications (id) {
+        id -> BigInt,
+        application_no -> Text,
+        channel -> Text,
+        id_type -> Text,
+        id_number -> Text,
+        name -> Text,
+        sex -> Text,
+        birth_date -> Date,
+        mobile -> Text,
+        email -> Nullable<Text>,
+        form -> Text,
+        place_kind -> Text,
+        place_code -> Text,
+        route_method -> Text,
+        org_id -> BigInt,
+        received_at -> Timestamp,
+        received_on -> Date,
+        target_due -> Date,
+        limit_due -> Date,
+        due_provisional -> Bool,
+        status -> Text,
+        reviewed_at -> Nullable<Timestamp>,
+        reviewed_on -> Nullable<Date>,
+        reviewer -> Nullable<Text>,
+        refusal_reason -> Nullable<Text>,
+        urban -> Nullable<Bool>,
+        skill_type -> Nullable<Text>,
+        contact_due -> Nullable<Date>,
+        contacted_on -> Nullable<Date>,
+        last_contact_on -> Nullable<Date>,
+        exit_reason -> Nullable<Text>,
+        exit_detail -> Nullable<Text>,
+        exit_on -> Nullable<Date>,
+        exit_clerk -> Nullable<Text>,
+        exit_verification -> Nullable<Text>,
+        exit_note -> Nullable<Text>,
+        exit_notice -> Nullable<Text>,
+        late_mailed_at -> Nullable<Timestamp>,
+        breach_mailed_at -> Nullable<Timestamp>,
+        active_key -> Nullable<Text>,
+        actor -> Text,
+    }
+}
+
+diesel::table! {
+    unemployment_events (id) {
+        id -> BigInt,
+        application_id -> BigInt,
+        kind -> Text,
+        code -> Text,
+        occurred_on -> Date,
+        reached -> Nullable<Bool>,
+        note -> Nullable<Text>,
+        org_id -> BigInt,
+        actor -> Text,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    unemployment_downloads (id) {
+        id -> BigInt,
+        org_id -> BigInt,
+        actor -> Text,
+        downloaded_at -> Timestamp,
+        after_id -> BigInt,
+        last_id -> BigInt,
+        applications -> Integer,
+    }
+}
+
+diesel::table! {
+    deregistrations (id) {
+        id -> BigInt,
+        aab301 -> Text,
+        aaz341 -> Text,
+        aac003 -> Text,
+        aac002 -> Text,
+        aac058 -> Text,
+        aac044 -> Text,
+        adc210 -> Text,
+        ajc00a -> Text,
+        aae011 -> Text,
+        aae036 -> Text,
+        aae013 -> Text,
+        source -> Text,
+        org_id -> BigInt,
+        application_id -> Nullable<BigInt>,
+        received_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(placements -> records (record_id));
 diesel::joinable!(record_hops -> records (record_id));
 diesel::joinable!(org_contacts -> orgs (org_id));
 diesel::joinable!(followup_events -> records (record_id));
 diesel::joinable!(followup_milestones -> records (record_id));
 diesel::joinable!(followup_states -> records (record_id));
+diesel::joinable!(unemployment_events -> unemployment_applications (application_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     batches,
@@ -457,4 +552,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     followup_events,
     followup_milestones,
     followup_states,
+    unemployment_applications,
+    unemployment_events,
+    unemployment_downloads,
+    deregistrations,
 );

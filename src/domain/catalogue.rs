@@ -133,6 +133,36 @@ catalogue! {
     FollowupRejected = "FOLLOWUP_REJECTED", Request, Some(422), false,
         "跟踪记录未保存：内容不符合规则。",
         "The follow-up event was not stored: its values break the rules.";
+    ApplicationInvalid = "APPLICATION_INVALID", Request, Some(422), false,
+        "失业登记申请未保存：填写内容不符合《失业人员登记表》的规则。",
+        "The unemployment-registration application was not stored: its values break the form's rules.";
+    ApplicationExists = "APPLICATION_EXISTS", Request, Some(409), false,
+        "该证件号码已有待审核或有效的失业登记（一人一登记），未保存。",
+        "This ID number already has a pending or current unemployment registration; nothing stored.";
+    ApplicationNoTaken = "APPLICATION_NO_TAKEN", Request, Some(409), false,
+        "申请编号已用于另一份申请，未保存。",
+        "The application number is taken by another application; nothing stored.";
+    PlaceUnroutable = "PLACE_UNROUTABLE", Request, Some(422), false,
+        "无法确定登记失业地对应的公共就业服务机构，未保存。",
+        "The registration place cannot be routed to an office; nothing stored.";
+    ReviewInvalid = "REVIEW_INVALID", Request, Some(422), false,
+        "审核结果未保存：内容不完整或无效。",
+        "The review was not stored: it is incomplete or not valid.";
+    ReviewReasonForbidden = "REVIEW_REASON_FORBIDDEN", Request, Some(422), false,
+        "不得以此理由拒绝失业登记（人社厅发〔2020〕79号 第二条），审核结果未保存。",
+        "This reason may not be used to refuse an unemployment registration (79号 §2); nothing stored.";
+    ApplicationClosed = "APPLICATION_CLOSED", Request, Some(409), false,
+        "该申请当前状态不能办理此操作。",
+        "The application's state does not allow this action.";
+    UnemploymentEventInvalid = "UNEMPLOYMENT_EVENT_INVALID", Request, Some(422), false,
+        "服务记录未保存：内容不符合规则。",
+        "The service record was not stored: its values break the rules.";
+    ExitInvalid = "EXIT_INVALID", Request, Some(422), false,
+        "注销失业登记未保存：内容不符合规则。",
+        "The deregistration was not stored: its values break the rules.";
+    ExitNeedsVerification = "EXIT_NEEDS_VERIFICATION", Request, Some(422), false,
+        "连续3次拒绝服务或连续6个月无法联系不能作为注销的唯一依据，须填写核实情况（人社厅发〔2020〕79号）。",
+        "Reasons 31 and 32 may not be the sole basis for deregistration: record how it was verified (79号).";
     AlreadyReceived = "ALREADY_RECEIVED", Request, Some(409), false,
         "内容相同（SHA-256 相同）的文件此前已收到，本次未重复存储。",
         "A file with the same content (same SHA-256) was received before; nothing was stored again.";

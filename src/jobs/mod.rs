@@ -27,6 +27,9 @@ pub struct PassReport {
     pub packages_cut: usize,
     pub reminded: usize,
     pub escalated: usize,
+    /// Unemployment applications past their review target / limit whose mails were queued.
+    pub reviews_late: usize,
+    pub reviews_breached: usize,
     pub mails_sent: usize,
     /// Not sent this pass, due again later (server down, or a 4xx reply).
     pub mails_failed: usize,
@@ -37,6 +40,7 @@ pub struct PassReport {
 /// The background worker of one process.
 pub struct Worker {
     pub dist: Arc<Distribution>,
+    pub unemployment: Arc<crate::unemployment::Unemployment>,
     pub router: Arc<Router>,
     pub mailer: Option<Mailer>,
     pub retry_secs: u64,
@@ -70,6 +74,13 @@ impl Worker {
             }
             Err(e) => tracing::error!(error = %e, "reminder pass failed"),
         }
+        match self.unemployment.run_reminders(today) {
+            Ok((late, breached)) => {
+                report.reviews_late = late;
+                report.reviews_breached = breached;
+            }
+            Err(e) => tracing::error!(error = %e, "review reminder pass failed"),
+        }
         if let Some(mailer) = &self.mailer {
             match mail::send_due(&self.dist.db, mailer, self.retry_secs) {
                 Ok(sent) => {
@@ -85,6 +96,8 @@ impl Worker {
             + report.mails_sent
             + report.mails_dead
             + report.reminded
+            + report.reviews_late
+            + report.reviews_breached
             > 0
         {
             tracing::info!(?report, "background pass");

@@ -32,7 +32,12 @@ use utoipa::OpenApi;
         exchange::records, exchange::record, exchange::assign, exchange::figures, exchange::orgs,
         super::followup::submit_events, super::followup::import_file, super::followup::timeline,
         super::followup::summary, super::followup::summary_records, super::followup::overdue,
-        super::registration::register),
+        super::registration::register,
+        super::unemployment::submit, super::unemployment::download, super::unemployment::application,
+        super::unemployment::review, super::unemployment::event, super::unemployment::exit,
+        super::unemployment::lists, super::unemployment::day_file, super::unemployment::receive,
+        super::unemployment::statistics, super::unemployment::statistics_records,
+        super::unemployment::public_apply, super::unemployment::public_progress),
     components(schemas(BatchSummary, Refusal, ApiError, ErrorCode, Health, Channel)),
     modifiers(&BearerAuth, &CommonAnswers)
 )]

@@ -14,6 +14,7 @@ pub mod reference;
 pub mod registration;
 pub mod routes;
 pub mod session;
+pub mod unemployment;
 
 use crate::config::Config;
 use crate::db::Db;
@@ -50,6 +51,7 @@ pub struct AppState {
     pub dist: Arc<Distribution>,
     pub followup: Arc<crate::followup::Followup>,
     pub reports: Arc<crate::report::Reports>,
+    pub unemployment: Arc<crate::unemployment::Unemployment>,
     /// Tokens and sessions looked up lately (see `auth`).
     pub identities: auth::IdentityCache,
     /// What the pages keep between requests.
@@ -174,6 +176,7 @@ pub fn routes() -> routes::RouteBook {
     exchange::routes(&mut book);
     followup::routes(&mut book);
     registration::routes(&mut book);
+    unemployment::routes(&mut book);
     ops::routes(&mut book);
     book
 }

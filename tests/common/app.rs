@@ -17,6 +17,7 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub dist: Arc<Distribution>,
+    pub unemployment: Arc<gradhub::unemployment::Unemployment>,
     pub config: Config,
 }
 
@@ -40,6 +41,7 @@ pub fn spawn_app(db: &TestDb, mut config: Config) -> TestApp {
     let app = Application::from_hub(hub).expect("application");
     let port = app.port();
     let dist = app.dist();
+    let unemployment = app.unemployment();
     std::thread::spawn(move || {
         let _ = app.run_until_stopped();
     });
@@ -54,6 +56,7 @@ pub fn spawn_app(db: &TestDb, mut config: Config) -> TestApp {
         base,
         client: Client::new(),
         dist,
+        unemployment,
         config,
     }
 }

@@ -36,6 +36,7 @@ fn navigation(session: &PageSession) -> Vec<(&'static str, &'static str)> {
         links.push(("/queue", "待分配"));
     }
     links.push(("/records", "记录查询"));
+    links.push(("/unemployment", "失业登记"));
     if caller.may(Permission::Upload) {
         links.push(("/upload", "上传文件"));
     }

@@ -15,6 +15,7 @@ pub mod records;
 pub mod sign_in;
 pub mod summary;
 pub mod svg;
+pub mod unemployment;
 pub mod upload;
 
 use super::error::ApiError;
@@ -43,6 +44,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     admin::routes(cfg);
     audit::routes(cfg);
     public::routes(cfg);
+    unemployment::routes(cfg);
 }
 
 /// A signed-in person on a page: the caller the services take, and the token its forms carry.

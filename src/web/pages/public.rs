@@ -38,7 +38,7 @@ pub struct RateLimits {
 impl RateLimits {
     /// Takes one submission from `who`'s allowance; `false` when it is spent. Taken before the
     /// values are judged, so a failing form costs as much as a good one.
-    fn take(&self, who: &str, per_hour: u32) -> bool {
+    pub fn take(&self, who: &str, per_hour: u32) -> bool {
         let Ok(mut seen) = self.seen.lock() else {
             return false;
         };
@@ -57,7 +57,7 @@ impl RateLimits {
 
 /// Who is sending: the peer address; behind a reverse proxy on this machine, the address it
 /// forwards (a remote client cannot claim an address of its own choosing).
-fn client_address(req: &HttpRequest) -> String {
+pub fn client_address(req: &HttpRequest) -> String {
     let peer = req.peer_addr().map(|a| a.ip());
     match peer {
         Some(ip) if ip.is_loopback() => req
@@ -133,7 +133,7 @@ async fn form(req: HttpRequest, state: web::Data<AppState>) -> PageResult {
 }
 
 /// The browser's pre-session value (a new one when it has none), which the form's token is tied to.
-fn presession(
+pub fn presession(
     req: &HttpRequest,
     state: &AppState,
 ) -> (String, Option<actix_web::cookie::Cookie<'static>>) {
