@@ -556,4 +556,238 @@ fn dashboard_journeys(db: &TestDb) {
     });
 }
 
-on_both_backends!(dashboard_journeys);
+/// The unemployment-registration journeys: an applicant applies on the public page and checks
+/// the progress; the county clerk finds the application in the queue with its deadlines, refuses
+/// a forbidden reason (the page cites 79号), passes it, records a contact and a job referral,
+/// and ends the registration; the applicant sees the result; the province reads the statistics.
+fn unemployment_journeys(db: &TestDb) {
+    let Some(driver) = driver() else { return };
+    let app = spawn_app(db, test_config(db));
+    for (user, role, org) in [
+        ("lixia", Role::County, "370102"),
+        ("shandong", Role::Province, "370000"),
+    ] {
+        add_user(db, user, role, org, PASSWORD);
+    }
+    let id = id18("370102", "19880808", 135);
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let c = browser(&driver).await;
+        // The applicant: the form refuses what is missing, then takes the application.
+        open(&c, &app, "/unemployment/apply").await;
+        keep(&c, db, "u0-apply-form").await;
+        fill_and_send(&c, "#application", &[("name", "刘洋"), ("id_number", &id)]).await;
+        c.wait()
+            .for_element(Locator::Css("#problems"))
+            .await
+            .expect("the problems");
+        let page = text(&c).await;
+        assert!(page.contains("手机") && page.contains("承诺"), "{page}");
+        keep(&c, db, "u0a-apply-refused").await;
+        for (select, value) in [
+            ("sex", "男"),
+            ("ethnicity", "汉族"),
+            ("education", "大学专科教育"),
+            ("health", "健康或良好"),
+            ("id_type", "居民身份证"),
+            ("registration_place", "户籍地"),
+            ("claims_benefit", "否"),
+            ("unemployment_reason", "2"),
+        ] {
+            c.find(Locator::Id(select))
+                .await
+                .unwrap_or_else(|e| panic!("#{select}: {e}"))
+                .select_by_value(value)
+                .await
+                .unwrap_or_else(|e| panic!("{select}={value}: {e}"));
+        }
+        for (field, value) in [
+            ("unemployed_since", "2026-03-01"),
+            ("mobile", "13900139000"),
+            ("hukou_code", "370102"),
+            ("hukou_detail", "山东省济南市历下区文化东路1号"),
+            ("residence_detail", "山东省济南市历下区和平路2号"),
+        ] {
+            let el = c.find(Locator::Id(field)).await.expect(field);
+            let _ = el.clear().await;
+            if field == "unemployed_since" {
+                // A date input takes the digits in the browser's own order.
+                c.execute(
+                    "document.getElementById('unemployed_since').value = arguments[0];",
+                    vec![serde_json::json!(value)],
+                )
+                .await
+                .expect("date");
+            } else {
+                el.send_keys(value).await.expect("type");
+            }
+        }
+        click(&c, "#promise_signed").await;
+        click(&c, "#application button[type=submit]").await;
+        c.wait()
+            .for_element(Locator::Id("application_no"))
+            .await
+            .unwrap_or_else(|_| panic!("the number"));
+        let number = c
+            .find(Locator::Id("application_no"))
+            .await
+            .expect("number")
+            .text()
+            .await
+            .expect("text");
+        assert!(number.starts_with("SY"), "{number}");
+        keep(&c, db, "u1-applied").await;
+        open(&c, &app, "/unemployment/progress").await;
+        fill_and_send(
+            &c,
+            "#progress",
+            &[("application_no", &number), ("id_number", &id)],
+        )
+        .await;
+        c.wait()
+            .for_element(Locator::Id("result"))
+            .await
+            .expect("result");
+        assert!(text(&c).await.contains("待审核"));
+        // A wrong ID number says only that nothing matches.
+        open(&c, &app, "/unemployment/progress").await;
+        fill_and_send(
+            &c,
+            "#progress",
+            &[
+                ("application_no", &number),
+                ("id_number", &id18("370102", "19880808", 137)),
+            ],
+        )
+        .await;
+        c.wait()
+            .for_element(Locator::Id("result"))
+            .await
+            .expect("result");
+        let page = text(&c).await;
+        assert!(page.contains("未找到") && !page.contains("刘洋"), "{page}");
+
+        // The county clerk: the queue, the application, a forbidden reason, the pass.
+        sign_in(&c, &app, "lixia").await;
+        open(&c, &app, "/unemployment").await;
+        let page = text(&c).await;
+        assert!(
+            page.contains(&number) && page.contains("目标时限"),
+            "{page}"
+        );
+        keep(&c, db, "u2-queue").await;
+        click(
+            &c,
+            &format!("a[href='/unemployment/applications/{number}']"),
+        )
+        .await;
+        c.wait()
+            .for_element(Locator::Id("review"))
+            .await
+            .expect("review form");
+        click(&c, "#review input[value=refused]").await;
+        type_into(&c, "reason", "户籍不在本地").await;
+        click(&c, "#review button[type=submit]").await;
+        c.wait()
+            .for_element(Locator::Css(".error"))
+            .await
+            .expect("refused");
+        let page = text(&c).await;
+        assert!(
+            page.contains("REVIEW_REASON_FORBIDDEN") && page.contains("79号"),
+            "{page}"
+        );
+        keep(&c, db, "u3-forbidden-reason").await;
+        open(&c, &app, &format!("/unemployment/applications/{number}")).await;
+        c.find(Locator::Id("urban"))
+            .await
+            .expect("urban")
+            .select_by_value("true")
+            .await
+            .expect("urban");
+        click(&c, "#review button[type=submit]").await;
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("recorded");
+        assert!(text(&c).await.contains("审核通过"));
+        // A contact, then a job referral.
+        click(&c, "#event button[type=submit]").await;
+        c.wait()
+            .for_element(Locator::Css("p.flash"))
+            .await
+            .expect("contact");
+        c.find(Locator::Id("kind"))
+            .await
+            .expect("kind")
+            .select_by_value("service")
+            .await
+            .expect("service");
+        click(&c, "#event button[type=submit]").await;
+        c.wait()
+            .for_element(Locator::Css("#events"))
+            .await
+            .expect("events");
+        let page = text(&c).await;
+        assert!(page.contains("职业介绍") && page.contains("1 次"), "{page}");
+        keep(&c, db, "u4-application").await;
+        // Exit 32 without a verification note is refused; 11 ends it.
+        c.find(Locator::Id("reason_code"))
+            .await
+            .expect("reason")
+            .select_by_value("32")
+            .await
+            .expect("32");
+        click(&c, "#exit_form button[type=submit]").await;
+        c.wait()
+            .for_element(Locator::Css(".error"))
+            .await
+            .expect("refused");
+        assert!(text(&c).await.contains("EXIT_NEEDS_VERIFICATION"));
+        open(&c, &app, &format!("/unemployment/applications/{number}")).await;
+        c.find(Locator::Id("reason_code"))
+            .await
+            .expect("reason")
+            .select_by_value("11")
+            .await
+            .expect("11");
+        type_into(&c, "clerk", "王经办").await;
+        click(&c, "#exit_form button[type=submit]").await;
+        c.wait()
+            .for_element(Locator::Id("exit"))
+            .await
+            .expect("exited");
+        assert!(text(&c).await.contains("已注销"));
+        keep(&c, db, "u5-exited").await;
+
+        // The province's statistics, and the applicant's result.
+        sign_in(&c, &app, "shandong").await;
+        open(&c, &app, "/unemployment/statistics").await;
+        c.wait()
+            .for_element(Locator::Id("monthly"))
+            .await
+            .expect("table");
+        assert!(text(&c).await.contains("期末城镇登记失业人数"));
+        keep(&c, db, "u6-statistics").await;
+        let _ = c.delete_all_cookies().await;
+        open(&c, &app, "/unemployment/progress").await;
+        fill_and_send(
+            &c,
+            "#progress",
+            &[("application_no", &number), ("id_number", &id)],
+        )
+        .await;
+        c.wait()
+            .for_element(Locator::Id("result"))
+            .await
+            .expect("result");
+        let page = text(&c).await;
+        assert!(
+            page.contains("审核通过") && page.contains("已注销"),
+            "{page}"
+        );
+        c.close().await.expect("close");
+    });
+}
+
+on_both_backends!(dashboard_journeys, unemployment_journeys);

@@ -152,9 +152,16 @@ fn the_loop_runs_from_the_national_entry_to_the_deregistration_file(db: &TestDb)
     let (status, e) = app.post(
         &format!("{path}/review"),
         &county,
-        &json!({"result": "passed"}),
+        &json!({"result": "maybe"}),
     );
     assert_eq!((status, e["code"].as_str()), (422, Some("REVIEW_INVALID")));
+    // The national entry is the ministry level's: a county may not claim it.
+    let (status, _) = app.post(
+        "/api/v1/unemployment/applications",
+        &county,
+        &json!({"channel": "national", "application_no": "QG-2026-0003", "form": form("李四", &man(3), "370102")}),
+    );
+    assert_eq!(status, 403);
     let view = app.ok_post(
         &format!("{path}/review"),
         &county,
@@ -664,13 +671,25 @@ fn one_person_one_registration_across_channels(db: &TestDb) {
         ),
         "APPLICATION_EXISTS"
     );
+    // A public application never says whether the person is registered, and holds nothing
+    // until an office passes it: passing it while another registration is open is refused.
+    let public = u
+        .apply(None, Channel::Public, None, &f, today)
+        .expect("a public application is taken");
     assert_eq!(
         code(
-            u.apply(None, Channel::Public, None, &f, today)
-                .expect_err("twice")
+            u.review(&county, &public.application_no, &review(true, None), today)
+                .expect_err("the person has an open application")
         ),
         "APPLICATION_EXISTS"
     );
+    u.review(
+        &county,
+        &public.application_no,
+        &review(false, Some("重复申请，已有在办申请")),
+        today,
+    )
+    .expect("refuse the copy");
     u.review(
         &county,
         &first.application_no,
@@ -685,8 +704,19 @@ fn one_person_one_registration_across_channels(db: &TestDb) {
         .expect("pass");
     assert_eq!(
         code(
-            u.apply(None, Channel::Public, None, &f, today)
+            u.apply(Some(&county), Channel::OnSite, None, &f, today)
                 .expect_err("registered")
+        ),
+        "APPLICATION_EXISTS"
+    );
+    // The same person by the 15-digit number of the same ID is the same person.
+    let fifteen = format!("{}{}", &id[..6], &id[8..17]);
+    let mut f15 = form("吴十", &fifteen, "370102");
+    f15["id_number"] = json!(fifteen);
+    assert_eq!(
+        code(
+            u.apply(Some(&county), Channel::OnSite, None, &input(&f15), today)
+                .expect_err("15 digits")
         ),
         "APPLICATION_EXISTS"
     );
@@ -896,13 +926,52 @@ fn received_deregistrations_are_checked_record_by_record(db: &TestDb) {
         (Some(1), Some(1)),
         "{answer}"
     );
-    // Yesterday's file holds the three good ones.
-    let yesterday_iso = (gradhub::ingest::china_today() - chrono::Duration::days(1)).to_string();
+    // Today's file holds the three good ones received today, whatever their 经办日期.
     let file = app.ok(
-        &format!("/api/v1/unemployment/deregistrations?date={yesterday_iso}"),
+        &format!("/api/v1/unemployment/deregistrations?date={}", today()),
         &county,
     );
     assert_eq!(file["records"].as_array().map(Vec::len), Some(3), "{file}");
+    // A record missing fields, a number for a string, a null: answered one by one, the rest kept.
+    let mut sparse = received("J01", &id);
+    sparse.as_object_mut().expect("object").remove("AAC003");
+    let mut numeric = received("J02", &man(93));
+    numeric["AAB301"] = json!(370102);
+    let mut null = received("J03", &man(94));
+    null["AJC00A"] = Value::Null;
+    let reserved = received("GH0000000000000001", &man(95));
+    let answer = app.ok_post(
+        "/api/v1/unemployment/deregistrations",
+        &county,
+        &json!({"records": [sparse, numeric, null, reserved]}),
+    );
+    assert_eq!(
+        (answer["stored"].as_u64(), answer["rejected"].as_u64()),
+        (Some(1), Some(3)),
+        "{answer}"
+    );
+    let rules: Vec<(String, String)> = answer["broken"]
+        .as_array()
+        .expect("broken")
+        .iter()
+        .flat_map(|b| b["breaches"].as_array().cloned().unwrap_or_default())
+        .map(|x| {
+            (
+                x["field"].as_str().unwrap_or("").to_string(),
+                x["rule"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    for want in [
+        ("AAC003", "required"),
+        ("AJC00A", "required"),
+        ("AAZ341", "reserved"),
+    ] {
+        assert!(
+            rules.contains(&(want.0.to_string(), want.1.to_string())),
+            "{want:?} in {rules:?}"
+        );
+    }
 }
 
 fn field_static(f: &str) -> &'static str {

@@ -143,6 +143,7 @@ pub fn walk(hub: &Hub) -> Result<(), Failure> {
     }
     let events = events.into_iter().enumerate().collect();
     hub.followup.submit(&county, events, Source::Api, false)?;
+    unemployment_tour(hub, &ministry, &county, &county_code, today)?;
     // Everyone's account.
     let mut conn = hub.db.conn()?;
     let accounts = [
@@ -223,5 +224,103 @@ pub fn walk(hub: &Hub) -> Result<(), Failure> {
     eprintln!("示范令牌 / demo tokens (Authorization: Bearer …):");
     eprintln!("  部 ministry 000000:      {ministry_token}");
     eprintln!("  山东省 province 370000:  {province_token}");
+    Ok(())
+}
+
+/// Unemployment registrations at the tour's county: applications from the national platform
+/// received over the last fortnight, some still waiting (late ones among them), some registered
+/// with a contact and services, one refused, one ended.
+fn unemployment_tour(
+    hub: &Hub,
+    ministry: &Caller,
+    county: &Caller,
+    county_code: &str,
+    today: chrono::NaiveDate,
+) -> Result<(), Failure> {
+    use crate::unemployment::{Channel, EventInput, ExitInput, ReviewInput};
+    let names = [
+        "李明", "王芳", "张伟", "刘娜", "陈杰", "杨静", "赵磊", "黄丽", "周强", "吴敏",
+    ];
+    let refused = |e: crate::unemployment::UnemploymentError| Failure::Internal(e.to_string());
+    for (i, name) in names.iter().enumerate() {
+        let male = i % 2 == 0;
+        let first17 = format!(
+            "{county_code}1988{:02}15{:03}",
+            i % 12 + 1,
+            100 + i * 2 + usize::from(male)
+        );
+        let Some(check) = crate::domain::id_number::check_char(&first17) else {
+            continue;
+        };
+        let received = today - Duration::days(14 - i as i64);
+        let form = serde_json::json!({
+            "name": name, "sex": if male { "1" } else { "2" }, "ethnicity": "01",
+            "education": "30", "health": "1", "unemployed_since": (received - Duration::days(20)).to_string(),
+            "id_type": "01", "id_number": format!("{first17}{check}"),
+            "hukou_address": {"code": county_code, "detail": "示范路 1 号"},
+            "residence_address": {"code": county_code, "detail": "示范小区"},
+            "mobile": format!("1390000{:04}", 1000 + i), "registration_place": "户籍地",
+            "unemployment_reason": "2", "claims_benefit": "否", "promise_signed": true,
+            "promise_signer": name, "promise_date": received.to_string(),
+        });
+        let input = serde_json::from_value(form).map_err(|e| Failure::Internal(e.to_string()))?;
+        let number = format!("QG-DEMO-{:04}", i + 1);
+        hub.unemployment
+            .apply(
+                Some(ministry),
+                Channel::National,
+                Some(&number),
+                &input,
+                received,
+            )
+            .map_err(refused)?;
+        if i < 6 {
+            let reviewed = received + Duration::days(1);
+            let review = ReviewInput {
+                result: if i == 5 { "refused" } else { "passed" }.into(),
+                reason: (i == 5).then(|| "经核实已处于就业状态".into()),
+                urban: (i != 5).then_some(true),
+                skill_type: Some(
+                    if i == 2 {
+                        "就业困难"
+                    } else {
+                        "具备技能"
+                    }
+                    .into(),
+                ),
+            };
+            hub.unemployment
+                .review(county, &number, &review, reviewed)
+                .map_err(refused)?;
+            if i < 4 {
+                let contact = EventInput {
+                    kind: "contact".into(),
+                    date: Some((reviewed + Duration::days(1)).to_string()),
+                    ..Default::default()
+                };
+                hub.unemployment
+                    .record_event(county, &number, &contact, today)
+                    .map_err(refused)?;
+                let service = EventInput {
+                    kind: "service".into(),
+                    service: Some("职业介绍".into()),
+                    ..Default::default()
+                };
+                hub.unemployment
+                    .record_event(county, &number, &service, today)
+                    .map_err(refused)?;
+            }
+            if i == 0 {
+                let exit = ExitInput {
+                    reason: "11".into(),
+                    clerk: Some("示范经办".into()),
+                    ..Default::default()
+                };
+                hub.unemployment
+                    .exit(county, &number, &exit, today)
+                    .map_err(refused)?;
+            }
+        }
+    }
     Ok(())
 }

@@ -153,6 +153,7 @@ pub fn in_scope(
 pub fn set_review(
     conn: &mut AnyConnection,
     id: i64,
+    id_number: &str,
     passed: bool,
     reason: Option<&str>,
     urban: Option<bool>,
@@ -177,6 +178,7 @@ pub fn set_review(
                 apps::urban.eq(urban),
                 apps::skill_type.eq(skill_type),
                 apps::contact_due.eq(contact_due),
+                apps::active_key.eq(Some(id_number)),
             ))
             .execute(conn)?
     } else {
@@ -445,14 +447,18 @@ pub fn insert_deregistration(conn: &mut AnyConnection, d: &NewDeregistration) ->
     Ok(n == 1)
 }
 
-/// The deregistrations handled (AAE036) on `day` (`YYYYMMDD`) by organisations in `scope`.
+/// The deregistrations stored on `day` (China time, UTC+8) by organisations in `scope`: the
+/// day's new records, whatever their 经办日期 (a local record sent late still leaves once).
 pub fn deregistrations_on(
     conn: &mut AnyConnection,
     scope: &Scope,
-    day: &str,
+    day: NaiveDate,
 ) -> QueryResult<Vec<DeregistrationRow>> {
+    let start = day.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8);
+    let end = start + chrono::Duration::days(1);
     let mut q = deregistrations::table
-        .filter(deregistrations::aae036.eq(day))
+        .filter(deregistrations::received_at.ge(start))
+        .filter(deregistrations::received_at.lt(end))
         .select(DeregistrationRow::as_select())
         .order(deregistrations::id.asc())
         .into_boxed();

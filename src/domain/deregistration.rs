@@ -733,6 +733,35 @@ fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, String> {
     Ok(text)
 }
 
+/// A received record from JSON read field by field: a string as it is, a number as its digits,
+/// a missing field or `null` as empty (the `required` rule then answers it), anything else (an
+/// object, a list, true/false) as its JSON text, which the field's rules refuse.
+pub fn lenient_record(value: &serde_json::Value) -> DeregistrationRecord {
+    let text = |code: &str| -> String {
+        match value.get(code) {
+            None | Some(serde_json::Value::Null) => String::new(),
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(serde_json::Value::Number(n)) => n.to_string(),
+            Some(other) => other.to_string(),
+        }
+    };
+    let sex = text(SEX_FIELD);
+    DeregistrationRecord {
+        aab301: text("AAB301"),
+        aaz341: text("AAZ341"),
+        aac003: text("AAC003"),
+        aac002: text("AAC002"),
+        aac058: text("AAC058"),
+        aac044: text("AAC044"),
+        adc210: text("ADC210"),
+        ajc00a: text("AJC00A"),
+        aae011: text("AAE011"),
+        aae036: text("AAE036"),
+        aae013: text("AAE013"),
+        aac004: Some(sex).filter(|s| !s.is_empty()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

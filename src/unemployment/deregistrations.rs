@@ -20,7 +20,8 @@ pub const MAX_RECORDS: usize = 5_000;
 /// out of the file and reported, never sent broken).
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DayFile {
-    /// `YYYYMMDD`: the 经办日期 (AAE036) of the records.
+    /// `YYYYMMDD`: the day the records were stored in the hub (China time): the hub's own exits
+    /// of that day and the records local systems sent that day.
     pub date: String,
     pub records: Vec<DeregistrationRecord>,
     pub held_back: Vec<Broken>,
@@ -106,7 +107,7 @@ impl Unemployment {
         caller.require(Permission::SeePersonalNumbers)?;
         let date = day.format("%Y%m%d").to_string();
         let mut conn = self.db.conn()?;
-        let rows = store::deregistrations_on(&mut conn, &caller.scope, &date)?;
+        let rows = store::deregistrations_on(&mut conn, &caller.scope, day)?;
         audit::record_read(
             &mut conn,
             &caller.actor,
@@ -145,6 +146,14 @@ impl Unemployment {
         let tree = self.tree()?;
         let mut checks = annex::check_batch(records, today, self.router.table());
         for (r, breaches) in records.iter().zip(checks.iter_mut()) {
+            if r.aaz341.starts_with(super::HUB_SERIAL_PREFIX) {
+                breaches.push(RuleBreach {
+                    field: "AAZ341",
+                    rule: "reserved",
+                    message_zh: format!("以 {} 开头的系统流水号由本中心自己的注销记录使用，请使用本地系统的流水号。", super::HUB_SERIAL_PREFIX),
+                    message_en: format!("Serials beginning {} are the hub's own; use the local system's serial.", super::HUB_SERIAL_PREFIX),
+                });
+            }
             if breaches.iter().any(|b| b.field == "AAB301") {
                 continue;
             }
@@ -201,8 +210,15 @@ impl Unemployment {
                     }
                     continue;
                 }
-                store::insert_deregistration(conn, &stored(r, "local", caller.org_id, None, now))?;
-                answer.stored += 1;
+                // Sent twice at once: the second finds the key taken and counts as a duplicate.
+                if store::insert_deregistration(
+                    conn,
+                    &stored(r, "local", caller.org_id, None, now),
+                )? {
+                    answer.stored += 1;
+                } else {
+                    answer.duplicates += 1;
+                }
             }
             audit::record(
                 conn,

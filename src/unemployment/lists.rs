@@ -18,9 +18,9 @@ use std::collections::HashMap;
 pub enum ListKind {
     /// Pending applications, all of them, the oldest first.
     Pending,
-    /// Pending past the target (late) — including those past the limit.
+    /// Past the target (late) — pending now, or reviewed after it; those past the limit too.
     Late,
-    /// Pending past the limit (breaching the standard).
+    /// Past the limit (breaching the standard) — pending now, or reviewed after it.
     Breached,
     /// Registered, not contacted, past the 5 working days.
     Uncontacted,
@@ -121,7 +121,7 @@ impl Unemployment {
     pub fn work_list(&self, caller: &Caller, kind: ListKind, today: NaiveDate) -> Result<WorkList> {
         caller.require(Permission::ReadRecords)?;
         let mut conn = self.db.conn()?;
-        let rows = store::in_scope(&mut conn, &caller.scope, &["pending", "registered"])?;
+        let rows = store::in_scope(&mut conn, &caller.scope, &[])?;
         let registered: Vec<i64> = rows
             .iter()
             .filter(|r| r.status == "registered")
@@ -150,6 +150,11 @@ impl Unemployment {
                             ListKind::Uncontacted => r.contact_due,
                             _ => None,
                         };
+                        // Late by the review day once reviewed, by today while pending.
+                        let until = r
+                            .reviewed_on
+                            .filter(|_| k != ListKind::Uncontacted)
+                            .unwrap_or(today);
                         let office = tree.get(r.org_id);
                         lines.push(ListLine {
                             application_no: r.application_no.clone(),
@@ -168,7 +173,7 @@ impl Unemployment {
                             review_limit: r.limit_due,
                             timeliness: timeliness(r, today).into(),
                             working_days_over: over_from
-                                .map_or(0, |d| calendar.working_days_between(d, today).max(0)),
+                                .map_or(0, |d| calendar.working_days_between(d, until).max(0)),
                             registered_on: r.reviewed_on,
                             contact_due: r.contact_due,
                             last_contact_on: r.last_contact_on,
@@ -283,8 +288,8 @@ fn belongs(r: &ApplicationRow, k: ListKind, today: NaiveDate, owed: &[rules::Owe
     let registered = r.status == "registered";
     match k {
         ListKind::Pending => pending,
-        ListKind::Late => pending && today > r.target_due,
-        ListKind::Breached => pending && today > r.limit_due,
+        ListKind::Late => matches!(timeliness(r, today), "late" | "breached"),
+        ListKind::Breached => timeliness(r, today) == "breached",
         ListKind::Uncontacted => {
             registered && r.contacted_on.is_none() && r.contact_due.is_some_and(|d| today > d)
         }
@@ -308,7 +313,7 @@ fn review_mail(r: &ApplicationRow, office: &str, breach: bool, hub_url: &str) ->
     (
         format!("失业登记申请{what_zh}：{} {}", office, r.application_no),
         format!(
-            "{office}：\n\n失业登记申请 {} 于 {} 收到，{}（{}）仍未审核。请尽快办结（人社厅发〔2020〕79号：3 个工作日内办结）。\n\n{}/unemployment/applications/{}\n\nUnemployment-registration application {} received {} is past its review {} ({}) and not yet reviewed.\n",
+            "{office}：\n\n失业登记申请 {} 于 {} 收到，{}（{}）仍未审核。请尽快办结。\n\n{}/unemployment/applications/{}\n\nUnemployment-registration application {} received {} is past its review {} ({}) and not yet reviewed.\n",
             r.application_no,
             r.received_on,
             what_zh,

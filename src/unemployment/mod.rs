@@ -224,7 +224,8 @@ pub struct ReviewInput {
     pub result: String,
     /// Required for `refused`. Reasons forbidden by 79号 §二 are refused.
     pub reason: Option<String>,
-    /// Whether the person's registration is in an urban area (城镇区域); required for `passed`.
+    /// Whether the registration is in an urban area (城镇区域), for the urban registered-
+    /// unemployment statistics; `false` for a rural one. Absent: counted as urban.
     pub urban: Option<bool>,
     /// 具备技能 / 缺乏技能 / 就业困难 (or `skilled`, `unskilled`, `hardship`), optional.
     pub skill_type: Option<String>,
@@ -268,6 +269,9 @@ pub struct ExitInput {
     pub verification_note: Option<String>,
     /// 备注 (≤ 100 characters).
     pub note: Option<String>,
+    /// 社会保障号码 (AAC002) when it is not the document number: a 通行证 holder's number
+    /// does not pass the annex's rules for AAC002. Default: the document number.
+    pub social_security_number: Option<String>,
 }
 
 /// The answer of the public progress query: status and result only.
@@ -328,9 +332,19 @@ impl Unemployment {
             }
             .into());
         }
+        if channel == Channel::National
+            && caller
+                .is_some_and(|c| c.org_level != crate::domain::organisation::OrgLevel::Ministry)
+        {
+            return Err(DistError::Forbidden {
+                zh: "只有部级（全国平台）可以提交全国平台转来的申请（channel national）。".into(),
+                en: "Only the ministry level (the national platform) may send national applications.".into(),
+            }
+            .into());
+        }
         let form = rules::validate(input, today).map_err(UnemploymentError::Form)?;
-        let number = match (channel, application_no.map(str::trim)) {
-            (Channel::National, Some(no)) if valid_number(no) => no.to_string(),
+        let given_number = match (channel, application_no.map(str::trim)) {
+            (Channel::National, Some(no)) if valid_number(no) => Some(no.to_string()),
             (Channel::National, _) => {
                 return Err(invalid(
                     ErrorCode::ApplicationInvalid,
@@ -338,7 +352,7 @@ impl Unemployment {
                     "An application from the national platform needs its application_no (1–40 letters, digits or -).",
                 ))
             }
-            (_, _) => new_number(today),
+            (_, _) => None,
         };
         let tree = self.tree()?;
         let (office, place_code, method) = self.route(&tree, &form)?;
@@ -352,90 +366,104 @@ impl Unemployment {
                 diesel::result::Error::SerializationError(Box::new(e)),
             ))
         })?;
-        let office_node = tree.get(office).cloned();
-        let (office_code, office_name) = office_node.map(|n| (n.code, n.name)).unwrap_or_default();
-        let mut conn = self.db.conn()?;
-        db::write_transaction(&mut conn, |conn| -> Result<Applied> {
-            if let Some(existing) = store::by_no(conn, &number)? {
-                // The national platform retries: the same application again stores nothing.
-                if channel == Channel::National
-                    && existing.form == form_json
-                    && existing.channel == channel.as_str()
-                {
-                    return Ok(Applied {
-                        application_no: existing.application_no,
-                        outcome: "duplicate".into(),
-                        office_code: office_code.clone(),
-                        office_name: office_name.clone(),
-                        review_target: existing.target_due,
-                        review_limit: existing.limit_due,
-                    });
+        let (office_code, office_name) = tree
+            .get(office)
+            .map(|n| (n.code.clone(), n.name.clone()))
+            .unwrap_or_default();
+        let who = caller
+            .map(|c| c.actor.clone())
+            .unwrap_or(crate::authz::Actor {
+                name: "public".into(),
+                org_id: None,
+            });
+        // A public application does not hold the person's registration until an office passes
+        // it: anyone may type anyone's ID number into a public form, and that must neither tell
+        // them whether the person is registered nor block the person's own application.
+        let holds_key = channel != Channel::Public;
+        let attempt = |conn: &mut db::AnyConnection| -> Result<Applied> {
+            db::write_transaction(conn, |conn| -> Result<Applied> {
+                serialize_applications(conn)?;
+                let mut number = given_number.clone().unwrap_or_else(|| new_number(today));
+                while let Some(existing) = store::by_no(conn, &number)? {
+                    if given_number.is_none() {
+                        // A drawn number that is taken: draw again.
+                        number = new_number(today);
+                        continue;
+                    }
+                    // The national platform retries: the same application again stores nothing.
+                    if existing.form == form_json && existing.channel == channel.as_str() {
+                        return Ok(Applied {
+                            application_no: existing.application_no,
+                            outcome: "duplicate".into(),
+                            office_code: office_code.clone(),
+                            office_name: office_name.clone(),
+                            review_target: existing.target_due,
+                            review_limit: existing.limit_due,
+                        });
+                    }
+                    return Err(invalid(
+                        ErrorCode::ApplicationNoTaken,
+                        format!("申请编号 {number} 已用于另一份申请，未保存。"),
+                        format!("Application number {number} is taken by another application; nothing stored."),
+                    ));
                 }
-                return Err(invalid(
-                    ErrorCode::ApplicationNoTaken,
-                    format!("申请编号 {number} 已用于另一份申请，未保存。"),
-                    format!("Application number {number} is taken by another application; nothing stored."),
-                ));
-            }
-            if store::active_of(conn, &form.id_number)?.is_some() {
-                return Err(invalid(
-                    ErrorCode::ApplicationExists,
-                    "该证件号码已有待审核或有效的失业登记（一人一登记），未保存。请先注销原登记或等待审核结果。",
-                    "This ID number already has a pending or current unemployment registration (one person, one registration); nothing stored.",
-                ));
-            }
-            let now = Utc::now().naive_utc();
-            let new = NewApplication {
-                application_no: number.clone(),
-                channel: channel.as_str().into(),
-                id_type: form.id_type.clone(),
-                id_number: form.id_number.clone(),
-                name: form.name.clone(),
-                sex: form.sex.clone(),
-                birth_date: form.birth_date,
-                mobile: form.mobile.clone(),
-                email: form.email.clone(),
-                form: form_json.clone(),
-                place_kind: form.registration_place.as_str().into(),
-                place_code: place_code.clone(),
-                route_method: method.clone(),
-                org_id: office,
-                received_at: now,
-                received_on: today,
-                target_due,
-                limit_due,
-                due_provisional: provisional,
-                status: "pending".into(),
-                active_key: Some(form.id_number.clone()),
-                actor: actor.clone(),
-            };
-            let id = store::insert_application(conn, &new)?;
-            let who = caller
-                .map(|c| c.actor.clone())
-                .unwrap_or(crate::authz::Actor {
-                    name: "public".into(),
-                    org_id: None,
-                });
-            audit::record(
-                conn,
-                &who,
-                "unemployment.apply",
-                &format!("unemployment:{number}"),
-                None,
-                Some(
-                    &json!({"id": id, "channel": channel.as_str(), "office": office_code,
-                    "place": place_code, "method": method}),
-                ),
-            )?;
-            Ok(Applied {
-                application_no: number.clone(),
-                outcome: "created".into(),
-                office_code: office_code.clone(),
-                office_name: office_name.clone(),
-                review_target: target_due,
-                review_limit: limit_due,
+                if holds_key && store::active_of(conn, &form.id_number)?.is_some() {
+                    return Err(exists());
+                }
+                let now = Utc::now().naive_utc();
+                let new = NewApplication {
+                    application_no: number.clone(),
+                    channel: channel.as_str().into(),
+                    id_type: form.id_type.clone(),
+                    id_number: form.id_number.clone(),
+                    name: form.name.clone(),
+                    sex: form.sex.clone(),
+                    birth_date: form.birth_date,
+                    mobile: form.mobile.clone(),
+                    email: form.email.clone(),
+                    form: form_json.clone(),
+                    place_kind: form.registration_place.as_str().into(),
+                    place_code: place_code.clone(),
+                    route_method: method.clone(),
+                    org_id: office,
+                    received_at: now,
+                    received_on: today,
+                    target_due,
+                    limit_due,
+                    due_provisional: provisional,
+                    status: "pending".into(),
+                    active_key: holds_key.then(|| form.id_number.clone()),
+                    actor: actor.clone(),
+                };
+                let id = store::insert_application(conn, &new)?;
+                audit::record(
+                    conn,
+                    &who,
+                    "unemployment.apply",
+                    &format!("unemployment:{number}"),
+                    None,
+                    Some(
+                        &json!({"id": id, "channel": channel.as_str(), "office": office_code,
+                        "place": place_code, "method": method}),
+                    ),
+                )?;
+                Ok(Applied {
+                    application_no: number,
+                    outcome: "created".into(),
+                    office_code: office_code.clone(),
+                    office_name: office_name.clone(),
+                    review_target: target_due,
+                    review_limit: limit_due,
+                })
             })
-        })
+        };
+        let mut conn = self.db.conn()?;
+        match attempt(&mut conn) {
+            // Two at once on PostgreSQL despite the lock (another node on an older release):
+            // the second is judged again as the data now stands.
+            Err(e) if is_unique_violation(&e) => attempt(&mut conn),
+            other => other,
+        }
     }
 
     /// The office of the chosen registration place: its division code, or its address through
@@ -509,6 +537,14 @@ impl Unemployment {
         for r in &rows {
             events.insert(r.id, store::events_of(&mut conn, r.id)?);
         }
+        audit::record(
+            &mut conn,
+            &caller.actor,
+            "unemployment.download",
+            "unemployment:applications",
+            None,
+            Some(&json!({"after": after, "last": last, "applications": rows.len()})),
+        )?;
         store::record_download(
             &mut conn,
             caller.org_id,
@@ -548,18 +584,19 @@ impl Unemployment {
         today: NaiveDate,
     ) -> Result<ApplicationView> {
         caller.require(Permission::Unemployment)?;
-        let passed =
-            match input.result.trim() {
-                "passed" | "审核通过" | "通过" => true,
-                "refused" | "审核不通过" | "不通过" => false,
-                other => return Err(invalid(
+        let passed = match input.result.trim() {
+            "passed" | "审核通过" | "通过" => true,
+            "refused" | "审核不通过" | "不通过" => false,
+            other => {
+                return Err(invalid(
                     ErrorCode::ReviewInvalid,
                     format!(
                         "审核结果“{other}”无效：应为 passed（审核通过）或 refused（审核不通过）。"
                     ),
                     format!("Review result '{other}' is not valid: passed or refused."),
-                )),
-            };
+                ))
+            }
+        };
         let reason = input
             .reason
             .as_deref()
@@ -580,15 +617,7 @@ impl Unemployment {
             })?),
             None => None,
         };
-        if passed {
-            if input.urban.is_none() {
-                return Err(invalid(
-                    ErrorCode::ReviewInvalid,
-                    "审核通过时须注明是否在城镇区域办理登记（urban），用于城镇登记失业统计。",
-                    "A passed review must say whether the registration is urban (urban), for the urban registered-unemployment statistics.",
-                ));
-            }
-        } else {
+        if !passed {
             let Some(reason) = reason else {
                 return Err(invalid(
                     ErrorCode::ReviewInvalid,
@@ -618,9 +647,17 @@ impl Unemployment {
                 .add_working_days(today, rules::CONTACT_WORKING_DAYS)
         });
         db::write_transaction(&mut conn, |conn| -> Result<()> {
+            if passed {
+                serialize_applications(conn)?;
+                // A public application takes the person's registration only now.
+                if store::active_of(conn, &row.id_number)?.is_some_and(|a| a.id != row.id) {
+                    return Err(exists());
+                }
+            }
             let done = store::set_review(
                 conn,
                 row.id,
+                &row.id_number,
                 passed,
                 reason,
                 input.urban,
@@ -750,6 +787,10 @@ impl Unemployment {
             ));
         }
         db::write_transaction(&mut conn, |conn| -> Result<()> {
+            // Judged again inside the transaction: an exit may have come in between.
+            if store::by_no(conn, no)?.is_none_or(|r| r.status != "registered") {
+                return Err(closed("exited"));
+            }
             store::insert_event(
                 conn,
                 &NewEvent {
@@ -806,7 +847,8 @@ impl Unemployment {
             .detail
             .as_deref()
             .map(str::trim)
-            .filter(|d| !d.is_empty());
+            // Only reason 24 has a detail (which of 入学、应征服兵役、移居境外).
+            .filter(|d| !d.is_empty() && reason == "24");
         if reason == "24" && !detail.is_some_and(|d| annex::REASON_24_DETAILS.contains(&d)) {
             return Err(bad(
                 "原因 24 须注明是入学、应征服兵役还是移居境外（detail）：移居境外无需告知本人。"
@@ -819,6 +861,12 @@ impl Unemployment {
             .as_deref()
             .map(str::trim)
             .filter(|v| !v.is_empty());
+        if verification.is_some_and(|v| v.chars().count() > 200) {
+            return Err(bad(
+                "核实情况不能超过 200 字。".into(),
+                "The verification note may not exceed 200 characters.".into(),
+            ));
+        }
         if annex::needs_verification(reason)
             && !verification.is_some_and(|v| v.chars().count() >= MIN_VERIFICATION_CHARS)
         {
@@ -874,8 +922,15 @@ impl Unemployment {
         let record = annex::DeregistrationRecord {
             aab301: area,
             aaz341: serial_of(row.id),
-            aac003: row.name.clone(),
-            aac002: row.id_number.clone(),
+            // The annex allows no spaces in 姓名 (a Latin name's spaces are dropped).
+            aac003: row.name.chars().filter(|c| !c.is_whitespace()).collect(),
+            aac002: input
+                .social_security_number
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_uppercase)
+                .unwrap_or_else(|| row.id_number.clone()),
             aac058: row.id_type.clone(),
             aac044: row.id_number.clone(),
             adc210: on.format("%Y%m%d").to_string(),
@@ -925,10 +980,22 @@ impl Unemployment {
                 return Err(closed(&row.status));
             }
             let now = Utc::now().naive_utc();
-            store::insert_deregistration(
+            if !store::insert_deregistration(
                 conn,
                 &deregistrations::stored(&record, "hub", row.org_id, Some(row.id), now),
-            )?;
+            )? {
+                return Err(invalid(
+                    ErrorCode::ExitInvalid,
+                    format!(
+                        "注销记录的业务标识 {}+{} 已被占用，未保存。",
+                        record.aab301, record.aaz341
+                    ),
+                    format!(
+                        "The deregistration key {}+{} is taken; nothing stored.",
+                        record.aab301, record.aaz341
+                    ),
+                ));
+            }
             if notice == "mailed" {
                 if let Some(to) = row.email.as_deref() {
                     let (subject, body) = exit_notice_mail(&row, reason_name, on);
@@ -962,7 +1029,7 @@ impl Unemployment {
     pub fn progress(&self, no: &str, id_number: &str) -> Result<Option<Progress>> {
         let mut conn = self.db.conn()?;
         let row = store::by_no(&mut conn, no.trim())?;
-        let given = id_number.trim().to_uppercase();
+        let given = normalized_id(id_number);
         Ok(row
             .filter(|r| constant_time_eq(r.id_number.as_bytes(), given.as_bytes()))
             .map(|r| Progress {
@@ -1101,6 +1168,37 @@ pub fn timeliness(r: &ApplicationRow, today: NaiveDate) -> &'static str {
     }
 }
 
+/// On PostgreSQL, takes the applications' transaction lock: applications are stored one at a
+/// time, so their ids commit in order (the download cursor never passes over one still being
+/// written) and the one-person check cannot race. SQLite's write lock does the same already.
+fn serialize_applications(conn: &mut db::AnyConnection) -> Result<()> {
+    use diesel::RunQueryDsl;
+    if let db::AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(6009520079)").execute(pg)?;
+    }
+    Ok(())
+}
+
+fn is_unique_violation(e: &UnemploymentError) -> bool {
+    matches!(
+        e,
+        UnemploymentError::Dist(DistError::Db(db::DbError::Query(
+            diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            )
+        )))
+    )
+}
+
+fn exists() -> UnemploymentError {
+    invalid(
+        ErrorCode::ApplicationExists,
+        "该证件号码已有待审核或有效的失业登记（一人一登记），未保存。请先注销原登记或等待审核结果。",
+        "This ID number already has a pending or current unemployment registration (one person, one registration); nothing stored.",
+    )
+}
+
 fn closed(status: &str) -> UnemploymentError {
     invalid(
         ErrorCode::ApplicationClosed,
@@ -1112,18 +1210,35 @@ fn closed(status: &str) -> UnemploymentError {
     )
 }
 
+/// The prefix of the hub's own 系统流水号; refused on records from local systems.
+pub const HUB_SERIAL_PREFIX: &str = "GH";
+
 /// The 系统流水号 (AAZ341) of the hub's own deregistration of application `id`: 18 characters.
 pub fn serial_of(id: i64) -> String {
-    format!("GH{id:016}")
+    format!("{HUB_SERIAL_PREFIX}{id:016}")
 }
 
 /// 经办人 from an actor name (`user:zhang` → `zhang`), without spaces and at most 20 characters.
 fn clerk_of(actor: &str) -> String {
-    let name = actor.split_once(':').map_or(actor, |(_, n)| n);
+    // `user:zhang`, `token:7:jiangsu-sync`: the last part is the person or system.
+    let name = actor.rsplit(':').next().unwrap_or(actor);
     name.chars()
         .filter(|c| !c.is_whitespace())
         .take(20)
         .collect()
+}
+
+/// An ID number as the form stores it (half-width, no spaces, upper case, 15 digits as 18).
+pub fn normalized_id(raw: &str) -> String {
+    let text: String = crate::domain::text::to_half_width(raw)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_uppercase();
+    match crate::domain::id_number::IdNumber::parse(&text) {
+        Ok(id) => id.id18().to_string(),
+        Err(_) => text,
+    }
 }
 
 fn valid_number(no: &str) -> bool {

@@ -126,7 +126,7 @@ pub fn columns() -> Vec<StatColumn> {
         col(
             "registered_at_end",
             "期末城镇登记失业人数",
-            "期末仍处于登记失业状态、且在城镇区域办理登记的人数（人社厅发〔2020〕79号 第十条）",
+            "期末仍处于登记失业状态、且在城镇区域办理登记的人数（人社厅发〔2020〕79号 第十条；审核时未标明农村的按城镇计）",
         ),
         col(
             "hardship_at_end",
@@ -184,15 +184,16 @@ fn counted_in(r: &ApplicationRow, column: &str, p: &Period) -> bool {
     match column {
         "new_registrations" => passed && r.reviewed_on.is_some_and(|d| p.holds(d)),
         "exits" => r.exit_on.is_some_and(|d| p.holds(d)),
-        "registered_at_end" => registered_at_end && r.urban == Some(true),
+        // Urban unless the office recorded 农村 at review.
+        "registered_at_end" => registered_at_end && r.urban != Some(false),
         "hardship_at_end" => {
             registered_at_end
-                && r.urban == Some(true)
+                && r.urban != Some(false)
                 && r.skill_type.as_deref() == Some("hardship")
         }
         "long_term_at_end" => {
             registered_at_end
-                && r.urban == Some(true)
+                && r.urban != Some(false)
                 && r.reviewed_on
                     .is_some_and(|d| rules::level_on(d, p.to) == Level::Long)
         }
@@ -266,7 +267,14 @@ impl Unemployment {
                 }
             }
         }
-        let mut areas: Vec<i64> = tree.children(top).to_vec();
+        // The receiving organisations below, by code, then what the organisation holds itself.
+        let mut areas: Vec<i64> = tree
+            .children(top)
+            .iter()
+            .copied()
+            .filter(|id| tree.get(*id).is_some_and(|n| n.level.receives()))
+            .collect();
+        areas.sort_by_key(|id| tree.get(*id).map(|n| n.code.clone()).unwrap_or_default());
         areas.push(top);
         let mut out_rows = Vec::new();
         let mut total = BTreeMap::new();
@@ -321,11 +329,22 @@ impl Unemployment {
         }
         let tree = self.tree()?;
         let top = self.top_org(&tree, caller, org)?;
-        let rows = store::in_scope(&mut *self.db.conn()?, &tree.scope_of(top), &[])?;
+        let mut conn = self.db.conn()?;
+        let rows = store::in_scope(&mut conn, &tree.scope_of(top), &[])?;
+        crate::db::audit::record_read(
+            &mut conn,
+            &caller.actor,
+            "unemployment.statistics.records",
+            &format!("unemployment-statistics:{}:{column}", period.month),
+            Some(&serde_json::json!({"org": tree.get(top).map(|n| n.code.clone())})),
+        )?;
         let masked = caller.sees_masked();
+        // One line per person and area, as the count counts them.
+        let mut seen = BTreeSet::new();
         Ok(rows
             .into_iter()
             .filter(|r| counted_in(r, column, period))
+            .filter(|r| seen.insert((area_of(&tree, top, r.org_id), r.id_number.clone())))
             .map(|r| StatRecord {
                 office: tree
                     .get(r.org_id)

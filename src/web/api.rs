@@ -33,11 +33,11 @@ use utoipa::OpenApi;
         super::followup::submit_events, super::followup::import_file, super::followup::timeline,
         super::followup::summary, super::followup::summary_records, super::followup::overdue,
         super::registration::register,
-        super::unemployment::submit, super::unemployment::download, super::unemployment::application,
-        super::unemployment::review, super::unemployment::event, super::unemployment::exit,
-        super::unemployment::lists, super::unemployment::day_file, super::unemployment::receive,
-        super::unemployment::statistics, super::unemployment::statistics_records,
-        super::unemployment::public_apply, super::unemployment::public_progress),
+        super::unemployment::unemployment_apply, super::unemployment::unemployment_download, super::unemployment::unemployment_application,
+        super::unemployment::unemployment_review, super::unemployment::unemployment_event, super::unemployment::unemployment_exit,
+        super::unemployment::unemployment_lists, super::unemployment::unemployment_deregistrations, super::unemployment::unemployment_receive,
+        super::unemployment::unemployment_statistics, super::unemployment::unemployment_statistics_records,
+        super::unemployment::public_unemployment_apply, super::unemployment::public_unemployment_progress),
     components(schemas(BatchSummary, Refusal, ApiError, ErrorCode, Health, Channel)),
     modifiers(&BearerAuth, &CommonAnswers)
 )]

@@ -26,19 +26,19 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 pub fn routes(book: &mut RouteBook) {
-    book.add::<__path_submit, _, _>(submit)
-        .add::<__path_download, _, _>(download)
-        .add::<__path_application, _, _>(application)
-        .add::<__path_review, _, _>(review)
-        .add::<__path_event, _, _>(event)
-        .add::<__path_exit, _, _>(exit)
-        .add::<__path_lists, _, _>(lists)
-        .add::<__path_day_file, _, _>(day_file)
-        .add::<__path_receive, _, _>(receive)
-        .add::<__path_statistics, _, _>(statistics)
-        .add::<__path_statistics_records, _, _>(statistics_records)
-        .add::<__path_public_apply, _, _>(public_apply)
-        .add::<__path_public_progress, _, _>(public_progress);
+    book.add::<__path_unemployment_apply, _, _>(unemployment_apply)
+        .add::<__path_unemployment_download, _, _>(unemployment_download)
+        .add::<__path_unemployment_application, _, _>(unemployment_application)
+        .add::<__path_unemployment_review, _, _>(unemployment_review)
+        .add::<__path_unemployment_event, _, _>(unemployment_event)
+        .add::<__path_unemployment_exit, _, _>(unemployment_exit)
+        .add::<__path_unemployment_lists, _, _>(unemployment_lists)
+        .add::<__path_unemployment_deregistrations, _, _>(unemployment_deregistrations)
+        .add::<__path_unemployment_receive, _, _>(unemployment_receive)
+        .add::<__path_unemployment_statistics, _, _>(unemployment_statistics)
+        .add::<__path_unemployment_statistics_records, _, _>(unemployment_statistics_records)
+        .add::<__path_public_unemployment_apply, _, _>(public_unemployment_apply)
+        .add::<__path_public_unemployment_progress, _, _>(public_unemployment_progress);
 }
 
 /// The service's refusal as the API answers it: the form's problems one by one.
@@ -125,7 +125,7 @@ pub struct ApplicationBody {
         (status = 409, description = "APPLICATION_EXISTS (one person, one registration) or APPLICATION_NO_TAKEN", body = ApiError),
         (status = 422, description = "APPLICATION_INVALID with `problems`, or PLACE_UNROUTABLE", body = ApiError)),
     security(("bearer" = [])))]
-async fn submit(
+async fn unemployment_apply(
     state: web::Data<AppState>,
     caller: Authenticated,
     body: web::Json<ApplicationBody>,
@@ -177,7 +177,7 @@ pub struct DownloadQuery {
 #[utoipa::path(get, path = "/api/v1/unemployment/applications", params(DownloadQuery),
     responses((status = 200, body = Download), (status = 403, body = ApiError)),
     security(("bearer" = [])))]
-async fn download(
+async fn unemployment_download(
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<DownloadQuery>,
@@ -199,7 +199,7 @@ async fn download(
     params(("no" = String, Path, description = "申请编号")),
     responses((status = 200, body = ApplicationView), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
-async fn application(
+async fn unemployment_application(
     state: web::Data<AppState>,
     caller: Authenticated,
     no: web::Path<String>,
@@ -222,7 +222,7 @@ async fn application(
         (status = 409, description = "APPLICATION_CLOSED: reviewed before", body = ApiError),
         (status = 422, description = "REVIEW_INVALID or REVIEW_REASON_FORBIDDEN", body = ApiError)),
     security(("bearer" = [])))]
-async fn review(
+async fn unemployment_review(
     state: web::Data<AppState>,
     caller: Authenticated,
     no: web::Path<String>,
@@ -248,7 +248,7 @@ async fn review(
         (status = 409, description = "APPLICATION_CLOSED: not registered", body = ApiError),
         (status = 422, description = "UNEMPLOYMENT_EVENT_INVALID", body = ApiError)),
     security(("bearer" = [])))]
-async fn event(
+async fn unemployment_event(
     state: web::Data<AppState>,
     caller: Authenticated,
     no: web::Path<String>,
@@ -274,7 +274,7 @@ async fn event(
         (status = 409, description = "APPLICATION_CLOSED: not registered", body = ApiError),
         (status = 422, description = "EXIT_INVALID or EXIT_NEEDS_VERIFICATION", body = ApiError)),
     security(("bearer" = [])))]
-async fn exit(
+async fn unemployment_exit(
     state: web::Data<AppState>,
     caller: Authenticated,
     no: web::Path<String>,
@@ -297,6 +297,7 @@ async fn exit(
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// `pending`, `late`, `breached`, `uncontacted`, `monthly_contact` or `owed`.
+    #[param(example = "pending")]
     list: String,
 }
 
@@ -304,7 +305,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/v1/unemployment/lists", params(ListQuery),
     responses((status = 200, body = WorkList), (status = 400, body = ApiError), (status = 403, body = ApiError)),
     security(("bearer" = [])))]
-async fn lists(
+async fn unemployment_lists(
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<ListQuery>,
@@ -330,7 +331,8 @@ async fn lists(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DayQuery {
-    /// The 经办日期 of the records (`2026-11-30` or `20261130`).
+    /// The day (`2026-11-30` or `20261130`).
+    #[param(example = "2026-11-30")]
     date: String,
     /// `json` (default) or `csv`.
     format: Option<String>,
@@ -342,7 +344,7 @@ pub struct DayQuery {
 #[utoipa::path(get, path = "/api/v1/unemployment/deregistrations", params(DayQuery),
     responses((status = 200, body = DayFile, description = "JSON, or the CSV file"), (status = 400, body = ApiError), (status = 403, body = ApiError)),
     security(("bearer" = [])))]
-async fn day_file(
+async fn unemployment_deregistrations(
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<DayQuery>,
@@ -400,7 +402,7 @@ pub struct ReceiveBody {
 #[utoipa::path(post, path = "/api/v1/unemployment/deregistrations", request_body = ReceiveBody,
     responses((status = 200, body = Received), (status = 400, body = ApiError), (status = 403, body = ApiError), (status = 413, body = ApiError)),
     security(("bearer" = [])))]
-async fn receive(
+async fn unemployment_receive(
     state: web::Data<AppState>,
     caller: Authenticated,
     req: HttpRequest,
@@ -421,15 +423,22 @@ async fn receive(
             )
         })?
     } else {
-        serde_json::from_slice::<ReceiveBody>(&body)
-            .map_err(|e| {
-                ApiError::new(
-                    ErrorCode::BodyInvalid,
-                    &format!("请求体不是有效的 JSON（{{\"records\": [...]}}）：{e}"),
-                    &format!("The body is not valid JSON ({{\"records\": [...]}}): {e}"),
-                )
-            })?
-            .records
+        let bad = |e: String| {
+            ApiError::new(
+                ErrorCode::BodyInvalid,
+                &format!("请求体不是有效的 JSON（{{\"records\": [...]}}）：{e}"),
+                &format!("The body is not valid JSON ({{\"records\": [...]}}): {e}"),
+            )
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|e| bad(e.to_string()))?;
+        let list = value
+            .get("records")
+            .and_then(|r| r.as_array())
+            .ok_or_else(|| bad("records 应为数组 / records must be an array".into()))?;
+        // Each record is read on its own: a missing field, a null or a number is a rule the
+        // record breaks (answered with its key), not a reason to refuse the whole batch.
+        list.iter().map(annex::lenient_record).collect()
     };
     if records.len() > MAX_RECORDS {
         return Err(ApiError::new(
@@ -450,6 +459,7 @@ async fn receive(
 #[serde(deny_unknown_fields)]
 pub struct StatsQuery {
     /// The month the period ends in (`2026-11`: 2026-10-21 to 2026-11-20).
+    #[param(example = "2026-11")]
     month: String,
     /// An organisation in your jurisdiction (code); default your own.
     org: Option<String>,
@@ -472,7 +482,7 @@ fn period_of(month: &str) -> Result<Period, ApiError> {
 #[utoipa::path(get, path = "/api/v1/unemployment/statistics", params(StatsQuery),
     responses((status = 200, body = MonthlyStats, description = "JSON, or the CSV / XLSX file"), (status = 400, body = ApiError), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
-async fn statistics(
+async fn unemployment_statistics(
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<StatsQuery>,
@@ -521,10 +531,13 @@ async fn statistics(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct StatsRecordsQuery {
+    /// The month the period ends in (`2026-11`).
+    #[param(example = "2026-11")]
     month: String,
     /// The row's organisation (code); default your own (the total row).
     org: Option<String>,
     /// The column id (`new_registrations`, `exit_11`, `registered_at_end`, …).
+    #[param(example = "new_registrations")]
     column: String,
 }
 
@@ -532,7 +545,7 @@ pub struct StatsRecordsQuery {
 #[utoipa::path(get, path = "/api/v1/unemployment/statistics/records", params(StatsRecordsQuery),
     responses((status = 200, body = [StatRecord]), (status = 400, body = ApiError), (status = 404, body = ApiError)),
     security(("bearer" = [])))]
-async fn statistics_records(
+async fn unemployment_statistics_records(
     state: web::Data<AppState>,
     caller: Authenticated,
     query: web::Query<StatsRecordsQuery>,
@@ -584,7 +597,7 @@ pub fn public_allowance(
 /// query.
 #[utoipa::path(post, path = "/api/v1/public/unemployment/applications", request_body = ApplicationInput,
     responses((status = 201, body = Applied), (status = 409, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
-async fn public_apply(
+async fn public_unemployment_apply(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<ApplicationInput>,
@@ -614,7 +627,7 @@ pub struct ProgressBody {
 /// exactly as a number that does not exist. Rate-limited per address and per application.
 #[utoipa::path(post, path = "/api/v1/public/unemployment/progress", request_body = ProgressBody,
     responses((status = 200, body = Progress), (status = 404, body = ApiError), (status = 429, body = ApiError)))]
-async fn public_progress(
+async fn public_unemployment_progress(
     state: web::Data<AppState>,
     req: HttpRequest,
     body: web::Json<ProgressBody>,

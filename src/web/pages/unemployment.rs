@@ -248,6 +248,8 @@ fn application_page(
                 label for="verification_note" { "核实情况（原因 31、32 必填：不能以此为唯一依据，人社厅发〔2020〕79号）" }
                 input #verification_note type="text" name="verification_note" maxlength="200";
                 label for="exit_note" { "备注" } input #exit_note type="text" name="note" maxlength="100";
+                label for="social_security_number" { "社会保障号码（持通行证者填写；默认为证件号码）" }
+                input #social_security_number type="text" name="social_security_number" maxlength="18";
                 p { button type="submit" { "注销" } }
             }
         }
@@ -380,6 +382,7 @@ async fn exit(
         clerk: optional(form.get("clerk")),
         verification_note: optional(form.get("verification_note")),
         note: optional(form.get("note")),
+        social_security_number: optional(form.get("social_security_number")),
     };
     let no = no.into_inner();
     let caller = session.caller.clone();
@@ -581,16 +584,35 @@ async fn new_submit(
     let input = input_of(&form);
     let caller = session.caller.clone();
     let answer = blocking(&state, move |s| {
-        Ok(s.unemployment
-            .apply(Some(&caller), Channel::OnSite, None, &input, china_today()))
+        let applied =
+            s.unemployment
+                .apply(Some(&caller), Channel::OnSite, None, &input, china_today());
+        // Routed to an office outside the clerk's jurisdiction (another county's 就业地 …):
+        // the clerk cannot open it, so the answer says where it went instead.
+        let tree = s.dist.tree()?;
+        let visible = applied.as_ref().is_ok_and(|a| {
+            tree.by_code(&a.office_code)
+                .is_some_and(|n| caller.scope.contains(n.id))
+        });
+        Ok((applied, visible))
     })
     .await?;
     match answer {
-        Ok(applied) => see_other(&format!(
+        (Ok(applied), true) => see_other(&format!(
             "/unemployment/applications/{}?done=saved",
             applied.application_no
         )),
-        Err(UnemploymentError::Form(problems)) => Ok(html(
+        (Ok(applied), false) => ok(page(
+            "失业登记申请已提交",
+            Some(&session),
+            markup! {
+                div.panel {
+                    p { "申请已保存。申请编号：" strong #application_no { (applied.application_no) } }
+                    p { "按登记失业地转至 " (applied.office_name) "（" (applied.office_code) "）办理，不在本机构辖区内。审核目标时限 " (day(applied.review_target)) "。" }
+                }
+            },
+        )),
+        (Err(UnemploymentError::Form(problems)), _) => Ok(html(
             StatusCode::UNPROCESSABLE_ENTITY,
             page(
                 "现场办理失业登记",
@@ -598,7 +620,7 @@ async fn new_submit(
                 application_form("/unemployment/new", &session.csrf, Some(&form), &problems),
             ),
         )),
-        Err(e) => Err(service_error(e)),
+        (Err(e), _) => Err(service_error(e)),
     }
 }
 
