@@ -1020,7 +1020,7 @@ mod tests {
 
     #[test]
     fn a_number_starting_with_a_letter_skips_the_id_rules() {
-        for foreign in ["USA123", "GBR9876543210XYZ", "a1"] {
+        for foreign in ["Usa123", "GBR9876543210XYZ", "a1"] {
             let r = with(|r| {
                 r.aac002 = foreign.into();
                 r.aac058 = "07".into();

@@ -1029,7 +1029,7 @@ impl Unemployment {
     pub fn progress(&self, no: &str, id_number: &str) -> Result<Option<Progress>> {
         let mut conn = self.db.conn()?;
         let row = store::by_no(&mut conn, no.trim())?;
-        let given = normalized_id(id_number);
+        let given = rules::normalize_id_number(id_number);
         Ok(row
             .filter(|r| constant_time_eq(r.id_number.as_bytes(), given.as_bytes()))
             .map(|r| Progress {
@@ -1226,19 +1226,6 @@ fn clerk_of(actor: &str) -> String {
         .filter(|c| !c.is_whitespace())
         .take(20)
         .collect()
-}
-
-/// An ID number as the form stores it (half-width, no spaces, upper case, 15 digits as 18).
-pub fn normalized_id(raw: &str) -> String {
-    let text: String = crate::domain::text::to_half_width(raw)
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_uppercase();
-    match crate::domain::id_number::IdNumber::parse(&text) {
-        Ok(id) => id.id18().to_string(),
-        Err(_) => text,
-    }
 }
 
 fn valid_number(no: &str) -> bool {

@@ -4,19 +4,19 @@
 use chrono::{Months, NaiveDate};
 use std::collections::HashMap;
 
-/// 四级: time since registration.
+/// 四级: time since registration (see [`level_on`] for the boundary days).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
-    /// 短期: under one month.
+    /// 短期: 登记失业1个月以内, up to and including one month.
     Short,
-    /// 中短期: one to three months.
+    /// 中短期: 1-3个月, more than one month up to and including three.
     MidShort,
-    /// 中长期: three to six months.
+    /// 中长期: 3-6个月, more than three months, less than six.
     MidLong,
-    /// 长期: six months and more.
+    /// 长期: 6个月以上, six months and more.
     Long,
 }
 
@@ -40,24 +40,30 @@ impl Level {
     }
 }
 
-/// The level on `today` of a person registered on `registered_on`, by calendar months
-/// (`checked_add_months`: 31 January plus one month is 28 February).
+/// The level on `today` of a person registered on `registered_on`.
 ///
-/// The notice writes 1个月以内, 1-3个月, 3-6个月, 6个月以上: each boundary would belong to two
-/// levels. It goes to the higher one — exactly one month is 中短期, exactly three 中长期, exactly six
-/// 长期 — because 以上 includes its number in Chinese regulations, and the higher level owes the
-/// person more services, never fewer. A `today` before the registration counts as 短期.
+/// 黑人社函〔2020〕87号 §二: 登记失业1个月以内为短期, 1-3个月为中短期, 3-6个月为中长期, 6个月以上为长期.
+/// In Chinese legal usage "以上""以下""以内""届满" include the number (《民法典》第一千二百五十九条),
+/// so both ends are read inclusively and each boundary day belongs to exactly one level:
+///
+/// - 短期 up to and including the day one month after registration (1个月以内 includes 1);
+/// - 中短期 from the next day up to and including three months (the 1–3 range includes 3);
+/// - 中长期 from the next day to the day before six months;
+/// - 长期 from six months on (6个月以上 includes 6).
+///
+/// "N months after" is `registered_on.checked_add_months(N)`: the same day of the month, or the
+/// month's last day when it has no such day (registered 31 January: one month is 28 February, in
+/// a leap year 29 February; three months 30 April). A boundary beyond chrono's range is never
+/// reached. A `today` before the registration counts as 短期.
 pub fn level_on(registered_on: NaiveDate, today: NaiveDate) -> Level {
-    let reached = |months: u32| {
-        registered_on
-            .checked_add_months(Months::new(months))
-            .is_some_and(|boundary| today >= boundary)
-    };
+    let boundary = |months: u32| registered_on.checked_add_months(Months::new(months));
+    let reached = |months: u32| boundary(months).is_some_and(|b| today >= b);
+    let passed = |months: u32| boundary(months).is_some_and(|b| today > b);
     if reached(6) {
         Level::Long
-    } else if reached(3) {
+    } else if passed(3) {
         Level::MidLong
-    } else if reached(1) {
+    } else if passed(1) {
         Level::MidShort
     } else {
         Level::Short
@@ -257,14 +263,17 @@ mod tests {
     }
 
     #[test]
-    fn level_boundaries_go_to_the_higher_level() {
+    fn level_boundaries_include_their_number() {
         let reg = d(2026, 1, 15);
         assert_eq!(level_on(reg, d(2026, 1, 15)), Level::Short);
-        assert_eq!(level_on(reg, d(2026, 2, 14)), Level::Short);
-        assert_eq!(level_on(reg, d(2026, 2, 15)), Level::MidShort);
-        assert_eq!(level_on(reg, d(2026, 4, 14)), Level::MidShort);
-        assert_eq!(level_on(reg, d(2026, 4, 15)), Level::MidLong);
+        // Exactly one month is still 短期 (1个月以内 includes 1).
+        assert_eq!(level_on(reg, d(2026, 2, 15)), Level::Short);
+        assert_eq!(level_on(reg, d(2026, 2, 16)), Level::MidShort);
+        // Exactly three months is still 中短期 (1-3个月 includes 3).
+        assert_eq!(level_on(reg, d(2026, 4, 15)), Level::MidShort);
+        assert_eq!(level_on(reg, d(2026, 4, 16)), Level::MidLong);
         assert_eq!(level_on(reg, d(2026, 7, 14)), Level::MidLong);
+        // Exactly six months is 长期 (6个月以上 includes 6).
         assert_eq!(level_on(reg, d(2026, 7, 15)), Level::Long);
         assert_eq!(level_on(reg, d(2027, 7, 15)), Level::Long);
         assert_eq!(level_on(reg, d(2025, 12, 1)), Level::Short);
@@ -273,13 +282,30 @@ mod tests {
     #[test]
     fn end_of_month_registration_is_a_month_on_the_last_day_of_february() {
         let reg = d(2026, 1, 31);
+        // 31 January + 1 month = 28 February: that day is still 短期.
         assert_eq!(level_on(reg, d(2026, 2, 27)), Level::Short);
-        assert_eq!(level_on(reg, d(2026, 2, 28)), Level::MidShort);
-        // 31 January + 3 months is 30 April; + 6 months is 31 July.
-        assert_eq!(level_on(reg, d(2026, 4, 29)), Level::MidShort);
-        assert_eq!(level_on(reg, d(2026, 4, 30)), Level::MidLong);
+        assert_eq!(level_on(reg, d(2026, 2, 28)), Level::Short);
+        assert_eq!(level_on(reg, d(2026, 3, 1)), Level::MidShort);
+        // + 3 months is 30 April (中短期 through it); + 6 months is 31 July.
+        assert_eq!(level_on(reg, d(2026, 4, 30)), Level::MidShort);
+        assert_eq!(level_on(reg, d(2026, 5, 1)), Level::MidLong);
         assert_eq!(level_on(reg, d(2026, 7, 30)), Level::MidLong);
         assert_eq!(level_on(reg, d(2026, 7, 31)), Level::Long);
+        // In a leap year one month from 31 January is 29 February.
+        let reg = d(2028, 1, 31);
+        assert_eq!(level_on(reg, d(2028, 2, 29)), Level::Short);
+        assert_eq!(level_on(reg, d(2028, 3, 1)), Level::MidShort);
+        // 30 November + 3 months = 28 February; + 6 months = 30 May.
+        let reg = d(2025, 11, 30);
+        assert_eq!(level_on(reg, d(2026, 2, 28)), Level::MidShort);
+        assert_eq!(level_on(reg, d(2026, 3, 1)), Level::MidLong);
+        assert_eq!(level_on(reg, d(2026, 5, 29)), Level::MidLong);
+        assert_eq!(level_on(reg, d(2026, 5, 30)), Level::Long);
+    }
+
+    #[test]
+    fn boundaries_beyond_the_calendar_are_never_reached() {
+        assert_eq!(level_on(NaiveDate::MAX, NaiveDate::MAX), Level::Short);
     }
 
     #[test]

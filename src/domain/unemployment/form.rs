@@ -184,7 +184,8 @@ pub struct Application {
     pub unemployed_since: NaiveDate,
     /// AAC058 code: `01`, `90`, `17`, `04`, `05` or `06`.
     pub id_type: String,
-    /// Half-width, no spaces, upper-case letters.
+    /// Half-width, no spaces, upper-case letters; for 居民身份证, 社会保障卡 and 港澳台居民居住证
+    /// always the 18-digit number (a 15-digit one is upgraded), as [`normalize_id_number`] gives.
     pub id_number: String,
     /// From the ID number, or the `birth_date` field for a 通行证.
     pub birth_date: NaiveDate,
@@ -374,16 +375,13 @@ pub fn validate(
             p.too_long("name", "姓名", "Name", MAX_NAME_CHARS);
             None
         }
-        // AAC003 of the 79号 annex: the name may hold no half-width or full-width spaces.
-        Some(n) if n.chars().any(char::is_whitespace) => {
-            p.add(
-                "name",
-                "姓名：不能含有空格",
-                "Name: must not contain spaces",
-            );
-            None
-        }
-        Some(n) => Some(n),
+        Some(n) => match input.name.as_deref().and_then(name_problem) {
+            Some((zh, en)) => {
+                p.add("name", zh, en);
+                None
+            }
+            None => Some(n),
+        },
     };
     let sex = p.coded(&input.sex, "sex", ("性别", "Sex"), |v| {
         CodeTable::Sex.lookup(v)
@@ -825,7 +823,9 @@ fn identity(
                         );
                     }
                 }
-                (id_type, Some(id.given().to_string()), Some(id.birth_date()))
+                // The 18-digit form, so that a first-generation 15-digit number and its 18-digit
+                // successor are one person (one person, one registration).
+                (id_type, Some(id.id18().to_string()), Some(id.birth_date()))
             }
         },
     }
@@ -1033,6 +1033,11 @@ fn promise(
 /// person or a date picker, not exported by a spreadsheet.
 fn parse_form_date(raw: &str, month_ok: bool) -> Option<NaiveDate> {
     let s = compact(raw);
+    // ASCII digits and hyphens only (after full-width → half-width): every byte is then a whole
+    // character, so the byte lengths and slices below cannot cut one ("2026年1" is 8 bytes).
+    if !s.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return None;
+    }
     let num = |t: &str| -> Option<u32> {
         (!t.is_empty() && t.len() <= 4 && t.bytes().all(|b| b.is_ascii_digit()))
             .then(|| t.parse().ok())
@@ -1048,10 +1053,90 @@ fn parse_form_date(raw: &str, month_ok: bool) -> Option<NaiveDate> {
     match parts.as_slice() {
         [y, m, d] => ymd(y, m, d),
         [y, m] if month_ok => ymd(y, m, "1"),
-        [digits] if digits.len() == 8 => ymd(&digits[..4], &digits[4..6], &digits[6..]),
-        [digits] if month_ok && digits.len() == 6 => ymd(&digits[..4], &digits[4..], "1"),
+        [digits] if digits.len() == 8 => ymd(digits.get(..4)?, digits.get(4..6)?, digits.get(6..)?),
+        [digits] if month_ok && digits.len() == 6 => ymd(digits.get(..4)?, digits.get(4..)?, "1"),
         _ => None,
     }
+}
+
+/// An ID number as typed, normalised for comparison with [`Application::id_number`] (the public
+/// progress query): full-width → half-width, every space removed (inside and around), ASCII letters
+/// upper-cased, and a valid 15-digit 公民身份号码 converted to its 18 digits. Anything else — an
+/// 18-digit number, a permit number, an invalid or unknown string — is returned normalised but
+/// otherwise unchanged; this never refuses.
+pub fn normalize_id_number(raw: &str) -> String {
+    let s: String = compact(raw)
+        .chars()
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if s.len() == 15 && s.bytes().all(|b| b.is_ascii_digit()) {
+        // A 15-digit number's birth year is 19YY, never in the future, so no "today" is needed:
+        // the latest date keeps the function pure.
+        if let Ok(id) = IdNumber::parse_on(&s, NaiveDate::MAX) {
+            return id.id18().to_string();
+        }
+    }
+    s
+}
+
+/// Why a 姓名 is refused, or `None`. `raw` is the field as sent; the ends are trimmed as for every
+/// field (`clean`), so what is judged is the inside of the name:
+///
+/// - a space only as one half-width space between two Latin letters (`CHAN Tai Man`,
+///   `José María`): no double spaces, no space next to an ideograph or a dot, no full-width
+///   (U+3000) or other kind of space. The middle dot of transliterated names (`买买提·艾力`) is an
+///   ordinary character;
+/// - no control or invisible formatting characters (tabs, NUL, zero-width and bidi marks);
+/// - not starting with `=`, `+`, `-` or `@` (also full-width): names end up in CSV files opened in
+///   Excel, which would read the cell as a formula.
+fn name_problem(raw: &str) -> Option<(&'static str, &'static str)> {
+    let inner = raw.trim_matches(|c: char| c.is_whitespace() || c == '\u{FEFF}');
+    if inner
+        .chars()
+        .map(half_width_char)
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@'))
+    {
+        return Some((
+            "姓名：不能以 =、+、-、@ 开头（导出的表格在 Excel 中会被当作公式）",
+            "Name: must not start with =, +, - or @ (Excel would read the exported cell as a formula)",
+        ));
+    }
+    let invisible = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if inner.chars().any(invisible) {
+        return Some((
+            "姓名：不能含有控制字符或不可见字符",
+            "Name: must not contain control or invisible characters",
+        ));
+    }
+    if inner.chars().any(|c| c.is_whitespace() && c != ' ') {
+        return Some((
+            "姓名：不能含有全角空格或其他空白字符，只能在拉丁字母之间用单个半角空格",
+            "Name: no full-width or other spaces; only a single half-width space between Latin letters",
+        ));
+    }
+    // Full-width letters count as the Latin letters they stand for (ＣＨＡＮ Ｔａｉ).
+    let chars: Vec<char> = inner.chars().map(half_width_char).collect();
+    let latin = |c: Option<&char>| c.is_some_and(|&c| is_latin_letter(c));
+    let misplaced = chars
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == ' ' && !(i > 0 && latin(chars.get(i - 1)) && latin(chars.get(i + 1))));
+    if misplaced {
+        return Some((
+            "姓名：空格只能是拉丁字母之间的单个半角空格（如 CHAN Tai Man），中文姓名不能含有空格",
+            "Name: a space only as a single half-width space between Latin letters (as in CHAN Tai Man); a Chinese name has none",
+        ));
+    }
+    None
+}
+
+/// A letter of the Latin script: ASCII, Latin-1 Supplement and Latin Extended-A/B (`é`, `ñ`, `ø`).
+fn is_latin_letter(c: char) -> bool {
+    c.is_ascii_alphabetic() || (c.is_alphabetic() && ('\u{00C0}'..='\u{024F}').contains(&c))
 }
 
 /// Half-width, without any whitespace.
@@ -1549,11 +1634,172 @@ mod tests {
     }
 
     #[test]
-    fn a_name_has_no_spaces() {
+    fn a_name_may_hold_single_spaces_between_latin_letters_only() {
         let mut input = base();
-        input.name = Some("张 三".into());
-        input.promise_signer = Some("张 三".into());
-        assert_eq!(fields(&input), ["name"]);
+        for ok in [
+            "CHAN Tai Man",
+            "Chan Tai-man",
+            "José María GARCÍA",
+            "O'Brien",
+            "买买提·艾力",
+            "ＣＨＡＮ Ｔａｉ Ｍａｎ",
+        ] {
+            input.name = Some(ok.into());
+            input.promise_signer = Some(ok.into());
+            let app = validate(&input, today()).unwrap_or_else(|p| panic!("{ok}: {p:?}"));
+            assert_eq!(app.name, crate::domain::text::to_half_width(ok), "{ok}");
+        }
+        // The ends are trimmed like every other field's.
+        input.name = Some("  CHAN Tai Man\u{3000}".into());
+        input.promise_signer = Some("CHAN Tai Man".into());
+        assert_eq!(validate(&input, today()).unwrap().name, "CHAN Tai Man");
+        for bad in [
+            "张 三",
+            "CHAN  Tai Man",
+            "CHAN\u{3000}Tai",
+            "CHAN\u{00A0}Tai",
+            "CHAN\tTai",
+            "CHAN Tai 文",
+            "买买提 ·艾力",
+            "张\u{0}三",
+            "张\u{200B}三",
+            "张\u{202E}三",
+        ] {
+            input.name = Some(bad.into());
+            input.promise_signer = Some(bad.into());
+            let p = problems(&input);
+            assert_eq!(
+                p.iter().map(|p| p.field).collect::<Vec<_>>(),
+                ["name"],
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_may_not_start_like_a_spreadsheet_formula() {
+        let mut input = base();
+        for bad in ["=HYPERLINK(\"x\")", "+1", "-张三", "@SUM", "＝1+1", " =1"] {
+            input.name = Some(bad.into());
+            input.promise_signer = Some(bad.into());
+            let p = problems(&input);
+            assert_eq!(p.len(), 1, "{bad}: {p:?}");
+            assert_eq!(p[0].field, "name");
+            assert!(p[0].message_zh.contains("公式"), "{bad}");
+        }
+        // Inside the name the characters are harmless.
+        input.name = Some("Tai-Man".into());
+        input.promise_signer = Some("Tai-Man".into());
+        assert!(validate(&input, today()).is_ok());
+    }
+
+    #[test]
+    fn dates_with_multi_byte_characters_are_problems_not_panics() {
+        // Each is 6 or 8 bytes, the lengths of YYYYMM / YYYYMMDD, with a character across the
+        // fourth or sixth byte.
+        let bad = [
+            "2026年1",
+            "199年01",
+            "202é1",
+            "19900é1",
+            "２０２６年１",
+            "20é601",
+            "2026年01月",
+            "二〇二六年一月",
+        ];
+        for raw in bad {
+            assert_eq!(parse_form_date(raw, true), None, "{raw}");
+            assert_eq!(parse_form_date(raw, false), None, "{raw}");
+            for field in ["unemployed_since", "birth_date", "promise_date"] {
+                let mut input = base();
+                match field {
+                    "unemployed_since" => input.unemployed_since = Some(raw.into()),
+                    "birth_date" => input.birth_date = Some(raw.into()),
+                    _ => input.promise_date = Some(raw.into()),
+                }
+                assert_eq!(fields(&input), [field], "{field}: {raw}");
+            }
+            // A permit's birth date is required and typed: the same input is a problem there too.
+            let mut input = base();
+            input.id_type = Some("台湾居民来往大陆通行证".into());
+            input.id_number = Some("12345678".into());
+            input.birth_date = Some(raw.into());
+            assert_eq!(fields(&input), ["birth_date"], "permit: {raw}");
+        }
+    }
+
+    #[test]
+    fn a_15_digit_number_is_stored_as_its_18_digits() {
+        let id18 = id("230102", "19900101", "001");
+        // The first-generation form: 19 dropped from the year, no check character.
+        let id15 = format!("{}{}", &id18[..6], &id18[8..17]);
+        let mut input = base();
+        input.id_number = Some(id15.clone());
+        assert_eq!(validate(&input, today()).unwrap().id_number, id18);
+        input.id_type = Some("社会保障卡".into());
+        assert_eq!(validate(&input, today()).unwrap().id_number, id18);
+        input.id_number = Some(id18.clone());
+        assert_eq!(validate(&input, today()).unwrap().id_number, id18);
+        // The query side gives the same string for either.
+        assert_eq!(normalize_id_number(&id15), id18);
+        assert_eq!(normalize_id_number(&id18), id18);
+    }
+
+    #[test]
+    fn normalize_id_number_cases() {
+        let id18 = id("230102", "19900101", "001");
+        let id15 = format!("{}{}", &id18[..6], &id18[8..17]);
+        let full_width: String = id15
+            .chars()
+            .map(|c| char::from_u32(c as u32 + 0xFEE0).unwrap())
+            .collect();
+        assert_eq!(normalize_id_number(&full_width), id18);
+        assert_eq!(
+            normalize_id_number(&format!(" {} {} ", &id15[..6], &id15[6..])),
+            id18
+        );
+        assert_eq!(
+            normalize_id_number(&format!("\u{3000}{id15}\u{3000}")),
+            id18
+        );
+        // A lower-case x becomes X; nothing else changes in an 18-digit number.
+        let with_x = (0..1000)
+            .map(|n| id("230102", "19900101", &format!("{n:03}")))
+            .find(|i| i.ends_with('X'))
+            .unwrap();
+        assert_eq!(normalize_id_number(&with_x.to_lowercase()), with_x);
+        // Permit numbers: spaces out, letters up.
+        assert_eq!(normalize_id_number("h 1234 5678"), "H12345678");
+        assert_eq!(normalize_id_number("ｍ１２３４５６７８"), "M12345678");
+        // Not a valid 15-digit number (month 13, or region 00): normalised, not converted.
+        assert_eq!(normalize_id_number("230102901301001"), "230102901301001");
+        assert_eq!(normalize_id_number("000102900101001"), "000102900101001");
+        // An invalid 18-digit number is left as it is, as are other lengths and texts.
+        let mut bad = id18.clone();
+        bad.replace_range(17.., if bad.ends_with('0') { "1" } else { "0" });
+        assert_eq!(normalize_id_number(&bad), bad);
+        assert_eq!(normalize_id_number("12345"), "12345");
+        assert_eq!(normalize_id_number("张三"), "张三");
+        assert_eq!(normalize_id_number(""), "");
+        // Whatever validate stores, the query finds with the number as typed.
+        for typed in [id15.clone(), with_x.to_lowercase(), full_width] {
+            let mut input = base();
+            input.id_number = Some(typed.clone());
+            if typed == with_x.to_lowercase() {
+                input.sex = Some(
+                    if (with_x.as_bytes()[16] - b'0') % 2 == 1 {
+                        "男"
+                    } else {
+                        "女"
+                    }
+                    .into(),
+                );
+            }
+            assert_eq!(
+                validate(&input, today()).unwrap().id_number,
+                normalize_id_number(&typed)
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! `/work/shared/spec/unemployment-registration.md` is the project's reading of them.
 //!
 //! - `form.rs` — the application as sent ([`ApplicationInput`]), [`validate`] and the normalised
-//!   [`Application`]; the statutory retirement age that ends the working age.
+//!   [`Application`]; [`normalize_id_number`] for looking an application up by the number as
+//!   typed; the statutory retirement age that ends the working age.
 //! - `review.rs` — [`forbidden_refusal`] and the review deadlines ([`review_limits_for`]).
 //! - `classify.rs` — [`Level`], [`SkillType`], [`ServiceKind`] and [`owed`].
 
@@ -17,8 +18,8 @@ mod review;
 
 pub use classify::{level_on, owed, Level, Owed, ServiceKind, SkillType};
 pub use form::{
-    statutory_retirement_date, validate, Address, AddressInput, Application, ApplicationInput,
-    FieldProblem, PlaceKind,
+    normalize_id_number, statutory_retirement_date, validate, Address, AddressInput, Application,
+    ApplicationInput, FieldProblem, PlaceKind,
 };
 pub use review::{
     forbidden_refusal, review_limits_for, ForbiddenReason, ReviewLimits, CONTACT_WORKING_DAYS,

@@ -7,7 +7,7 @@ use actix_web::{web, HttpResponse};
 const CSS: &str = include_str!("assets/app.css");
 const JS: &str = include_str!("assets/app.js");
 /// Bumped with the assets' contents (the version in the address is what a cache keys on).
-pub const CSS_PATH: &str = concat!("/assets/app.css?v=", env!("CARGO_PKG_VERSION"), "-2");
+pub const CSS_PATH: &str = concat!("/assets/app.css?v=", env!("CARGO_PKG_VERSION"), "-4");
 pub const JS_PATH: &str = concat!("/assets/app.js?v=", env!("CARGO_PKG_VERSION"), "-3");
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

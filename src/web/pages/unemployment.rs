@@ -20,7 +20,7 @@ use crate::unemployment::{
 };
 use crate::web::error::ApiError;
 use crate::web::session::{self, PRESESSION_COOKIE};
-use crate::web::unemployment::{field_label, progress_not_found, public_allowance, refusal};
+use crate::web::unemployment::{progress_not_found, public_allowance, refusal};
 use crate::web::AppState;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest};
@@ -32,6 +32,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/unemployment/new", web::get().to(new_form))
         .route("/unemployment/new", web::post().to(new_submit))
         .route("/unemployment/statistics", web::get().to(statistics))
+        .route(
+            "/unemployment/statistics/records",
+            web::get().to(statistics_records),
+        )
         .route(
             "/unemployment/applications/{no}",
             web::get().to(application),
@@ -89,7 +93,7 @@ async fn queue(
     let content = markup! {
         p.muted { "本辖区的失业登记申请：审核目标时限（默认 3 个工作日，人社厅发〔2020〕79号）与最长时限（默认 10 个工作日，LD/T 6009-2024；甘肃、黑龙江 7 个工作日），登记后 5 个工作日内联系，每月至少跟踪联系一次。" }
         @if may_act {
-            p { a.button href="/unemployment/new" { "现场办理：录入申请" } " " a href="/unemployment/statistics" { "月度统计" } }
+            p.row { a.button href="/unemployment/new" { "现场办理：录入申请" } " " a.button.secondary href="/unemployment/statistics" { "月度统计" } }
         }
         nav.tabs {
             @for (key, n) in &list.counts {
@@ -501,7 +505,7 @@ fn application_form(
         @if !problems.is_empty() {
             div.warn role="alert" #problems {
                 p { strong { "申请未提交，请改正以下问题：" } }
-                ul { @for p in problems { li { (field_label(p.field)) "：" (p.message_zh) } } }
+                ul { @for p in problems { li { (p.message_zh) } } }
             }
         }
         p.muted { "带 * 的为必填项。除本人身份证件外，不需要提供其他证明材料（人社厅发〔2020〕79号）。" }
@@ -763,6 +767,15 @@ async fn progress_submit(
     }
 }
 
+/// A column's header on the page: the exit columns by their code (the full name is the cell's
+/// title, and the files' header).
+fn short_header(id: &str, header: &str) -> String {
+    match id.strip_prefix("exit_") {
+        Some(code) => format!("注销 {code}"),
+        None => header.to_string(),
+    }
+}
+
 #[derive(Deserialize)]
 struct StatsQuery {
     month: Option<String>,
@@ -806,12 +819,17 @@ async fn statistics(
         p #period { "报表期 " (day(figures.period.from)) " 至 " (day(figures.period.to)) "，报送截止 " (day(figures.period.due)) "。"
             a href=(file("csv")) { "下载 CSV" } " " a href=(file("xlsx")) { "下载 XLSX" } }
         div.scroll { table #monthly {
-            thead { tr { th { "机构" } @for c in &figures.columns { th title=(c.definition_zh) { (c.header_zh) } } } }
+            thead { tr { th { "机构" } @for c in &figures.columns { th title=(c.definition_zh) { (short_header(&c.id, &c.header_zh)) } } } }
             tbody {
                 @for r in figures.rows.iter().chain(std::iter::once(&figures.total)) {
                     tr {
-                        td { @if r.scope == "辖区" { a href=(format!("/unemployment/statistics{}", query(&[("month", Some(period.month.clone())), ("org", Some(r.org_code.clone()))]))) { (r.org_name) } } @else { (r.org_name) " " (r.scope) } }
-                        @for c in &figures.columns { td.num { (r.cells.get(&c.id).copied().unwrap_or(0)) } }
+                        td { @if r.scope == "辖区" { a href=(format!("/unemployment/statistics{}", query(&[("month", Some(period.month.clone())), ("org", Some(r.org_code.clone()))]))) { (r.org_name) } } @else { (r.org_name) @if r.scope == "本级" { " 本级" } } }
+                        @for c in &figures.columns {
+                            @let n = r.cells.get(&c.id).copied().unwrap_or(0);
+                            td.num { @if n > 0 && r.scope != "本级" {
+                                a href=(format!("/unemployment/statistics/records{}", query(&[("month", Some(period.month.clone())), ("org", Some(r.org_code.clone())), ("column", Some(c.id.clone()))]))) { (n) }
+                            } @else { (n) } }
+                        }
                     }
                 }
             }
@@ -819,4 +837,53 @@ async fn statistics(
         p.muted { "全国平台与本地办理的登记合并统计，按证件号码一人计一次；合计为各行之和（人社厅发〔2020〕79号 第九至十一条）。" }
     };
     ok(page("失业登记月度统计", Some(&session), content))
+}
+
+#[derive(Deserialize)]
+struct StatsRecordsQuery {
+    month: String,
+    org: Option<String>,
+    column: String,
+}
+
+/// The persons behind one count of the statistics.
+async fn statistics_records(
+    state: web::Data<AppState>,
+    session: PageSession,
+    q: web::Query<StatsRecordsQuery>,
+) -> PageResult {
+    let period = Period::parse(&q.month).ok_or_else(|| {
+        PageError::Api(ApiError::new(
+            crate::domain::catalogue::ErrorCode::QueryInvalid,
+            "月份应为 YYYY-MM。",
+            "month must be YYYY-MM.",
+        ))
+    })?;
+    let caller = session.caller.clone();
+    let (org, column) = (q.org.clone(), q.column.clone());
+    let p = period.clone();
+    let records = blocking(&state, move |s| {
+        s.unemployment
+            .monthly_records(&caller, &p, org.as_deref(), &column)
+            .map_err(service_error)
+    })
+    .await?;
+    let label = crate::unemployment::stats::columns()
+        .into_iter()
+        .find(|c| c.id == q.column)
+        .map(|c| c.header_zh)
+        .unwrap_or_default();
+    let content = markup! {
+        p #period { (label) "，报表期 " (day(period.from)) " 至 " (day(period.to)) "：" (records.len()) " 人。" }
+        table #records {
+            thead { tr { th { "申请编号" } th { "姓名" } th { "证件号码" } th { "经办机构" } th { "登记" } th { "注销" } } }
+            tbody { @for r in &records { tr {
+                td { a href=(format!("/unemployment/applications/{}", r.application_no)) { (r.application_no) } }
+                td { (r.name) } td { (r.id_number) } td { (r.office) }
+                td { (r.registered_on.map(day).unwrap_or_default()) }
+                td { (r.exit_on.map(day).unwrap_or_default()) " " (r.exit_reason.clone().unwrap_or_default()) }
+            } } }
+        }
+    };
+    ok(page("月度统计明细", Some(&session), content))
 }
