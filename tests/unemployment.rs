@@ -1198,6 +1198,50 @@ fn who_may_call_what(db: &TestDb) {
     assert_eq!(app.ok(path, &national)["status"], "pending");
 }
 
+fn provisional_deadlines_are_recounted_after_a_calendar_import(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    let ministry = caller(&app, "000000", Role::System);
+    let u = &app.unemployment;
+    // Received Monday 2026-12-28; the limit falls in 2027, whose holidays are not loaded:
+    // counted over weekends only, and marked provisional.
+    let a = u
+        .apply(
+            Some(&ministry),
+            Channel::National,
+            Some("QG-CAL-1"),
+            &input(&form("卫某", &man(130), "370102")),
+            day("2026-12-28"),
+        )
+        .expect("apply");
+    assert_eq!(
+        (a.review_target, a.review_limit),
+        (day("2026-12-31"), day("2027-01-11"))
+    );
+    let county = caller(&app, "370102", Role::County);
+    let view = u.get(&county, "QG-CAL-1").expect("get");
+    assert!(view.deadlines_provisional);
+    // A made-up 2027 (two days off, for the test only) imported with the command.
+    let file = db.path("2027.csv");
+    std::fs::write(
+        &file,
+        "date,kind,festival\n2027-01-01,holiday,虚构（测试）\n2027-01-04,holiday,虚构（测试）\n",
+    )
+    .expect("file");
+    let out = gradhub_command(db)
+        .args(["calendar", "import"])
+        .arg(&file)
+        .output()
+        .expect("run");
+    let stdout = expect_exit(&out, 0);
+    assert!(stdout.contains("失业登记申请"), "{stdout}");
+    let view = u.get(&county, "QG-CAL-1").expect("get");
+    assert_eq!(
+        (view.review_target, view.review_limit),
+        (day("2026-12-31"), day("2027-01-13"))
+    );
+    assert!(!view.deadlines_provisional);
+}
+
 on_both_backends!(
     the_loop_runs_from_the_national_entry_to_the_deregistration_file,
     the_form_rules_list_every_problem_and_store_nothing,
@@ -1208,4 +1252,5 @@ on_both_backends!(
     received_deregistrations_are_checked_record_by_record,
     the_monthly_period_runs_from_the_21st_to_the_20th,
     who_may_call_what,
+    provisional_deadlines_are_recounted_after_a_calendar_import,
 );

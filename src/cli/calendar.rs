@@ -106,8 +106,9 @@ pub fn calendar(config: Config, action: CalendarAction) -> Result<(), Failure> {
             // Packages whose deadlines were provisional get the real ones now (unless their
             // receiver was already reminded). Stored after the calendar: should this fail, they
             // stay marked provisional, which is still true.
-            let dist = crate::distribution::Distribution::new(db.clone(), &config)?;
-            let recounted = dist
+            let hub = crate::startup::Hub::with_db(config.clone(), db.clone())?;
+            let recounted = hub
+                .dist
                 .recount_provisional_deadlines(&crate::access::operator())
                 .map_err(|e| Failure::Internal(e.to_string()))?;
             if !recounted.is_empty() {
@@ -115,6 +116,15 @@ pub fn calendar(config: Config, action: CalendarAction) -> Result<(), Failure> {
                     "已按新日历重算 {} 个分发包的暂定期限 / recounted the provisional deadlines of {} packages",
                     recounted.len(),
                     recounted.len()
+                );
+            }
+            let applications = hub
+                .unemployment
+                .recount_provisional(&crate::access::operator())
+                .map_err(|e| Failure::Internal(e.to_string()))?;
+            if applications > 0 {
+                say!(
+                    "已按新日历重算 {applications} 份失业登记申请的暂定审核时限 / recounted the provisional review deadlines of {applications} unemployment applications"
                 );
             }
             let today = crate::ingest::china_today();

@@ -370,30 +370,6 @@ pub fn record_download(
     Ok(())
 }
 
-/// The downloads made by organisations in `scope`, newest first.
-pub fn downloads(
-    conn: &mut AnyConnection,
-    scope: &Scope,
-    limit: i64,
-) -> QueryResult<Vec<(i64, String, NaiveDateTime, i64, i64, i32)>> {
-    let mut q = unemployment_downloads::table
-        .select((
-            unemployment_downloads::org_id,
-            unemployment_downloads::actor,
-            unemployment_downloads::downloaded_at,
-            unemployment_downloads::after_id,
-            unemployment_downloads::last_id,
-            unemployment_downloads::applications,
-        ))
-        .order(unemployment_downloads::id.desc())
-        .limit(limit)
-        .into_boxed();
-    if let Some(ids) = scope.ids() {
-        q = q.filter(unemployment_downloads::org_id.eq_any(ids.to_vec()));
-    }
-    q.load(conn)
-}
-
 /// A deregistration as stored: the annex's eleven fields and where it came from.
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = deregistrations)]
@@ -480,4 +456,26 @@ pub fn deregistration_by_key(
         .select(DeregistrationRow::as_select())
         .first(conn)
         .optional()
+}
+
+/// New review deadlines for a pending application (after a calendar import).
+pub fn set_deadlines(
+    conn: &mut AnyConnection,
+    id: i64,
+    target: NaiveDate,
+    limit: NaiveDate,
+    provisional: bool,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        apps::table
+            .filter(apps::id.eq(id))
+            .filter(apps::status.eq("pending")),
+    )
+    .set((
+        apps::target_due.eq(target),
+        apps::limit_due.eq(limit),
+        apps::due_provisional.eq(provisional),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
 }

@@ -203,6 +203,48 @@ impl Unemployment {
         })
     }
 
+    /// Counts again, with the calendar as stored now (after `gradhub calendar import`), the
+    /// deadlines of pending applications that were provisional. One whose office was already
+    /// mailed keeps its deadlines: the office was told them. Returns how many changed.
+    pub fn recount_provisional(&self, actor: &crate::authz::Actor) -> Result<usize> {
+        let tree = self.tree()?;
+        let mut conn = self.db.conn()?;
+        let calendar = crate::db::calendar::load(&mut conn)?;
+        let rows = store::in_scope(&mut conn, &crate::authz::Scope::All, &["pending"])?;
+        let mut changed = 0;
+        for r in rows
+            .iter()
+            .filter(|r| r.due_provisional && r.late_mailed_at.is_none())
+        {
+            let limits = self.limits_for(&tree, r.org_id);
+            let target = calendar.add_working_days(r.received_on, limits.target_days);
+            let limit = calendar.add_working_days(r.received_on, limits.limit_days);
+            let provisional = !calendar.covers_span(r.received_on, limit);
+            if (target, limit, provisional) == (r.target_due, r.limit_due, r.due_provisional) {
+                continue;
+            }
+            db::write_transaction(&mut conn, |conn| -> Result<()> {
+                if store::set_deadlines(conn, r.id, target, limit, provisional)? {
+                    crate::db::audit::record(
+                        conn,
+                        actor,
+                        "unemployment.deadlines_recounted",
+                        &format!("unemployment:{}", r.application_no),
+                        Some(
+                            &serde_json::json!({"target": r.target_due.to_string(), "limit": r.limit_due.to_string()}),
+                        ),
+                        Some(
+                            &serde_json::json!({"target": target.to_string(), "limit": limit.to_string(), "provisional": provisional}),
+                        ),
+                    )?;
+                    changed += 1;
+                }
+                Ok(())
+            })?;
+        }
+        Ok(changed)
+    }
+
     /// Mails the office's contacts about each application past its review target, and the
     /// parent office's about each past its limit, once each (marked in the same transaction).
     pub fn run_reminders(&self, today: NaiveDate) -> Result<(usize, usize)> {

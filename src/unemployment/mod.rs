@@ -868,7 +868,7 @@ impl Unemployment {
             ));
         }
         if annex::needs_verification(reason)
-            && !verification.is_some_and(|v| v.chars().count() >= MIN_VERIFICATION_CHARS)
+            && verification.is_none_or(|v| v.chars().count() < MIN_VERIFICATION_CHARS)
         {
             return Err(invalid(
                 ErrorCode::ExitNeedsVerification,

@@ -596,7 +596,7 @@ pub fn public_allowance(
 /// account; rate-limited per address. The answer is the application number for the progress
 /// query.
 #[utoipa::path(post, path = "/api/v1/public/unemployment/applications", request_body = ApplicationInput,
-    responses((status = 201, body = Applied), (status = 409, body = ApiError), (status = 422, body = ApiError), (status = 429, body = ApiError)))]
+    responses((status = 201, body = Applied), (status = 422, description = "APPLICATION_INVALID with `problems`, or PLACE_UNROUTABLE", body = ApiError), (status = 429, body = ApiError)))]
 async fn public_unemployment_apply(
     state: web::Data<AppState>,
     req: HttpRequest,

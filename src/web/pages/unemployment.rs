@@ -213,7 +213,7 @@ fn application_page(
                 (csrf(s))
                 label { input type="radio" name="result" value="passed" checked; " 审核通过" }
                 label { input type="radio" name="result" value="refused"; " 审核不通过" }
-                label for="urban" { "登记地是否城镇区域（审核通过时必填）" }
+                label for="urban" { "登记地是否城镇区域（用于城镇登记失业统计；不选按城镇计）" }
                 select #urban name="urban" { option value="" { "（请选择）" } option value="true" { "城镇" } option value="false" { "农村" } }
                 label for="skill_type" { "人员类型" }
                 select #skill_type name="skill_type" { option value="" { "（暂不分类）" } option value="具备技能" { "具备技能" } option value="缺乏技能" { "缺乏技能" } option value="就业困难" { "就业困难" } }
