@@ -386,4 +386,132 @@ fn no_one_sees_or_changes_another_jurisdiction(db: &TestDb) {
         .contains('*'));
 }
 
-on_both_backends!(no_one_sees_or_changes_another_jurisdiction);
+/// A complete 失业人员登记表 registering at 历下区.
+fn unemployment_form(name: &str, id: &str) -> Value {
+    json!({
+        "name": name, "sex": "男", "ethnicity": "汉族", "education": "大学本科", "health": "健康",
+        "unemployed_since": "2026-01-02", "id_type": "居民身份证", "id_number": id,
+        "hukou_address": {"code": "370102"}, "residence_address": {"code": "370102"},
+        "mobile": "13800138000", "registration_place": "户籍地", "claims_benefit": "否",
+        "promise_signed": true, "promise_signer": name, "promise_date": "2026-01-05",
+    })
+}
+
+/// Every unemployment-registration endpoint × every caller: outside the jurisdiction 404 (never
+/// data), roles without the permission 403, nobody 401; and none of them changes anything.
+fn unemployment_endpoints_by_role_and_jurisdiction(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    add_sender(db, "edu-test", "000000");
+    let ministry = token(db, "000000", None);
+    let sd = token(db, "370000", None);
+    let bj = token(db, "110000", None);
+    let county = token(db, "370102", None);
+    let auditor = token(db, "370000", Some(Role::Auditor));
+    let sender = token(db, "edu-test", None);
+    let id = id18("370102", "19900101", 121);
+    app.ok_post(
+        "/api/v1/unemployment/applications",
+        &ministry,
+        &json!({"channel": "national", "application_no": "QG-AM-1", "form": unemployment_form("张三", &id)}),
+    );
+    let no = "/api/v1/unemployment/applications/QG-AM-1";
+    let today = ingest::china_today().to_string();
+    let review = json!({"result": "refused", "reason": "经核实处于就业状态"});
+    let exit = json!({"reason": "11"});
+    let event = json!({"kind": "contact"});
+    let upload = json!({"records": []});
+    let apply = json!({"channel": "on_site", "form": unemployment_form("李四", &id18("370102", "19900101", 123))});
+    // (caller, token, expected status per request below)
+    let get_paths = [
+        no.to_string(),
+        "/api/v1/unemployment/applications".to_string(),
+        "/api/v1/unemployment/lists?list=pending".to_string(),
+        format!("/api/v1/unemployment/deregistrations?date={today}"),
+        "/api/v1/unemployment/statistics?month=2026-11".to_string(),
+        "/api/v1/unemployment/statistics/records?month=2026-11&column=new_registrations"
+            .to_string(),
+    ];
+    let posts: [(String, &Value); 5] = [
+        (format!("{no}/review"), &review),
+        (format!("{no}/events"), &event),
+        (format!("{no}/exit"), &exit),
+        ("/api/v1/unemployment/deregistrations".to_string(), &upload),
+        ("/api/v1/unemployment/applications".to_string(), &apply),
+    ];
+    type Row<'a> = (&'a str, &'a str, [u16; 6], [u16; 5]);
+    let rows: [Row; 5] = [
+        // 北京: the application is not there; its own lists, files and figures are empty.
+        (
+            "北京 system",
+            &bj,
+            [404, 200, 200, 200, 200, 200],
+            [404, 404, 404, 200, 201],
+        ),
+        // The auditor reads (masked) but may not download applications, take the day's file
+        // (whole personal numbers) or act.
+        (
+            "山东 auditor",
+            &auditor,
+            [200, 403, 200, 403, 200, 200],
+            [403, 403, 403, 403, 403],
+        ),
+        (
+            "sender",
+            &sender,
+            [403, 403, 403, 403, 403, 403],
+            [403, 403, 403, 403, 403],
+        ),
+        (
+            "nobody",
+            "",
+            [401, 401, 401, 401, 401, 401],
+            [401, 401, 401, 401, 401],
+        ),
+        (
+            "山东 system",
+            &sd,
+            [200, 200, 200, 200, 200, 200],
+            [200, 200, 200, 200, 409],
+        ),
+    ];
+    for (who, t, gets, post_statuses) in rows {
+        for (path, want) in get_paths.iter().zip(gets) {
+            let (status, body) = app.get(path, t);
+            assert_eq!(status, want, "{who} GET {path}: {body}");
+            if who == "北京 system" && status == 200 {
+                assert!(
+                    !body.to_string().contains(&id),
+                    "{who} sees nothing of 山东: {body}"
+                );
+            }
+        }
+        for ((path, body), want) in posts.iter().zip(post_statuses) {
+            if who == "山东 system" && path.ends_with("/events") {
+                // Refused by then (the review above refused it): not registered.
+                let (status, _) = app.post(path, t, body);
+                assert_eq!(status, 409, "{who} POST {path}");
+                continue;
+            }
+            if who == "山东 system" && path.ends_with("/exit") {
+                let (status, _) = app.post(path, t, body);
+                assert_eq!(status, 409, "{who} POST {path}");
+                continue;
+            }
+            let (status, answer) = app.post(path, t, body);
+            assert_eq!(status, want, "{who} POST {path}: {answer}");
+        }
+        if who != "山东 system" {
+            assert_eq!(
+                app.ok(no, &county)["status"],
+                "pending",
+                "{who} changed nothing"
+            );
+        }
+    }
+    assert_eq!(app.ok(no, &county)["status"], "refused");
+}
+
+on_both_backends!(
+    no_one_sees_or_changes_another_jurisdiction,
+    unemployment_endpoints_by_role_and_jurisdiction,
+);

@@ -580,8 +580,21 @@ fn demo_command_serves_generated_graduates() {
         assert!(child.try_wait().expect("wait").is_none(), "demo exited");
         std::thread::sleep(Duration::from_millis(200));
     };
+    // The tour's unemployment registrations at its county, in every state.
+    let applications =
+        get("/api/v1/unemployment/applications?limit=50", &shandong).expect("applications");
+    let statuses: Vec<&str> = applications["applications"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|a| a["status"].as_str())
+        .collect();
     let _ = child.kill();
     let _ = child.wait();
+    assert_eq!(statuses.len(), 10, "{applications}");
+    for s in ["pending", "registered", "refused", "exited"] {
+        assert!(statuses.contains(&s), "{s} in {statuses:?}");
+    }
     let first = &batches[0];
     assert_eq!(
         (first["source"].as_str(), first["rows"].as_u64()),

@@ -1242,6 +1242,73 @@ fn provisional_deadlines_are_recounted_after_a_calendar_import(db: &TestDb) {
     assert!(!view.deadlines_provisional);
 }
 
+fn applications_sent_at_once_store_one_registration(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    let national = token(db, "000000", None);
+    let id = man(140);
+    let send = |no: String| {
+        let (base, national, id) = (app.base.clone(), national.clone(), id.clone());
+        std::thread::spawn(move || {
+            reqwest::blocking::Client::new()
+                .post(format!("{base}/api/v1/unemployment/applications"))
+                .bearer_auth(national)
+                .json(&json!({"channel": "national", "application_no": no, "form": form("蒋某", &id, "370102")}))
+                .send()
+                .expect("send")
+                .status()
+                .as_u16()
+        })
+    };
+    // The same person under eight numbers at once: one registration, seven refusals, no 500.
+    let statuses: Vec<u16> = (0..8)
+        .map(|i| send(format!("QG-RACE-{i}")))
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        7,
+        "{statuses:?}"
+    );
+    // The platform's retry of one number, eight times at once: one stored, seven duplicates.
+    let id2 = man(141);
+    let statuses: Vec<u16> = (0..8)
+        .map(|_| {
+            let (base, national, id2) = (app.base.clone(), national.clone(), id2.clone());
+            std::thread::spawn(move || {
+                reqwest::blocking::Client::new()
+                    .post(format!("{base}/api/v1/unemployment/applications"))
+                    .bearer_auth(national)
+                    .json(&json!({"channel": "national", "application_no": "QG-RETRY", "form": form("韩某", &id2, "370102")}))
+                    .send()
+                    .expect("send")
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().expect("thread"))
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        7,
+        "{statuses:?}"
+    );
+    assert_eq!(count(db, "unemployment_applications"), 2);
+}
+
 on_both_backends!(
     the_loop_runs_from_the_national_entry_to_the_deregistration_file,
     the_form_rules_list_every_problem_and_store_nothing,
@@ -1253,4 +1320,5 @@ on_both_backends!(
     the_monthly_period_runs_from_the_21st_to_the_20th,
     who_may_call_what,
     provisional_deadlines_are_recounted_after_a_calendar_import,
+    applications_sent_at_once_store_one_registration,
 );
