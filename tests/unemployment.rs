@@ -1242,68 +1242,57 @@ fn provisional_deadlines_are_recounted_after_a_calendar_import(db: &TestDb) {
     assert!(!view.deadlines_provisional);
 }
 
-fn applications_sent_at_once_store_one_registration(db: &TestDb) {
-    let app = spawn_app(db, test_config(db));
-    let national = token(db, "000000", None);
-    let id = man(140);
-    let send = |no: String| {
-        let (base, national, id) = (app.base.clone(), national.clone(), id.clone());
-        std::thread::spawn(move || {
-            reqwest::blocking::Client::new()
-                .post(format!("{base}/api/v1/unemployment/applications"))
-                .bearer_auth(national)
-                .json(&json!({"channel": "national", "application_no": no, "form": form("蒋某", &id, "370102")}))
-                .send()
-                .expect("send")
-                .status()
-                .as_u16()
-        })
-    };
-    // The same person under eight numbers at once: one registration, seven refusals, no 500.
-    let statuses: Vec<u16> = (0..8)
-        .map(|i| send(format!("QG-RACE-{i}")))
-        .collect::<Vec<_>>()
+/// Sends the applications all at once (one thread each); their statuses.
+fn post_at_once(app: &TestApp, token: &str, bodies: Vec<Value>) -> Vec<u16> {
+    let threads: Vec<_> = bodies
         .into_iter()
-        .map(|h| h.join().expect("thread"))
-        .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
-    );
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 409).count(),
-        7,
-        "{statuses:?}"
-    );
-    // The platform's retry of one number, eight times at once: one stored, seven duplicates.
-    let id2 = man(141);
-    let statuses: Vec<u16> = (0..8)
-        .map(|_| {
-            let (base, national, id2) = (app.base.clone(), national.clone(), id2.clone());
+        .map(|body| {
+            let (url, token) = (
+                format!("{}/api/v1/unemployment/applications", app.base),
+                token.to_string(),
+            );
             std::thread::spawn(move || {
                 reqwest::blocking::Client::new()
-                    .post(format!("{base}/api/v1/unemployment/applications"))
-                    .bearer_auth(national)
-                    .json(&json!({"channel": "national", "application_no": "QG-RETRY", "form": form("韩某", &id2, "370102")}))
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
                     .send()
                     .expect("send")
                     .status()
                     .as_u16()
             })
         })
-        .collect::<Vec<_>>()
-        .into_iter()
-        .map(|h| h.join().expect("thread"))
         .collect();
-    assert_eq!(
-        statuses.iter().filter(|s| **s == 201).count(),
-        1,
-        "{statuses:?}"
+    threads
+        .into_iter()
+        .map(|t| t.join().expect("thread"))
+        .collect()
+}
+
+fn applications_sent_at_once_store_one_registration(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    let national = token(db, "000000", None);
+    let count_of = |statuses: &[u16], want: u16| statuses.iter().filter(|s| **s == want).count();
+    // The same person under eight numbers at once: one registration, seven refusals, no 500.
+    let id = man(140);
+    let statuses = post_at_once(
+        &app,
+        &national,
+        (0..8)
+            .map(|i| json!({"channel": "national", "application_no": format!("QG-RACE-{i}"), "form": form("蒋某", &id, "370102")}))
+            .collect(),
     );
     assert_eq!(
-        statuses.iter().filter(|s| **s == 200).count(),
-        7,
+        (count_of(&statuses, 201), count_of(&statuses, 409)),
+        (1, 7),
+        "{statuses:?}"
+    );
+    // The platform's retry of one number, eight times at once: one stored, seven duplicates.
+    let body = json!({"channel": "national", "application_no": "QG-RETRY", "form": form("韩某", &man(141), "370102")});
+    let statuses = post_at_once(&app, &national, vec![body; 8]);
+    assert_eq!(
+        (count_of(&statuses, 201), count_of(&statuses, 200)),
+        (1, 7),
         "{statuses:?}"
     );
     assert_eq!(count(db, "unemployment_applications"), 2);

@@ -696,26 +696,11 @@ impl Unemployment {
     ) -> Result<ApplicationView> {
         caller.require(Permission::Unemployment)?;
         let bad = |zh: String, en: String| invalid(ErrorCode::UnemploymentEventInvalid, zh, en);
-        let on = match input
-            .date
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-        {
-            Some(d) => parse_day(d).ok_or_else(|| {
-                bad(
-                    format!("日期“{d}”无效，应为 YYYY-MM-DD。"),
-                    format!("Date '{d}' is not valid; use YYYY-MM-DD."),
-                )
-            })?,
-            None => today,
-        };
-        if on > today {
-            return Err(bad(
-                "日期不能晚于今天。".into(),
-                "The date may not be after today.".into(),
-            ));
-        }
+        let on = day_given(
+            input.date.as_deref(),
+            today,
+            ErrorCode::UnemploymentEventInvalid,
+        )?;
         let note = input
             .note
             .as_deref()
@@ -876,20 +861,7 @@ impl Unemployment {
                 format!("Reason {reason} may not be the sole basis for deregistration (79号 §1(4)): record how it was verified (verification_note, at least {MIN_VERIFICATION_CHARS} characters)."),
             ));
         }
-        let on = match input
-            .date
-            .as_deref()
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-        {
-            Some(d) => parse_day(d).ok_or_else(|| {
-                bad(
-                    format!("注销日期“{d}”无效，应为 YYYY-MM-DD。"),
-                    format!("Date '{d}' is not valid; use YYYY-MM-DD."),
-                )
-            })?,
-            None => today,
-        };
+        let on = day_given(input.date.as_deref(), today, ErrorCode::ExitInvalid)?;
         let clerk = input
             .clerk
             .as_deref()
@@ -1238,6 +1210,27 @@ fn new_number(today: NaiveDate) -> String {
     use rand::Rng;
     let n: u32 = rand::rng().random_range(0..100_000_000);
     format!("SY{}{n:08}", today.format("%Y%m%d"))
+}
+
+/// The day an action gives (today when it gives none), refused with `code` when it is no date
+/// or after today.
+fn day_given(raw: Option<&str>, today: NaiveDate, code: ErrorCode) -> Result<NaiveDate> {
+    let Some(d) = raw.map(str::trim).filter(|d| !d.is_empty()) else {
+        return Ok(today);
+    };
+    match parse_day(d) {
+        Some(on) if on <= today => Ok(on),
+        Some(_) => Err(invalid(
+            code,
+            "日期不能晚于今天。",
+            "The date may not be after today.",
+        )),
+        None => Err(invalid(
+            code,
+            format!("日期“{d}”无效，应为 YYYY-MM-DD。"),
+            format!("Date '{d}' is not valid; use YYYY-MM-DD."),
+        )),
+    }
 }
 
 pub fn parse_day(s: &str) -> Option<NaiveDate> {

@@ -349,16 +349,7 @@ async fn summary(
     let caller = caller.0;
     let q = query.into_inner();
     let day = parse_day(Some(&q.as_of))?;
-    let format = match q.format.as_deref() {
-        None => SummaryFormat::Json,
-        Some(f) => SummaryFormat::parse(f).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::FormatInvalid,
-                &format!("格式 {f:?} 无效，应为 json、csv 或 xlsx"),
-                &format!("format {f:?} is not json, csv or xlsx"),
-            )
-        })?,
-    };
+    let format = report_format(q.format.as_deref())?;
     let year = q.year;
     let org = q.org;
     let (bytes, code) = blocking(&state, move |s| {
@@ -383,6 +374,20 @@ async fn summary(
         ));
     }
     Ok(answer.body(bytes))
+}
+
+/// The format of a report download: JSON when none is asked for, else json, csv or xlsx.
+pub(super) fn report_format(f: Option<&str>) -> Result<SummaryFormat, ApiError> {
+    match f {
+        None => Ok(SummaryFormat::Json),
+        Some(f) => SummaryFormat::parse(f).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::FormatInvalid,
+                &format!("格式 {f:?} 无效，应为 json、csv 或 xlsx"),
+                &format!("format {f:?} is not json, csv or xlsx"),
+            )
+        }),
+    }
 }
 
 fn org_not_found(e: DistError) -> ApiError {

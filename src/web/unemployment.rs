@@ -490,16 +490,7 @@ async fn unemployment_statistics(
     let caller = caller.0;
     let q = query.into_inner();
     let period = period_of(&q.month)?;
-    let format = match q.format.as_deref() {
-        None => SummaryFormat::Json,
-        Some(f) => SummaryFormat::parse(f).ok_or_else(|| {
-            ApiError::new(
-                ErrorCode::FormatInvalid,
-                "格式应为 json、csv 或 xlsx。",
-                "Format must be json, csv or xlsx.",
-            )
-        })?,
-    };
+    let format = super::followup::report_format(q.format.as_deref())?;
     let (bytes, code) = blocking(&state, move |s| {
         let figures: MonthlyStats = s
             .unemployment

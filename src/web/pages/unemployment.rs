@@ -310,6 +310,30 @@ fn event_code_label(kind: &str, code: &str) -> String {
     }
 }
 
+/// Runs one of the office's actions on an application, then goes back to its page.
+async fn act(
+    state: &web::Data<AppState>,
+    session: &PageSession,
+    no: String,
+    action: impl FnOnce(
+            &crate::unemployment::Unemployment,
+            &crate::authz::Caller,
+            &str,
+        ) -> Result<ApplicationView, UnemploymentError>
+        + Send
+        + 'static,
+) -> PageResult {
+    let caller = session.caller.clone();
+    let target = no.clone();
+    blocking(state, move |s| {
+        action(&s.unemployment, &caller, &target)
+            .map(|_| ())
+            .map_err(service_error)
+    })
+    .await?;
+    see_other(&format!("/unemployment/applications/{no}?done=recorded"))
+}
+
 fn optional(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|v| !v.is_empty())
 }
@@ -331,16 +355,10 @@ async fn review(
         },
         skill_type: optional(form.get("skill_type")),
     };
-    let no = no.into_inner();
-    let caller = session.caller.clone();
-    let target = no.clone();
-    blocking(&state, move |s| {
-        s.unemployment
-            .review(&caller, &target, &input, china_today())
-            .map_err(service_error)
+    act(&state, &session, no.into_inner(), move |u, caller, no| {
+        u.review(caller, no, &input, china_today())
     })
-    .await?;
-    see_other(&format!("/unemployment/applications/{no}?done=recorded"))
+    .await
 }
 
 async fn event(
@@ -360,16 +378,10 @@ async fn event(
         note: optional(form.get("note")),
         kind,
     };
-    let no = no.into_inner();
-    let caller = session.caller.clone();
-    let target = no.clone();
-    blocking(&state, move |s| {
-        s.unemployment
-            .record_event(&caller, &target, &input, china_today())
-            .map_err(service_error)
+    act(&state, &session, no.into_inner(), move |u, caller, no| {
+        u.record_event(caller, no, &input, china_today())
     })
-    .await?;
-    see_other(&format!("/unemployment/applications/{no}?done=recorded"))
+    .await
 }
 
 async fn exit(
@@ -388,16 +400,10 @@ async fn exit(
         note: optional(form.get("note")),
         social_security_number: optional(form.get("social_security_number")),
     };
-    let no = no.into_inner();
-    let caller = session.caller.clone();
-    let target = no.clone();
-    blocking(&state, move |s| {
-        s.unemployment
-            .exit(&caller, &target, &input, china_today())
-            .map_err(service_error)
+    act(&state, &session, no.into_inner(), move |u, caller, no| {
+        u.exit(caller, no, &input, china_today())
     })
-    .await?;
-    see_other(&format!("/unemployment/applications/{no}?done=recorded"))
+    .await
 }
 
 /// The fields of the application form: (name, label, required).
