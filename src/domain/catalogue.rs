@@ -149,8 +149,8 @@ catalogue! {
         "审核结果未保存：内容不完整或无效。",
         "The review was not stored: it is incomplete or not valid.";
     ReviewReasonForbidden = "REVIEW_REASON_FORBIDDEN", Request, Some(422), false,
-        "不得以此理由拒绝失业登记（人社厅发〔2020〕79号 第二条），审核结果未保存。",
-        "This reason may not be used to refuse an unemployment registration (79号 §2); nothing stored.";
+        "不得以此理由拒绝失业登记（人社厅发〔2020〕79号 第（二）项），审核结果未保存。",
+        "This reason may not be used to refuse an unemployment registration (79号 §2, item (二)); nothing stored.";
     ApplicationClosed = "APPLICATION_CLOSED", Request, Some(409), false,
         "该申请当前状态不能办理此操作。",
         "The application's state does not allow this action.";
@@ -161,8 +161,8 @@ catalogue! {
         "注销失业登记未保存：内容不符合规则。",
         "The deregistration was not stored: its values break the rules.";
     ExitNeedsVerification = "EXIT_NEEDS_VERIFICATION", Request, Some(422), false,
-        "连续3次拒绝服务或连续6个月无法联系不能作为注销的唯一依据，须填写核实情况（人社厅发〔2020〕79号）。",
-        "Reasons 31 and 32 may not be the sole basis for deregistration: record how it was verified (79号).";
+        "连续3次拒绝服务或连续6个月无法联系不能作为注销的唯一依据，须填写核实情况（人社厅发〔2020〕79号 第（四）项）。",
+        "Reasons 31 and 32 may not be the sole basis for deregistration: record how it was verified (79号 item (四)).";
     AlreadyReceived = "ALREADY_RECEIVED", Request, Some(409), false,
         "内容相同（SHA-256 相同）的文件此前已收到，本次未重复存储。",
         "A file with the same content (same SHA-256) was received before; nothing was stored again.";

@@ -857,8 +857,8 @@ impl Unemployment {
         {
             return Err(invalid(
                 ErrorCode::ExitNeedsVerification,
-                format!("原因 {reason}（{reason_name}）不能作为注销失业登记的唯一依据（人社厅发〔2020〕79号 第一条第（四）项）：须先核实并填写核实情况（verification_note，至少 {MIN_VERIFICATION_CHARS} 字）。"),
-                format!("Reason {reason} may not be the sole basis for deregistration (79号 §1(4)): record how it was verified (verification_note, at least {MIN_VERIFICATION_CHARS} characters)."),
+                format!("原因 {reason}（{reason_name}）不能作为注销失业登记的唯一依据（人社厅发〔2020〕79号 第（四）项）：须先核实并填写核实情况（verification_note，至少 {MIN_VERIFICATION_CHARS} 字）。"),
+                format!("Reason {reason} may not be the sole basis for deregistration (79号 item (四)): record how it was verified (verification_note, at least {MIN_VERIFICATION_CHARS} characters)."),
             ));
         }
         let on = day_given(input.date.as_deref(), today, ErrorCode::ExitInvalid)?;

@@ -85,7 +85,7 @@ impl ForbiddenReason {
                 "不得以不符合领取失业保险金条件为由拒绝失业登记（人社厅发〔2020〕79号 第（二）项）"
             }
             ForbiddenReason::HukouElsewhere => {
-                "不得以人户分离、户籍不在本地等理由不予受理失业登记（黑人社函〔2020〕87号 第五条；人社厅发〔2020〕79号 第（一）项）"
+                "不得以人户分离、户籍不在本地等理由不予受理失业登记（黑人社函〔2020〕87号 第五条；人社厅发〔2020〕79号 第（一）、（二）项）"
             }
         }
     }
@@ -93,16 +93,16 @@ impl ForbiddenReason {
     pub fn message_en(self) -> &'static str {
         match self {
             ForbiddenReason::MaterialsIncomplete => {
-                "Registration may not be refused because materials are incomplete (人社厅发〔2020〕79号, item (2))"
+                "Registration may not be refused because materials are incomplete (人社厅发〔2020〕79号 §2, item (二))"
             }
             ForbiddenReason::NotInsuredLocally => {
-                "Registration may not be refused because the person is not insured, or not insured locally (人社厅发〔2020〕79号, item (2))"
+                "Registration may not be refused because the person is not insured, or not insured locally (人社厅发〔2020〕79号 §2, item (二))"
             }
             ForbiddenReason::NotEligibleForBenefit => {
-                "Registration may not be refused because the person does not qualify for unemployment benefit (人社厅发〔2020〕79号, item (2))"
+                "Registration may not be refused because the person does not qualify for unemployment benefit (人社厅发〔2020〕79号 §2, item (二))"
             }
             ForbiddenReason::HukouElsewhere => {
-                "Registration may not be refused because the household registration is elsewhere (黑人社函〔2020〕87号, §5; 人社厅发〔2020〕79号, item (1))"
+                "Registration may not be refused because the household registration is elsewhere (黑人社函〔2020〕87号 §5; 人社厅发〔2020〕79号 §1–2, items (一) and (二))"
             }
         }
     }
