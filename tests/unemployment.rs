@@ -774,6 +774,23 @@ fn every_exit_reason_is_taken_with_its_notice_rule(db: &TestDb) {
     }
     // The notices are in the outbox; the day's file holds all twelve, each passing the annex.
     assert_eq!(count(db, "outbox"), 8);
+    // The worker sends them over SMTP: one per person told, to the address they gave.
+    let sink = SmtpSink::start();
+    let pass = worker(&app, db, &sink).pass(today, SystemTime::now());
+    assert_eq!(pass.mails_sent, 8, "{pass:?}");
+    let mails = sink.wait_for(8, Duration::from_secs(10));
+    assert!(mails
+        .iter()
+        .all(|m| m.subject_decoded().contains("失业登记注销告知")));
+    let told: Vec<String> = mails.iter().flat_map(|m| m.to.clone()).collect();
+    assert!(
+        told.iter().any(|t| t.contains("p0@example.org")),
+        "{told:?}"
+    );
+    assert!(
+        !told.iter().any(|t| t.contains("p6@example.org")),
+        "24 移居境外 is not told: {told:?}"
+    );
     let file = u.day_file(&county, today, today).expect("file");
     assert_eq!(file.records.len(), 12);
     assert!(file.held_back.is_empty());
@@ -1102,6 +1119,23 @@ fn the_monthly_period_runs_from_the_21st_to_the_20th(db: &TestDb) {
         .bytes()
         .expect("bytes");
     assert!(xlsx.starts_with(b"PK"));
+    // The command writes the same CSV.
+    let out_path = db.path("monthly.csv");
+    let out = gradhub_command(db)
+        .args([
+            "unemployment",
+            "statistics",
+            "--month",
+            "2026-11",
+            "--org",
+            "370000",
+            "-o",
+        ])
+        .arg(&out_path)
+        .output()
+        .expect("run");
+    expect_exit(&out, 0);
+    assert_eq!(std::fs::read_to_string(&out_path).expect("file"), csv);
     let (status, e) = app.get("/api/v1/unemployment/statistics?month=2026-13", &token);
     assert_eq!((status, e["code"].as_str()), (400, Some("QUERY_INVALID")));
 }
