@@ -148,6 +148,27 @@ pub fn in_scope(
     q.load(conn)
 }
 
+/// Pending applications past their target or limit on `today` whose mail for it is not yet
+/// queued (the escalation pass runs every few seconds: it reads only these).
+pub fn due_for_mail(
+    conn: &mut AnyConnection,
+    today: NaiveDate,
+) -> QueryResult<Vec<ApplicationRow>> {
+    apps::table
+        .filter(apps::status.eq("pending"))
+        .filter(
+            apps::late_mailed_at
+                .is_null()
+                .and(apps::target_due.lt(today))
+                .or(apps::breach_mailed_at
+                    .is_null()
+                    .and(apps::limit_due.lt(today))),
+        )
+        .select(ApplicationRow::as_select())
+        .order(apps::id.asc())
+        .load(conn)
+}
+
 /// Records the review; only a pending application changes (false: someone was first).
 #[allow(clippy::too_many_arguments)]
 pub fn set_review(

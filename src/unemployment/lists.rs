@@ -250,7 +250,7 @@ impl Unemployment {
     pub fn run_reminders(&self, today: NaiveDate) -> Result<(usize, usize)> {
         let tree = self.tree()?;
         let mut conn = self.db.conn()?;
-        let rows = store::in_scope(&mut conn, &crate::authz::Scope::All, &["pending"])?;
+        let rows = store::due_for_mail(&mut conn, today)?;
         let (mut late, mut breached) = (0, 0);
         for r in rows {
             for breach in [false, true] {

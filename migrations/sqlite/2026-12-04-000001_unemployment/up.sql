@@ -53,6 +53,8 @@ CREATE UNIQUE INDEX unemployment_applications_no ON unemployment_applications (a
 CREATE UNIQUE INDEX unemployment_applications_active ON unemployment_applications (active_key);
 CREATE INDEX unemployment_applications_org ON unemployment_applications (org_id, status, id);
 CREATE INDEX unemployment_applications_id_number ON unemployment_applications (id_number);
+-- The escalation pass reads pending applications past their target every few seconds.
+CREATE INDEX unemployment_applications_due ON unemployment_applications (status, target_due);
 
 -- What the office did for a registered person, never changed afterwards: a contact (`code` the
 -- channel, `reached`), a service (`code` the service kind), or a classification (`code` the
