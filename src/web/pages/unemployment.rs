@@ -455,7 +455,7 @@ fn input_of(form: &FormPairs) -> ApplicationInput {
         mobile: optional(form.get("mobile")),
         landline: optional(form.get("landline")),
         email: optional(form.get("email")),
-        other_contact: None,
+        other_contact: optional(form.get("other_contact")),
         registration_place: optional(form.get("registration_place")),
         registration_place_address: address("place"),
         unemployment_reason: optional(form.get("unemployment_reason")),
@@ -511,7 +511,7 @@ fn application_form(
         @if !problems.is_empty() {
             div.warn role="alert" #problems {
                 p { strong { "申请未提交，请改正以下问题：" } }
-                ul { @for p in problems { li { (p.message_zh) } } }
+                ul { @for p in problems { li { (p.message_zh) " " span.muted { (p.message_en) } } } }
             }
         }
         p.muted { "带 * 的为必填项。除本人身份证件外，不需要提供其他证明材料（人社厅发〔2020〕79号）。" }
@@ -547,6 +547,7 @@ fn application_form(
             label for="qualifications" { "职业资格（至多 3 项，用逗号分隔）" } input #qualifications type="text" name="qualifications" value=(v("qualifications")) maxlength="160";
             label for="job_intentions" { "求职意向（至多 3 项，用逗号分隔）" } input #job_intentions type="text" name="job_intentions" value=(v("job_intentions")) maxlength="160";
             label for="landline" { "固定电话" } input #landline type="text" name="landline" value=(v("landline")) maxlength="30";
+            label for="other_contact" { "其他联系方式" } input #other_contact type="text" name="other_contact" value=(v("other_contact")) maxlength="22";
             label for="remarks" { "其他需说明的事项" } input #remarks type="text" name="remarks" value=(v("remarks")) maxlength="200";
             label { input #promise_signed type="checkbox" name="promise_signed"; " 本人承诺填报的以上内容均真实、准确、有效，如与实际情况不一致，本人愿意承担相应责任，同时纳入人社信用记录。 *" }
             p { button type="submit" { "提交申请" } }
