@@ -184,6 +184,16 @@ async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Chooses `value` in the select at `css`.
+async fn choose(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("{css}={value}: {e}"));
+}
+
 /// Waits (up to a minute) until the browser is on a page under `prefix`: the upload's progress
 /// page refreshes itself until the batch is stored.
 async fn wait_for_path(c: &Client, prefix: &str) {
@@ -380,12 +390,7 @@ fn dashboard_journeys(db: &TestDb) {
             .expect("acknowledged");
         open(&c, &app, "/queue").await;
         click(&c, "input[data-select-all]").await;
-        c.find(Locator::Css("select[name=to]"))
-            .await
-            .expect("children")
-            .select_by_value("370102")
-            .await
-            .expect("choose 历下区");
+        choose(&c, "select[name=to]", "370102").await;
         keep(&c, db, "3a-prefecture-queue-ticked").await;
         click(&c, "#assign").await;
         c.wait()
@@ -420,12 +425,7 @@ fn dashboard_journeys(db: &TestDb) {
             .for_element(Locator::Css("p.flash"))
             .await
             .expect("contact stored");
-        c.find(Locator::Css("#form-service select[name=service_type]"))
-            .await
-            .expect("service types")
-            .select_by_value("02")
-            .await
-            .expect("职业指导");
+        choose(&c, "#form-service select[name=service_type]", "02").await;
         click(&c, "#form-service button").await;
         c.wait()
             .for_element(Locator::Css("p.flash"))
@@ -529,12 +529,7 @@ fn dashboard_journeys(db: &TestDb) {
         open(&c, &app, "/admin/tokens").await;
         assert!(!text(&c).await.contains(&secret), "shown once only");
         open(&c, &app, "/admin/users").await;
-        c.find(Locator::Css("select[name=role]"))
-            .await
-            .expect("roles")
-            .select_by_value("county")
-            .await
-            .expect("county");
+        choose(&c, "select[name=role]", "county").await;
         fill_and_send(
             &c,
             "form[action='/admin/users']",
@@ -600,12 +595,7 @@ fn unemployment_journeys(db: &TestDb) {
             ("claims_benefit", "否"),
             ("unemployment_reason", "2"),
         ] {
-            c.find(Locator::Id(select))
-                .await
-                .unwrap_or_else(|e| panic!("#{select}: {e}"))
-                .select_by_value(value)
-                .await
-                .unwrap_or_else(|e| panic!("{select}={value}: {e}"));
+            choose(&c, &format!("#{select}"), value).await;
         }
         for (field, value) in [
             ("unemployed_since", "2026-03-01"),
@@ -705,12 +695,7 @@ fn unemployment_journeys(db: &TestDb) {
         );
         keep(&c, db, "u3-forbidden-reason").await;
         open(&c, &app, &format!("/unemployment/applications/{number}")).await;
-        c.find(Locator::Id("urban"))
-            .await
-            .expect("urban")
-            .select_by_value("true")
-            .await
-            .expect("urban");
+        choose(&c, "#urban", "true").await;
         click(&c, "#review button[type=submit]").await;
         c.wait()
             .for_element(Locator::Css("p.flash"))
@@ -723,12 +708,7 @@ fn unemployment_journeys(db: &TestDb) {
             .for_element(Locator::Css("p.flash"))
             .await
             .expect("contact");
-        c.find(Locator::Id("kind"))
-            .await
-            .expect("kind")
-            .select_by_value("service")
-            .await
-            .expect("service");
+        choose(&c, "#kind", "service").await;
         click(&c, "#event button[type=submit]").await;
         c.wait()
             .for_element(Locator::Css("#events"))
@@ -738,12 +718,7 @@ fn unemployment_journeys(db: &TestDb) {
         assert!(page.contains("职业介绍") && page.contains("1 次"), "{page}");
         keep(&c, db, "u4-application").await;
         // Exit 32 without a verification note is refused; 11 ends it.
-        c.find(Locator::Id("reason_code"))
-            .await
-            .expect("reason")
-            .select_by_value("32")
-            .await
-            .expect("32");
+        choose(&c, "#reason_code", "32").await;
         click(&c, "#exit_form button[type=submit]").await;
         c.wait()
             .for_element(Locator::Css(".error"))
@@ -751,12 +726,7 @@ fn unemployment_journeys(db: &TestDb) {
             .expect("refused");
         assert!(text(&c).await.contains("EXIT_NEEDS_VERIFICATION"));
         open(&c, &app, &format!("/unemployment/applications/{number}")).await;
-        c.find(Locator::Id("reason_code"))
-            .await
-            .expect("reason")
-            .select_by_value("11")
-            .await
-            .expect("11");
+        choose(&c, "#reason_code", "11").await;
         type_into(&c, "clerk", "王经办").await;
         click(&c, "#exit_form button[type=submit]").await;
         c.wait()
