@@ -184,6 +184,21 @@ async fn click(c: &Client, css: &str) {
         .unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
+/// Asks the public progress page about an application; waits for its answer.
+async fn ask_progress(c: &Client, app: &TestApp, number: &str, id: &str) {
+    open(c, app, "/unemployment/progress").await;
+    fill_and_send(
+        c,
+        "#progress",
+        &[("application_no", number), ("id_number", id)],
+    )
+    .await;
+    c.wait()
+        .for_element(Locator::Id("result"))
+        .await
+        .expect("the answer");
+}
+
 /// Chooses `value` in the select at `css`.
 async fn choose(c: &Client, css: &str, value: &str) {
     c.find(Locator::Css(css))
@@ -633,33 +648,10 @@ fn unemployment_journeys(db: &TestDb) {
             .expect("text");
         assert!(number.starts_with("SY"), "{number}");
         keep(&c, db, "u1-applied").await;
-        open(&c, &app, "/unemployment/progress").await;
-        fill_and_send(
-            &c,
-            "#progress",
-            &[("application_no", &number), ("id_number", &id)],
-        )
-        .await;
-        c.wait()
-            .for_element(Locator::Id("result"))
-            .await
-            .expect("result");
+        ask_progress(&c, &app, &number, &id).await;
         assert!(text(&c).await.contains("待审核"));
         // A wrong ID number says only that nothing matches.
-        open(&c, &app, "/unemployment/progress").await;
-        fill_and_send(
-            &c,
-            "#progress",
-            &[
-                ("application_no", &number),
-                ("id_number", &id18("370102", "19880808", 137)),
-            ],
-        )
-        .await;
-        c.wait()
-            .for_element(Locator::Id("result"))
-            .await
-            .expect("result");
+        ask_progress(&c, &app, &number, &id18("370102", "19880808", 137)).await;
         let page = text(&c).await;
         assert!(page.contains("未找到") && !page.contains("刘洋"), "{page}");
 
@@ -754,17 +746,7 @@ fn unemployment_journeys(db: &TestDb) {
         let page = text(&c).await;
         assert!(page.contains(&number) && page.contains("刘洋"), "{page}");
         let _ = c.delete_all_cookies().await;
-        open(&c, &app, "/unemployment/progress").await;
-        fill_and_send(
-            &c,
-            "#progress",
-            &[("application_no", &number), ("id_number", &id)],
-        )
-        .await;
-        c.wait()
-            .for_element(Locator::Id("result"))
-            .await
-            .expect("result");
+        ask_progress(&c, &app, &number, &id).await;
         let page = text(&c).await;
         assert!(
             page.contains("审核通过") && page.contains("已注销"),
