@@ -151,6 +151,50 @@ fn later_batch_updates_person_and_keeps_history(db: &TestDb) {
     assert_eq!(record_count(db), 2);
 }
 
+/// The `i`-th person of a large generated file: distinct ID numbers born in 2002.
+fn nth_person(i: usize, county: &str) -> String {
+    let birth = format!("2002{:02}{:02}", 1 + (i / 28) % 12, 1 + i % 28);
+    let id = id18("370102", &birth, 100 + (i / 336) as u32);
+    line(&format!("学生{i}"), &id, county, "")
+}
+
+/// A second batch far larger than one write chunk, its known people spread among new ones,
+/// updates exactly the known ones (each with its history) and inserts the rest.
+fn known_people_spread_over_chunks_are_updated(db: &TestDb) {
+    let first: Vec<String> = (0..700).map(|i| nth_person(i, "370102")).collect();
+    let path = write_file(db, "first.csv", &csv(&first));
+    let s1 = run(db, &path, false).expect("first").summary;
+    assert_eq!((s1.accepted, s1.updated, s1.rejected), (700, 0, 0));
+    // Every third known person (moved to another county), then 400 new people, interleaved.
+    let mut second = Vec::new();
+    for i in 0..700 {
+        if i % 3 == 0 {
+            second.push(nth_person(i, "370103"));
+        }
+        if i < 400 {
+            second.push(nth_person(1000 + i, "370102"));
+        }
+    }
+    let path = write_file(db, "second.csv", &csv(&second));
+    let s2 = run(db, &path, false).expect("second").summary;
+    assert_eq!((s2.accepted, s2.updated, s2.rejected), (400, 234, 0));
+    assert_eq!(record_count(db), 1100);
+    let mut conn = db.db.conn().expect("conn");
+    for i in [0, 3, 255, 699] {
+        let key = nth_person(i, "370102");
+        let id = key.split(',').nth(4).expect("id column");
+        let rec = records::find_person(&mut conn, id, 2025)
+            .expect("query")
+            .expect("stored");
+        let moved = i % 3 == 0;
+        assert_eq!(rec.version, if moved { 2 } else { 1 }, "person {i}");
+        let county = if moved { "370103" } else { "370102" };
+        assert_eq!(rec.route_county.as_deref(), Some(county), "person {i}");
+        let history = records::history_count(&mut conn, rec.id).expect("history");
+        assert_eq!(history, i64::from(moved), "person {i}");
+    }
+}
+
 /// A dry run answers the summary and the problems, and stores nothing.
 fn dry_run_stores_nothing(db: &TestDb) {
     let lines = vec![
@@ -407,6 +451,7 @@ on_both_backends!(
     generated_file_is_stored_and_faults_rejected,
     resent_file_answers_with_first_batch,
     later_batch_updates_person_and_keeps_history,
+    known_people_spread_over_chunks_are_updated,
     dry_run_stores_nothing,
     duplicate_row_in_file_names_the_first,
     routes_each_method,

@@ -50,7 +50,7 @@ bench_init() {
   trap bench_cleanup EXIT
 
   cargo build --release --quiet
-  bin=$PWD/target/release/gradhub
+  bin=${CARGO_TARGET_DIR:-$PWD/target}/release/gradhub
   if [ "$backend" = postgres ]; then
     psql -q "$pg" -c "DROP DATABASE IF EXISTS $dbname" -c "CREATE DATABASE $dbname" >/dev/null
     export GRADHUB_DATABASE_URL="${pg%/*}/$dbname"

@@ -1,6 +1,7 @@
 //! The bulk writers: how a batch's validated records reach the `records` table on each backend.
 //!
-//! SQLite: multi-row `INSERT … ON CONFLICT DO UPDATE` straight into `records`, in fixed chunks.
+//! SQLite: multi-row `INSERT OR IGNORE` of new people straight into `records` (a statement
+//! prepared once), then an upsert of the people already stored.
 //! PostgreSQL: `COPY` into a per-transaction staging table, then one set-based upsert.
 //! Never one round trip per row. A person already stored (same ID number and graduation year) is
 //! updated; the trigger `records_keep_history` keeps the version it replaces.
@@ -34,6 +35,31 @@ macro_rules! record_values {
             version: i32,
             created_at: NaiveDateTime,
             updated_at: NaiveDateTime,
+        }
+
+        /// [`RecordInsert`] owning its values: diesel caches a statement only for values of a
+        /// `'static` type, so the fixed-size SQLite insert takes copies.
+        #[derive(Insertable)]
+        #[diesel(table_name = records)]
+        #[diesel(treat_none_as_default_value = false)]
+        struct OwnedRecordInsert {
+            $($field: $ty,)*
+            first_batch_id: i64,
+            version: i32,
+            created_at: NaiveDateTime,
+            updated_at: NaiveDateTime,
+        }
+
+        impl OwnedRecordInsert {
+            fn new(r: &NewRecord, now: NaiveDateTime) -> OwnedRecordInsert {
+                OwnedRecordInsert {
+                    $($field: r.$field.clone(),)*
+                    first_batch_id: r.batch_id,
+                    version: 1,
+                    created_at: now,
+                    updated_at: now,
+                }
+            }
         }
 
         /// The columns `records`, `record_history` and `staging_records` share, taken from the
@@ -88,8 +114,10 @@ record_values!(
     source_line: i64,
 );
 
-/// Rows a SQLite multi-row INSERT carries: 35 bound values each, under the 32,766 limit.
+/// Rows a SQLite upsert carries: 35 bound values each, under the 32,766 limit.
 const SQLITE_CHUNK: usize = 900;
+/// Rows of the SQLite insert of new people, a fixed size so its statement is prepared once.
+const SQLITE_ROWS: usize = 256;
 
 /// Prepares the transaction's bulk path (call inside the ingest transaction).
 pub fn begin(conn: &mut AnyConnection) -> QueryResult<()> {
@@ -123,60 +151,127 @@ pub fn write(conn: &mut AnyConnection, rows: &[NewRecord], now: NaiveDateTime) -
             merge_staged(conn, now)
         }
         AnyConnection::Sqlite(c) => {
-            use diesel::upsert::excluded;
-            use records::*;
-            for chunk in rows.chunks(SQLITE_CHUNK) {
-                let values: Vec<RecordInsert<'_>> =
-                    chunk.iter().map(|r| RecordInsert::new(r, now)).collect();
-                // OR IGNORE (never met: NOT NULL holds by construction, the person conflict is the
-                // upsert's) spares SQLite a statement journal: with ABORT it copies every page a
-                // chunk touches, which grows with the indexes and dominated the ingest time.
-                diesel::insert_or_ignore_into(table)
-                    .values(values)
-                    .on_conflict((person_key, graduation_year))
-                    .do_update()
-                    .set((
-                        (
-                            name.eq(excluded(name)),
-                            sex.eq(excluded(sex)),
-                            ethnicity.eq(excluded(ethnicity)),
-                            id_type.eq(excluded(id_type)),
-                            id_number.eq(excluded(id_number)),
-                            birth_date.eq(excluded(birth_date)),
-                            political_status.eq(excluded(political_status)),
-                            education_level.eq(excluded(education_level)),
-                            school_code.eq(excluded(school_code)),
-                            school_name.eq(excluded(school_name)),
-                            major_code.eq(excluded(major_code)),
-                            major_name.eq(excluded(major_name)),
-                            graduation_date.eq(excluded(graduation_date)),
-                            hukou_code.eq(excluded(hukou_code)),
-                            hukou_address.eq(excluded(hukou_address)),
-                        ),
-                        (
-                            phone.eq(excluded(phone)),
-                            email.eq(excluded(email)),
-                            hardship.eq(excluded(hardship)),
-                            intention.eq(excluded(intention)),
-                            route_province.eq(excluded(route_province)),
-                            route_prefecture.eq(excluded(route_prefecture)),
-                            route_county.eq(excluded(route_county)),
-                            route_method.eq(excluded(route_method)),
-                            route_note.eq(excluded(route_note)),
-                            division_edition.eq(excluded(division_edition)),
-                            source.eq(excluded(source)),
-                            channel.eq(excluded(channel)),
-                            batch_id.eq(excluded(batch_id)),
-                            source_line.eq(excluded(source_line)),
-                            version.eq(version + 1),
-                            updated_at.eq(excluded(updated_at)),
-                        ),
-                    ))
-                    .execute(c)?;
+            let mut stored_before = Vec::new();
+            for chunk in rows.chunks(SQLITE_ROWS) {
+                let inserted = insert_new(c, chunk, now)?;
+                if inserted < chunk.len() {
+                    stored_before.extend(already_stored(c, chunk)?);
+                }
+            }
+            for chunk in stored_before.chunks(SQLITE_CHUNK) {
+                upsert_sqlite(c, chunk, now)?;
             }
             Ok(())
         }
     }
+}
+
+/// Inserts the people of `chunk` not stored yet and skips the others (SQLite); returns how many
+/// were inserted. A plain `INSERT OR IGNORE` needs no statement journal (an upsert or a possible
+/// abort makes SQLite copy every page the statement touches, which dominated the ingest), and a
+/// full chunk is a fixed-size array, so diesel prepares its statement once per connection
+/// instead of parsing 9,000 placeholders for every chunk.
+fn insert_new(
+    c: &mut diesel::SqliteConnection,
+    chunk: &[NewRecord],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    match <&[NewRecord; SQLITE_ROWS]>::try_from(chunk) {
+        Ok(full) => {
+            let values: Box<[OwnedRecordInsert; SQLITE_ROWS]> =
+                Box::new(std::array::from_fn(|i| {
+                    OwnedRecordInsert::new(&full[i], now)
+                }));
+            diesel::insert_or_ignore_into(records::table)
+                .values(values)
+                .execute(c)
+        }
+        Err(_) => {
+            let values: Vec<RecordInsert<'_>> =
+                chunk.iter().map(|r| RecordInsert::new(r, now)).collect();
+            diesel::insert_or_ignore_into(records::table)
+                .values(values)
+                .execute(c)
+        }
+    }
+}
+
+/// The rows of `chunk` whose person an earlier batch stored (their insert was skipped). A batch
+/// holds each person once, so a matching record of another batch is the one to update.
+fn already_stored(
+    c: &mut diesel::SqliteConnection,
+    chunk: &[NewRecord],
+) -> QueryResult<Vec<NewRecord>> {
+    let Some(batch) = chunk.first().map(|r| r.batch_id) else {
+        return Ok(Vec::new());
+    };
+    let keys: Vec<&str> = chunk.iter().map(|r| r.person_key.as_str()).collect();
+    let stored: std::collections::HashSet<(String, i32)> = records::table
+        .filter(records::batch_id.ne(batch))
+        .filter(records::person_key.eq_any(keys))
+        .select((records::person_key, records::graduation_year))
+        .load(c)?
+        .into_iter()
+        .collect();
+    Ok(chunk
+        .iter()
+        .filter(|r| stored.contains(&(r.person_key.clone(), r.graduation_year)))
+        .cloned()
+        .collect())
+}
+
+/// Updates people already stored with this batch's version (SQLite): the upsert, whose update
+/// fires `records_keep_history`.
+fn upsert_sqlite(
+    c: &mut diesel::SqliteConnection,
+    chunk: &[NewRecord],
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    use diesel::upsert::excluded;
+    use records::*;
+    let values: Vec<RecordInsert<'_>> = chunk.iter().map(|r| RecordInsert::new(r, now)).collect();
+    diesel::insert_into(table)
+        .values(values)
+        .on_conflict((person_key, graduation_year))
+        .do_update()
+        .set((
+            (
+                name.eq(excluded(name)),
+                sex.eq(excluded(sex)),
+                ethnicity.eq(excluded(ethnicity)),
+                id_type.eq(excluded(id_type)),
+                id_number.eq(excluded(id_number)),
+                birth_date.eq(excluded(birth_date)),
+                political_status.eq(excluded(political_status)),
+                education_level.eq(excluded(education_level)),
+                school_code.eq(excluded(school_code)),
+                school_name.eq(excluded(school_name)),
+                major_code.eq(excluded(major_code)),
+                major_name.eq(excluded(major_name)),
+                graduation_date.eq(excluded(graduation_date)),
+                hukou_code.eq(excluded(hukou_code)),
+                hukou_address.eq(excluded(hukou_address)),
+            ),
+            (
+                phone.eq(excluded(phone)),
+                email.eq(excluded(email)),
+                hardship.eq(excluded(hardship)),
+                intention.eq(excluded(intention)),
+                route_province.eq(excluded(route_province)),
+                route_prefecture.eq(excluded(route_prefecture)),
+                route_county.eq(excluded(route_county)),
+                route_method.eq(excluded(route_method)),
+                route_note.eq(excluded(route_note)),
+                division_edition.eq(excluded(division_edition)),
+                source.eq(excluded(source)),
+                channel.eq(excluded(channel)),
+                batch_id.eq(excluded(batch_id)),
+                source_line.eq(excluded(source_line)),
+                version.eq(version + 1),
+                updated_at.eq(excluded(updated_at)),
+            ),
+        ))
+        .execute(c)
 }
 
 /// Upserts the staged rows into `records` and empties the staging table (PostgreSQL).
