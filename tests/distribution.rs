@@ -1000,6 +1000,123 @@ fn stored_states_are_words_of_their_vocabulary(db: &TestDb) {
     assert_eq!(acknowledged["state"], "acknowledged");
 }
 
+/// What a record's placement and hops say, without ids and times: (state, holder, target) and
+/// each hop's (kind, from, to, actor, outcome).
+type Trail = (
+    (String, i64, i64),
+    Vec<(String, Option<i64>, i64, String, Option<String>)>,
+);
+
+fn trail(db: &TestDb, record_id: i64) -> Trail {
+    let mut conn = db.db.conn().expect("conn");
+    let p = gradhub::db::packages::placement_of(&mut conn, record_id)
+        .expect("query")
+        .expect("placed");
+    let hops = gradhub::db::packages::hops_of(&mut conn, record_id)
+        .expect("hops")
+        .into_iter()
+        .map(|h| {
+            (
+                h.kind.to_string(),
+                h.from_org_id,
+                h.to_org_id,
+                h.actor,
+                h.outcome.map(|o| o.to_string()),
+            )
+        })
+        .collect();
+    (
+        (p.state.to_string(), p.holder_org_id, p.target_org_id),
+        hops,
+    )
+}
+
+fn record_of(db: &TestDb, id_number: &str) -> i64 {
+    let mut conn = db.db.conn().expect("conn");
+    gradhub::db::records::find_person(&mut conn, id_number, 2025)
+        .expect("query")
+        .expect("stored")
+        .id
+}
+
+/// With the ministry's cut on, placing puts each new record straight into its province's
+/// package: the same packages, states and hops as placing and then cutting, the receiver's
+/// inbox numbered on, and nothing left over for the cut.
+fn placing_delivers_the_ministry_packages_at_once(db: &TestDb) {
+    let app = spawn_app(db, test_config(db));
+    add_sender(db, "edu-test", "000000");
+    let org = |code: &str| {
+        let mut conn = db.db.conn().expect("conn");
+        gradhub::db::orgs::find_by_code(&mut conn, code)
+            .expect("query")
+            .expect("org")
+            .id
+    };
+    let day = date("2026-11-23");
+    ingest_text(db, "edu-test", &three_graduates());
+    let (placed, packages) = app.dist.place_and_deliver(day).expect("place");
+    assert_eq!(placed, 3);
+    let mut got: Vec<(i64, i64, i64)> = packages
+        .iter()
+        .map(|p| (p.receiver_org_id, p.records, p.receiver_seq))
+        .collect();
+    got.sort();
+    let mut want = vec![(org("370000"), 2, 1), (org("110000"), 1, 1)];
+    want.sort();
+    assert_eq!(got, want);
+    let deadline = app.dist.deadlines(day).deadline;
+    assert!(packages.iter().all(|p| p.deadline == deadline));
+    assert!(app
+        .dist
+        .cut_auto(AutoCut::Ministry, day)
+        .expect("cut")
+        .is_empty());
+
+    // A second file: delivered the same way, numbered 2 in 山东's inbox.
+    let next = id18("370102", "20020401", 321);
+    ingest_text(
+        db,
+        "edu-test",
+        &format!("{HEADER}\n{}\n", line("赵六", &next, "370102", "")),
+    );
+    let (_, second) = app.dist.place_and_deliver(day).expect("place");
+    assert_eq!(
+        second
+            .iter()
+            .map(|p| (p.receiver_seq, p.records))
+            .collect::<Vec<_>>(),
+        [(2, 1)]
+    );
+    // A third, placed and then cut: its record's trail is the delivered one's, id for id.
+    let cut_one = id18("370102", "20020402", 654);
+    ingest_text(
+        db,
+        "edu-test",
+        &format!("{HEADER}\n{}\n", line("孙七", &cut_one, "370102", "")),
+    );
+    app.dist.place_new().expect("place");
+    let third = app.dist.cut_auto(AutoCut::Ministry, day).expect("cut");
+    assert_eq!(third.len(), 1);
+    assert_eq!(third[0].receiver_seq, 3);
+    let delivered = trail(db, record_of(db, &next));
+    assert_eq!(delivered, trail(db, record_of(db, &cut_one)));
+    let ((state, holder, _), hops) = delivered;
+    assert_eq!((state.as_str(), holder), ("pending", org("370000")));
+    let kinds: Vec<&str> = hops.iter().map(|h| h.0.as_str()).collect();
+    assert_eq!(kinds, ["placed", "delivered"]);
+
+    // 山东 sees both packages in its inbox, with their records.
+    let shandong = token(db, "370000", None);
+    let inbox = app.ok("/api/v1/inbox", &shandong);
+    let records: Vec<i64> = inbox["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter_map(|p| p["records"].as_i64())
+        .collect();
+    assert_eq!(records.iter().sum::<i64>(), 4, "{inbox}");
+}
+
 on_both_backends!(
     dropped_file_travels_to_a_county_acknowledgement,
     a_returned_record_is_reassigned_by_hand,
@@ -1007,4 +1124,5 @@ on_both_backends!(
     reminders_reach_smtp_once_even_when_it_is_down_for_a_while,
     cli_and_api_inbox_answer_the_same_packages,
     stored_states_are_words_of_their_vocabulary,
+    placing_delivers_the_ministry_packages_at_once,
 );

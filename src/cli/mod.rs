@@ -16,6 +16,7 @@ mod admin;
 mod calendar;
 mod followup;
 mod outbox;
+mod partition;
 mod register;
 mod report;
 mod tour;
@@ -58,6 +59,17 @@ enum Command {
     },
     /// Apply pending database migrations and load reference data on first start.
     Migrate,
+    /// PostgreSQL: partition `records` by graduation year (one partition a year and a default
+    /// one), or add years to a partitioned hub. One transaction; run it while the hub is stopped.
+    PartitionRecords {
+        /// Years to give a partition, e.g. `2024-2027` or `2025,2026` (default: this year and
+        /// the next); every year already stored gets one too.
+        #[arg(long)]
+        years: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Ingest a transfer file (CSV/TSV in UTF-8, UTF-8-BOM, GBK/GB18030; or XLSX).
     Ingest {
         file: PathBuf,
@@ -349,6 +361,9 @@ fn run(command: Command, config: Config) -> Result<(), Failure> {
                 db.backend().as_str()
             );
             Ok(())
+        }
+        Command::PartitionRecords { years, json } => {
+            partition::partition_records(&config, years, json)
         }
         Command::Ingest {
             file,

@@ -22,6 +22,7 @@ pub mod followup;
 pub mod orgs;
 pub mod outbox;
 pub mod packages;
+pub mod partition;
 pub mod records;
 pub mod reference;
 pub mod schema;

@@ -8,7 +8,7 @@ use super::AnyConnection;
 use crate::authz::Scope;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Text, Timestamp};
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamp};
 
 text_enum! {
     /// Where a record stands at its holder.
@@ -161,53 +161,162 @@ pub fn mark_batch_placed(
     Ok(n == 1)
 }
 
+/// The organisation a record placed at the hub is meant for: that of its deepest routed
+/// division (`NULL` when no division of its route is an organisation).
+const PLACE_TARGET: &str = "COALESCE(oc.id, op.id, opr.id)";
+/// The records of batch `$3` without a placement, joined to the organisations of their route.
+const UNPLACED_OF_BATCH: &str = "FROM records r \
+     LEFT JOIN orgs oc ON oc.division_code = r.route_county \
+     LEFT JOIN orgs op ON op.division_code = r.route_prefecture \
+     LEFT JOIN orgs opr ON opr.division_code = r.route_province";
+/// The condition that keeps the records of batch `batch_id` without a placement.
+fn unplaced_of(batch_id: i64) -> String {
+    format!("r.batch_id = {batch_id} AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.record_id = r.id)")
+}
+
+#[derive(QueryableByName)]
+struct TargetCount {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    target: Option<i64>,
+    #[diesel(sql_type = BigInt)]
+    records: i64,
+}
+
+/// The targets (see [`place_batch`]) of the batch's records not placed yet, with how many
+/// records each; `None` for the records no organisation matches.
+pub fn unplaced_targets(
+    conn: &mut AnyConnection,
+    batch_id: i64,
+) -> QueryResult<Vec<(Option<i64>, i64)>> {
+    let rows: Vec<TargetCount> = diesel::sql_query(format!(
+        "SELECT {PLACE_TARGET} AS target, COUNT(*) AS records {UNPLACED_OF_BATCH} \
+         WHERE {} GROUP BY {PLACE_TARGET}",
+        unplaced_of(batch_id)
+    ))
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.target, r.records)).collect())
+}
+
+/// Where records placed at the hub go at once: into package `package_id` for `receiver`, by
+/// their target organisation (the ministry's packages, cut in the same step as the placing).
+pub struct Delivery {
+    pub target: i64,
+    pub package_id: i64,
+    pub receiver: i64,
+}
+
+/// Fills the connection's temporary delivery map that [`place_batch`] joins (made on first use;
+/// on PostgreSQL its rows go at commit).
+fn set_delivery_map(conn: &mut AnyConnection, map: &[Delivery]) -> QueryResult<()> {
+    let create = match conn {
+        AnyConnection::Postgresql(_) => {
+            "CREATE TEMP TABLE IF NOT EXISTS delivery_map (target_org_id BIGINT PRIMARY KEY, \
+             package_id BIGINT NOT NULL, receiver_org_id BIGINT NOT NULL) ON COMMIT DELETE ROWS"
+        }
+        AnyConnection::Sqlite(_) => {
+            "CREATE TEMP TABLE IF NOT EXISTS delivery_map (target_org_id INTEGER PRIMARY KEY, \
+             package_id INTEGER NOT NULL, receiver_org_id INTEGER NOT NULL)"
+        }
+    };
+    diesel::sql_query(create).execute(conn)?;
+    diesel::sql_query("DELETE FROM delivery_map").execute(conn)?;
+    for chunk in map.chunks(IN_CHUNK) {
+        // Ids the database gave: numbers only, so they are written into the statement.
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|d| format!("({}, {}, {})", d.target, d.package_id, d.receiver))
+            .collect();
+        diesel::sql_query(format!(
+            "INSERT INTO delivery_map (target_org_id, package_id, receiver_org_id) VALUES {}",
+            values.join(", ")
+        ))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Places the batch's records that have no placement yet at the hub (`root`): each gets as target
 /// the organisation of its deepest routed division; records with no route wait unassigned at the
-/// hub with their routing note. Returns how many were placed.
+/// hub with their routing note. Records whose target is in `deliver` go straight into that
+/// package, pending at its receiver, with a second hop for the delivery (by `cutter`): what cutting the hub's
+/// packages would do, without writing each placement twice. Returns how many were placed.
 pub fn place_batch(
     conn: &mut AnyConnection,
     batch_id: i64,
     root: i64,
-    actor: &str,
+    deliver: &[Delivery],
+    (placer, cutter): (&str, &str),
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
-    let target = "COALESCE(oc.id, op.id, opr.id)";
-    let (unassigned, queued) = (PlacementState::Unassigned, PlacementState::Queued);
+    let target = PLACE_TARGET;
+    let (unassigned, queued, pending) = (
+        PlacementState::Unassigned,
+        PlacementState::Queued,
+        PlacementState::Pending,
+    );
+    let delivering = !deliver.is_empty();
+    let (map_join, holder, state, package) = if delivering {
+        set_delivery_map(conn, deliver)?;
+        (
+            format!("LEFT JOIN delivery_map m ON m.target_org_id = {target}"),
+            "COALESCE(m.receiver_org_id, $1)",
+            format!("WHEN m.package_id IS NOT NULL THEN '{pending}' "),
+            "m.package_id",
+        )
+    } else {
+        (String::new(), "$1", String::new(), "NULL")
+    };
     let placed = diesel::sql_query(format!(
         "INSERT INTO placements (record_id, holder_org_id, target_org_id, state, package_id, returns, reason, updated_at, \
                                  {RECORD_COPIES}) \
-         SELECT r.id, $1, COALESCE({target}, $1), \
-                CASE WHEN {target} IS NULL THEN '{unassigned}' ELSE '{queued}' END, \
-                NULL, 0, \
+         SELECT r.id, {holder}, COALESCE({target}, $1), \
+                CASE {state}WHEN {target} IS NULL THEN '{unassigned}' ELSE '{queued}' END, \
+                {package}, 0, \
                 CASE WHEN {target} IS NULL THEN COALESCE(r.route_note, r.route_method) ELSE NULL END, $2, \
                 {RECORD_COPY_VALUES} \
-         FROM records r \
-         LEFT JOIN orgs oc ON oc.division_code = r.route_county \
-         LEFT JOIN orgs op ON op.division_code = r.route_prefecture \
-         LEFT JOIN orgs opr ON opr.division_code = r.route_province \
-         WHERE r.batch_id = $3 AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.record_id = r.id)"
+         {UNPLACED_OF_BATCH} {map_join} \
+         WHERE {}",
+        unplaced_of(batch_id)
     ))
     .bind::<BigInt, _>(root)
     .bind::<Timestamp, _>(now)
-    .bind::<BigInt, _>(batch_id)
     .execute(conn)?;
     let placed_hop = HopKind::Placed;
+    // Placeholders are numbered in the order they appear: SQLite binds `$n` by first appearance.
     diesel::sql_query(format!(
         "INSERT INTO record_hops (record_id, package_id, kind, from_org_id, to_org_id, actor, at, outcome) \
-         SELECT p.record_id, NULL, '{placed_hop}', NULL, p.holder_org_id, $1, $2, NULL \
+         SELECT p.record_id, NULL, '{placed_hop}', NULL, $1, $2, $3, NULL \
          FROM placements p JOIN records r ON r.id = p.record_id \
-         WHERE r.batch_id = $3 AND p.package_id IS NULL \
+         WHERE r.batch_id = $4 \
            AND NOT EXISTS (SELECT 1 FROM record_hops h WHERE h.record_id = p.record_id)"
     ))
-    .bind::<Text, _>(actor)
+    .bind::<BigInt, _>(root)
+    .bind::<Text, _>(placer)
     .bind::<Timestamp, _>(now)
     .bind::<BigInt, _>(batch_id)
     .execute(conn)?;
+    if delivering {
+        let (delivered, outcome) = (HopKind::Delivered, HopOutcome::Pending);
+        diesel::sql_query(format!(
+            "INSERT INTO record_hops (record_id, package_id, kind, from_org_id, to_org_id, actor, at, outcome) \
+             SELECT p.record_id, p.package_id, '{delivered}', $1, p.holder_org_id, $2, $3, '{outcome}' \
+             FROM placements p WHERE p.package_id IN (SELECT package_id FROM delivery_map)"
+        ))
+        .bind::<BigInt, _>(root)
+        .bind::<Text, _>(cutter)
+        .bind::<Timestamp, _>(now)
+        .execute(conn)?;
+    }
     diesel::update(batch_placements::table.filter(batch_placements::batch_id.eq(batch_id)))
         .set(batch_placements::records.eq(placed as i64))
         .execute(conn)?;
-    // People the batch replaced were placed before: their copies follow the new version.
-    copy_record_attributes(conn, &format!("r.batch_id = {batch_id}"))?;
+    // People the batch replaced were placed before: their copies follow the new version. Only
+    // those (first stored by an earlier batch): the rows placed just now copied theirs already,
+    // and rewriting them would double the cost of placing a new batch.
+    copy_record_attributes(
+        conn,
+        &format!("r.batch_id = {batch_id} AND r.first_batch_id <> {batch_id}"),
+    )?;
     Ok(placed)
 }
 

@@ -299,31 +299,93 @@ impl Distribution {
 
     /// Places the records of every batch not placed yet at the hub. Returns records placed.
     pub fn place_new(&self) -> Result<usize, DistError> {
+        Ok(self.place_batches(None)?.0)
+    }
+
+    /// Places the records of every batch not placed yet and delivers them at once into one
+    /// package per organisation below the hub, as of `day`: the ministry's cut made in the same
+    /// step (the background job does this when auto-cut covers the ministry). Records the cut
+    /// would not send on stay queued at the hub for [`Distribution::cut_auto`]. Returns records
+    /// placed and packages delivered.
+    pub fn place_and_deliver(&self, day: NaiveDate) -> Result<(usize, Vec<PackageRow>), DistError> {
+        self.place_batches(Some(day))
+    }
+
+    fn place_batches(
+        &self,
+        deliver_on: Option<NaiveDate>,
+    ) -> Result<(usize, Vec<PackageRow>), DistError> {
         let tree = self.tree()?;
         let Some(root) = tree.root() else {
-            return Ok(0);
+            return Ok((0, Vec::new()));
         };
         let mut conn = self.db.conn()?;
-        let mut total = 0;
+        let (mut total, mut delivered) = (0, Vec::new());
         for batch in store::unplaced_batches(&mut conn)? {
-            total += db::write_transaction(&mut conn, |conn| -> Result<usize, DistError> {
-                let now = Utc::now().naive_utc();
-                if !store::mark_batch_placed(conn, batch, now)? {
-                    return Ok(0);
-                }
-                let n = store::place_batch(conn, batch, root.id, "job:placer", now)?;
-                audit::record(
-                    conn,
-                    &Actor::job("placer"),
-                    "batch.placed",
-                    &format!("batch:{batch}"),
-                    None,
-                    Some(&json!({ "records": n })),
-                )?;
-                Ok(n)
+            let (n, packages) = db::write_transaction(&mut conn, |conn| {
+                self.place_one(conn, &tree, root.id, batch, deliver_on)
             })?;
+            total += n;
+            delivered.extend(packages);
         }
-        Ok(total)
+        Ok((total, delivered))
+    }
+
+    /// Places one batch inside the caller's transaction (see [`Distribution::place_and_deliver`]).
+    fn place_one(
+        &self,
+        conn: &mut AnyConnection,
+        tree: &OrgTree,
+        root: i64,
+        batch: i64,
+        deliver_on: Option<NaiveDate>,
+    ) -> Result<(usize, Vec<PackageRow>), DistError> {
+        let now = Utc::now().naive_utc();
+        if !store::mark_batch_placed(conn, batch, now)? {
+            return Ok((0, Vec::new()));
+        }
+        let (placer, cutter) = (Actor::job("placer"), Actor::job("cutter"));
+        // One package per organisation below the hub that the batch's targets lie under.
+        let mut by_child: std::collections::BTreeMap<i64, (Vec<i64>, i64)> = Default::default();
+        if deliver_on.is_some() {
+            store::lock_org(conn, root)?;
+            for (target, n) in store::unplaced_targets(conn, batch)? {
+                if let Some(child) = target.and_then(|t| tree.next_hop(root, t)) {
+                    let entry = by_child.entry(child).or_default();
+                    entry.0.extend(target);
+                    entry.1 += n;
+                }
+            }
+        }
+        let mut opened = Vec::new();
+        let mut map = Vec::new();
+        if let Some(day) = deliver_on {
+            for (&child, (targets, n)) in &by_child {
+                let (package_id, deadlines) = self.open_package(conn, root, child, &cutter, day)?;
+                map.extend(targets.iter().map(|&target| store::Delivery {
+                    target,
+                    package_id,
+                    receiver: child,
+                }));
+                opened.push((package_id, child, *n, deadlines));
+            }
+        }
+        let actors = (placer.name.as_str(), cutter.name.as_str());
+        let n = store::place_batch(conn, batch, root, &map, actors, now)?;
+        audit::record(
+            conn,
+            &placer,
+            "batch.placed",
+            &format!("batch:{batch}"),
+            None,
+            Some(&json!({ "records": n })),
+        )?;
+        let mut delivered = Vec::new();
+        for (id, child, records, deadlines) in opened {
+            delivered
+                .push(self.close_package(conn, id, root, child, records, &deadlines, &cutter)?);
+        }
+        Ok((n, delivered))
     }
 
     /// Cuts the caller's waiting records into one package per organisation below it (or only for
@@ -426,29 +488,7 @@ impl Distribution {
         day: NaiveDate,
     ) -> Result<Option<PackageRow>, DistError> {
         let now = Utc::now().naive_utc();
-        let Deadlines {
-            deadline,
-            escalation_deadline,
-            provisional,
-        } = self.deadlines(day);
-        let seq = orgs::next_inbox_seq(conn, child)?;
-        let id = store::insert_package(
-            conn,
-            &NewPackage {
-                sender_org_id: holder,
-                receiver_org_id: child,
-                receiver_seq: seq,
-                state: PackageState::Delivered,
-                records: 0,
-                returned: 0,
-                delivered_at: now,
-                delivered_on: day,
-                deadline,
-                escalation_deadline,
-                deadline_provisional: provisional,
-                created_by: &actor.name,
-            },
-        )?;
+        let (id, deadlines) = self.open_package(conn, holder, child, actor, day)?;
         let n = store::fill_package(conn, holder, child, id, selection, &actor.name, now)?;
         if n == 0 {
             // Nothing matched: drop the empty package and its inbox number, so the receiver's
@@ -461,7 +501,55 @@ impl Distribution {
             )?;
             return Ok(None);
         }
-        store::set_package_records(conn, id, n as i64)?;
+        let row = self.close_package(conn, id, holder, child, n as i64, &deadlines, actor)?;
+        Ok(Some(row))
+    }
+
+    /// A new, still empty package from `holder` to `child` delivered on `day`, with the next
+    /// number of the receiver's inbox and the deadlines `day` gives.
+    fn open_package(
+        &self,
+        conn: &mut AnyConnection,
+        holder: i64,
+        child: i64,
+        actor: &Actor,
+        day: NaiveDate,
+    ) -> Result<(i64, Deadlines), DistError> {
+        let deadlines = self.deadlines(day);
+        let seq = orgs::next_inbox_seq(conn, child)?;
+        let id = store::insert_package(
+            conn,
+            &NewPackage {
+                sender_org_id: holder,
+                receiver_org_id: child,
+                receiver_seq: seq,
+                state: PackageState::Delivered,
+                records: 0,
+                returned: 0,
+                delivered_at: Utc::now().naive_utc(),
+                delivered_on: day,
+                deadline: deadlines.deadline,
+                escalation_deadline: deadlines.escalation_deadline,
+                deadline_provisional: deadlines.provisional,
+                created_by: &actor.name,
+            },
+        )?;
+        Ok((id, deadlines))
+    }
+
+    /// Records how many records the opened package `id` holds and audits its delivery.
+    #[allow(clippy::too_many_arguments)]
+    fn close_package(
+        &self,
+        conn: &mut AnyConnection,
+        id: i64,
+        holder: i64,
+        child: i64,
+        records: i64,
+        deadlines: &Deadlines,
+        actor: &Actor,
+    ) -> Result<PackageRow, DistError> {
+        store::set_package_records(conn, id, records)?;
         let row = store::get(conn, id)?.ok_or(DistError::NotFound)?;
         audit::record(
             conn,
@@ -470,12 +558,12 @@ impl Distribution {
             &format!("package:{id}"),
             None,
             Some(&json!({
-                "sender_org_id": holder, "receiver_org_id": child, "records": n,
-                "deadline": deadline, "escalation_deadline": escalation_deadline,
-                "deadline_provisional": provisional,
+                "sender_org_id": holder, "receiver_org_id": child, "records": records,
+                "deadline": deadlines.deadline, "escalation_deadline": deadlines.escalation_deadline,
+                "deadline_provisional": deadlines.provisional,
             })),
         )?;
-        Ok(Some(row))
+        Ok(row)
     }
 
     /// Sends chosen records the caller holds to one organisation directly below it, as one

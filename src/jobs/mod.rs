@@ -59,12 +59,21 @@ impl Worker {
         if let Err(e) = self.drop_pass(now, &mut report) {
             tracing::error!(error = %e, "drop folder pass failed");
         }
-        match self.dist.place_new() {
-            Ok(n) => report.records_placed = n,
+        // With the ministry's cut on, new records go straight into its packages as they are
+        // placed (one write per record instead of two); the cut then takes what is left.
+        let placed = match self.auto_cut {
+            AutoCut::None => self.dist.place_new().map(|n| (n, Vec::new())),
+            AutoCut::Ministry | AutoCut::All => self.dist.place_and_deliver(today),
+        };
+        match placed {
+            Ok((n, delivered)) => {
+                report.records_placed = n;
+                report.packages_cut = delivered.len();
+            }
             Err(e) => tracing::error!(error = %e, "placing new records failed"),
         }
         match self.dist.cut_auto(self.auto_cut, today) {
-            Ok(p) => report.packages_cut = p.len(),
+            Ok(p) => report.packages_cut += p.len(),
             Err(e) => tracing::error!(error = %e, "cutting packages failed"),
         }
         match self.dist.run_reminders(today) {
