@@ -6,7 +6,9 @@
 #[macro_use]
 mod common;
 
-use common::app::{add_sender, ingest_text, spawn_app, test_config, token, TestApp};
+use common::app::{
+    add_sender, ingest_graduate, ingest_text, spawn_app, test_config, token, TestApp,
+};
 use common::smtp::SmtpSink;
 use common::{id18, line, TestDb, HEADER};
 use gradhub::distribution::AutoCut;
@@ -1074,11 +1076,7 @@ fn placing_delivers_the_ministry_packages_at_once(db: &TestDb) {
 
     // A second file: delivered the same way, numbered 2 in 山东's inbox.
     let next = id18("370102", "20020401", 321);
-    ingest_text(
-        db,
-        "edu-test",
-        &format!("{HEADER}\n{}\n", line("赵六", &next, "370102", "")),
-    );
+    ingest_graduate(db, "edu-test", "赵六", &next);
     let (_, second) = app.dist.place_and_deliver(day).expect("place");
     assert_eq!(
         second
@@ -1089,11 +1087,7 @@ fn placing_delivers_the_ministry_packages_at_once(db: &TestDb) {
     );
     // A third, placed and then cut: its record's trail is the delivered one's, id for id.
     let cut_one = id18("370102", "20020402", 654);
-    ingest_text(
-        db,
-        "edu-test",
-        &format!("{HEADER}\n{}\n", line("孙七", &cut_one, "370102", "")),
-    );
+    ingest_graduate(db, "edu-test", "孙七", &cut_one);
     app.dist.place_new().expect("place");
     let third = app.dist.cut_auto(AutoCut::Ministry, day).expect("cut");
     assert_eq!(third.len(), 1);

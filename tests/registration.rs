@@ -7,7 +7,9 @@
 #[macro_use]
 mod common;
 
-use common::app::{add_sender, add_user, ingest_text, spawn_app, test_config, token, TestApp};
+use common::app::{
+    add_sender, add_user, ingest_graduate, ingest_text, spawn_app, test_config, token, TestApp,
+};
 use common::{expect_exit, gradhub_command, id18, line, TestDb, HEADER};
 use gradhub::db::packages::{self as placements, HopKind, PlacementState};
 use gradhub::db::records;
@@ -525,11 +527,7 @@ fn a_person_waiting_above_is_taken_by_the_office(db: &TestDb) {
     let queued = id18("370102", "20020315", 123);
     let unplaced = id18("370102", "20010610", 456);
     // Queued at the hub: ingested and placed, the cut not run.
-    ingest_text(
-        db,
-        "edu-test",
-        &format!("{HEADER}\n{}\n", line("张三", &queued, "370102", "")),
-    );
+    ingest_graduate(db, "edu-test", "张三", &queued);
     app.dist.place_new().expect("place");
     let county = token(db, "370102", None);
     let hub = org_id(db, "000000");
@@ -571,11 +569,7 @@ fn a_person_waiting_above_is_taken_by_the_office(db: &TestDb) {
         .is_empty());
 
     // Stored by a batch the hub has not placed yet: taken too, and the placer leaves it.
-    ingest_text(
-        db,
-        "edu-test",
-        &format!("{HEADER}\n{}\n", line("李四", &unplaced, "370102", "")),
-    );
+    ingest_graduate(db, "edu-test", "李四", &unplaced);
     let answer = app.ok_post(
         REGISTER,
         &county,

@@ -125,6 +125,16 @@ pub fn ingest_text(db: &TestDb, source: &str, text: &str) -> i64 {
         .expect("batch")
 }
 
+/// Ingests one valid graduate of 历下区 (`name`, ID number `id`) as the sender `source`.
+pub fn ingest_graduate(db: &TestDb, source: &str, name: &str, id: &str) -> i64 {
+    let text = format!(
+        "{}\n{}\n",
+        crate::common::HEADER,
+        crate::common::line(name, id, "370102", "")
+    );
+    ingest_text(db, source, &text)
+}
+
 /// Every error answer any test observes is in the error contract: a code of the catalogue,
 /// answered with the catalogue's status, and a message in Chinese and English.
 pub fn assert_catalogued(status: u16, body: &Value) {
