@@ -264,7 +264,7 @@ pub fn place_batch(
             "m.package_id",
         )
     } else {
-        (String::new(), "$1", String::new(), "NULL")
+        (String::new(), "$1", String::new(), "null")
     };
     let placed = diesel::sql_query(format!(
         "INSERT INTO placements (record_id, holder_org_id, target_org_id, state, package_id, returns, reason, updated_at, \
