@@ -141,8 +141,9 @@ fn request_id_header_appears_in_the_json_log_of_gradhub_serve(db: &TestDb) {
         .to_string();
     assert_eq!(request_id.len(), 36, "a UUID: {request_id}");
 
-    // The ingest runs on the blocking pool; its line belongs to the request all the same.
-    let lines = served.lines_of(&request_id, "batch stored");
+    // The ingest runs on the blocking pool; its line belongs to the request all the same. The
+    // answer's line is written after the answer reached the client: wait for it, the last one.
+    let lines = served.lines_of(&request_id, "request answered");
     let messages: Vec<&str> = lines
         .iter()
         .filter_map(|v| v["fields"]["message"].as_str())
