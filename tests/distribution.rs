@@ -10,7 +10,7 @@ use common::app::{
     add_sender, ingest_graduate, ingest_text, spawn_app, test_config, token, TestApp,
 };
 use common::smtp::SmtpSink;
-use common::{id18, line, TestDb, HEADER};
+use common::{count, id18, line, TestDb, HEADER};
 use gradhub::distribution::AutoCut;
 use gradhub::jobs::drop_folder::DropFolder;
 use gradhub::jobs::Worker;
@@ -894,6 +894,13 @@ fn stored_states_are_words_of_their_vocabulary(db: &TestDb) {
         .filter_map(|h| h["kind"].as_str())
         .collect();
     assert_eq!(kinds, ["placed", "delivered"]);
+    // The placing is kept on the placement, not as a stored hop: it comes first, with id 0.
+    assert_eq!(
+        (&detail["hops"][0]["id"], &detail["hops"][0]["actor"]),
+        (&json!(0), &json!("job:placer"))
+    );
+    assert_eq!(detail["hops"][0]["to"]["code"], "000000");
+    assert_eq!(count(db, "record_hops WHERE kind = 'placed'"), 0);
     assert_eq!(
         (
             &detail["record"]["channel"],
@@ -1014,7 +1021,11 @@ fn trail(db: &TestDb, record_id: i64) -> Trail {
     let p = gradhub::db::packages::placement_of(&mut conn, record_id)
         .expect("query")
         .expect("placed");
-    let hops = gradhub::db::packages::hops_of(&mut conn, record_id)
+    let hub = gradhub::db::orgs::find_by_code(&mut conn, "000000")
+        .expect("query")
+        .expect("hub")
+        .id;
+    let hops = gradhub::db::packages::hops_of(&mut conn, record_id, hub)
         .expect("hops")
         .into_iter()
         .map(|h| {

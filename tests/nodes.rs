@@ -7,7 +7,7 @@ mod common;
 
 use common::app::{add_sender, ingest_text};
 use common::smtp::SmtpSink;
-use common::{demo_file, demo_options, gradhub_command, TestDb};
+use common::{count, demo_file, demo_options, gradhub_command, TestDb};
 use gradhub::config::Config;
 use gradhub::db::Backend;
 use gradhub::distribution::{AutoCut, Distribution};
@@ -50,18 +50,6 @@ fn data_files(dir: &Path) -> Vec<String> {
         .unwrap_or_default();
     names.sort();
     names
-}
-
-fn count(db: &TestDb, sql: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = db.db.conn().expect("conn");
-    diesel::RunQueryDsl::get_result::<N>(diesel::sql_query(sql), &mut conn)
-        .expect(sql)
-        .n
 }
 
 fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
@@ -158,8 +146,7 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
     // The last file's records are placed in the pass after its ingest: wait for that (a loaded
     // machine may take a while), then a few more passes, to see that nothing is done twice late.
     let placing = Instant::now();
-    while count(db, "SELECT COUNT(*) AS n FROM placements")
-        < count(db, "SELECT COUNT(*) AS n FROM records")
+    while count(db, "placements") < count(db, "records")
         && placing.elapsed() < Duration::from_secs(120)
     {
         std::thread::sleep(Duration::from_millis(250));
@@ -189,35 +176,24 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
             .count();
         assert_eq!(n, 1, "file {i} filed once: {done:?}");
     }
+    assert_eq!(count(db, "batches"), 1 + files as i64, "one batch per file");
     assert_eq!(
-        count(db, "SELECT COUNT(*) AS n FROM batches"),
-        1 + files as i64,
-        "one batch per file"
-    );
-    assert_eq!(
-        count(
-            db,
-            "SELECT COUNT(*) AS n FROM batches WHERE source = 'edu-370000'"
-        ),
+        count(db, "batches WHERE source = 'edu-370000'"),
         1 + files as i64
     );
-    let records = count(db, "SELECT COUNT(*) AS n FROM records");
-    assert_eq!(
-        count(db, "SELECT COUNT(*) AS n FROM placements"),
-        records,
-        "every record placed once"
-    );
+    let records = count(db, "records");
+    assert_eq!(count(db, "placements"), records, "every record placed once");
     assert_eq!(
         count(
             db,
-            "SELECT COUNT(*) AS n FROM (SELECT record_id FROM record_hops WHERE kind = 'delivered' \
+            "(SELECT record_id FROM record_hops WHERE kind = 'delivered' \
              GROUP BY record_id HAVING COUNT(*) > 1) twice"
         ),
         0,
         "no record delivered twice"
     );
     assert_eq!(
-        count(db, "SELECT COUNT(*) AS n FROM (SELECT receiver_org_id FROM packages GROUP BY receiver_org_id, receiver_seq HAVING COUNT(*) > 1) d"),
+        count(db, "(SELECT receiver_org_id FROM packages GROUP BY receiver_org_id, receiver_seq HAVING COUNT(*) > 1) d"),
         0
     );
 
@@ -237,10 +213,7 @@ fn two_nodes_share_the_drop_folder_and_the_outbox(db: &TestDb) {
     keys.sort();
     keys.dedup();
     assert_eq!(keys.len(), 4, "four different mails");
-    assert_eq!(
-        count(db, "SELECT COUNT(*) AS n FROM outbox WHERE sent_at IS NULL"),
-        0
-    );
+    assert_eq!(count(db, "outbox WHERE sent_at IS NULL"), 0);
     sink.stop();
 }
 

@@ -10,7 +10,7 @@ mod common;
 use common::app::{
     add_sender, add_user, ingest_graduate, ingest_text, spawn_app, test_config, token, TestApp,
 };
-use common::{expect_exit, gradhub_command, id18, line, TestDb, HEADER};
+use common::{count, expect_exit, gradhub_command, id18, line, TestDb, HEADER};
 use gradhub::db::packages::{self as placements, HopKind, PlacementState};
 use gradhub::db::records;
 use gradhub::distribution::AutoCut;
@@ -48,20 +48,6 @@ fn person(name: &str, id: &str, hukou: &str) -> Value {
 
 fn walk_in(record: &Value) -> Value {
     json!({ "channel": "walk_in", "record": record })
-}
-
-fn count(db: &TestDb, table: &str) -> i64 {
-    use diesel::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = db.db.conn().expect("conn");
-    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-        .get_result::<N>(&mut conn)
-        .expect("count")
-        .n
 }
 
 fn org_id(db: &TestDb, code: &str) -> i64 {
@@ -799,7 +785,7 @@ fn a_later_education_file_updates_the_record_and_doubles_nothing(db: &TestDb) {
         .expect("placed");
     assert_eq!(placement.holder_org_id, org_id(db, "370102"));
     assert_eq!(placement.state, PlacementState::Settled);
-    let hops = placements::hops_of(&mut conn, record).expect("hops");
+    let hops = placements::hops_of(&mut conn, record, org_id(db, "000000")).expect("hops");
     assert_eq!(
         hops.iter().map(|h| h.kind).collect::<Vec<_>>(),
         [HopKind::Registered],
@@ -886,7 +872,7 @@ fn the_command_line_registers_and_refuses_with_exit_2(db: &TestDb) {
     assert_eq!(row.id, record);
     assert_eq!(row.channel, ingest::Channel::WalkIn);
     assert!(row.source == "370102");
-    let hops = placements::hops_of(&mut conn, record).expect("hops");
+    let hops = placements::hops_of(&mut conn, record, org_id(db, "000000")).expect("hops");
     assert!(
         hops[0].actor.starts_with("cli:"),
         "the operator acts: {}",

@@ -11,7 +11,7 @@ mod common;
 use chrono::NaiveDate;
 use common::app::{add_user, spawn_app, test_config, token, TestApp};
 use common::smtp::SmtpSink;
-use common::{expect_exit, gradhub_command, id18, TestDb};
+use common::{count, expect_exit, gradhub_command, id18, TestDb};
 use gradhub::authz::{Actor, Caller};
 use gradhub::domain::organisation::Role;
 use gradhub::domain::unemployment::ApplicationInput;
@@ -323,20 +323,6 @@ fn the_loop_runs_from_the_national_entry_to_the_deregistration_file(db: &TestDb)
         &json!({"application_no": "QG-2026-0001", "id_number": id}),
     );
     assert_eq!((status, e["code"].as_str()), (429, Some("RATE_LIMITED")));
-}
-
-fn count(db: &TestDb, table: &str) -> i64 {
-    use diesel::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn = db.db.conn().expect("conn");
-    diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
-        .get_result::<N>(&mut *conn)
-        .expect("count")
-        .n
 }
 
 fn the_form_rules_list_every_problem_and_store_nothing(db: &TestDb) {

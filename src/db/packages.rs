@@ -97,6 +97,7 @@ pub struct PlacementRow {
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = record_hops)]
 pub struct HopRow {
+    /// The hop's row; 0 for a placing at the hub kept on the placement (see [`hops_of`]).
     pub id: i64,
     pub record_id: i64,
     pub package_id: Option<i64>,
@@ -237,9 +238,10 @@ fn set_delivery_map(conn: &mut AnyConnection, map: &[Delivery]) -> QueryResult<(
 
 /// Places the batch's records that have no placement yet at the hub (`root`): each gets as target
 /// the organisation of its deepest routed division; records with no route wait unassigned at the
-/// hub with their routing note. Records whose target is in `deliver` go straight into that
-/// package, pending at its receiver, with a second hop for the delivery (by `cutter`): what cutting the hub's
-/// packages would do, without writing each placement twice. Returns how many were placed.
+/// hub with their routing note. The placing hop (by `placer`) is kept on the placement itself
+/// (see [`hops_of`]). Records whose target is in `deliver` go straight into that package, pending
+/// at its receiver, with a hop for the delivery (by `cutter`): what cutting the hub's packages
+/// would do, without writing each placement twice. Returns how many were placed.
 pub fn place_batch(
     conn: &mut AnyConnection,
     batch_id: i64,
@@ -266,34 +268,22 @@ pub fn place_batch(
     } else {
         (String::new(), "$1", String::new(), "null")
     };
+    // Placeholders are numbered in the order they appear: SQLite binds `$n` by first appearance.
     let placed = diesel::sql_query(format!(
         "INSERT INTO placements (record_id, holder_org_id, target_org_id, state, package_id, returns, reason, updated_at, \
-                                 {RECORD_COPIES}) \
+                                 placed_at, placed_by, {RECORD_COPIES}) \
          SELECT r.id, {holder}, COALESCE({target}, $1), \
                 CASE {state}WHEN {target} IS NULL THEN '{unassigned}' ELSE '{queued}' END, \
                 {package}, 0, \
                 CASE WHEN {target} IS NULL THEN COALESCE(r.route_note, r.route_method) ELSE NULL END, $2, \
-                {RECORD_COPY_VALUES} \
+                $2, $3, {RECORD_COPY_VALUES} \
          {UNPLACED_OF_BATCH} {map_join} \
          WHERE {}",
         unplaced_of(batch_id)
     ))
     .bind::<BigInt, _>(root)
     .bind::<Timestamp, _>(now)
-    .execute(conn)?;
-    let placed_hop = HopKind::Placed;
-    // Placeholders are numbered in the order they appear: SQLite binds `$n` by first appearance.
-    diesel::sql_query(format!(
-        "INSERT INTO record_hops (record_id, package_id, kind, from_org_id, to_org_id, actor, at, outcome) \
-         SELECT p.record_id, NULL, '{placed_hop}', NULL, $1, $2, $3, NULL \
-         FROM placements p JOIN records r ON r.id = p.record_id \
-         WHERE r.batch_id = $4 \
-           AND NOT EXISTS (SELECT 1 FROM record_hops h WHERE h.record_id = p.record_id)"
-    ))
-    .bind::<BigInt, _>(root)
     .bind::<Text, _>(placer)
-    .bind::<Timestamp, _>(now)
-    .bind::<BigInt, _>(batch_id)
     .execute(conn)?;
     if delivering {
         let (delivered, outcome) = (HopKind::Delivered, HopOutcome::Pending);
@@ -1034,12 +1024,38 @@ pub fn record_in_scope(
     Ok(row.filter(|(_, p)| scope.contains(p.holder_org_id)))
 }
 
-pub fn hops_of(conn: &mut AnyConnection, record_id: i64) -> QueryResult<Vec<HopRow>> {
-    record_hops::table
+/// Every hop of a record, in order. Its placing at the hub (`root`) comes first: kept on the
+/// placement since the `placed_on_placement` migration, it is returned as a hop with id 0;
+/// placings written before that are rows of `record_hops` like the other hops.
+pub fn hops_of(conn: &mut AnyConnection, record_id: i64, root: i64) -> QueryResult<Vec<HopRow>> {
+    let placing: Option<(Option<NaiveDateTime>, Option<String>)> = placements::table
+        .filter(placements::record_id.eq(record_id))
+        .select((placements::placed_at, placements::placed_by))
+        .first(conn)
+        .optional()?;
+    let stored = record_hops::table
         .filter(record_hops::record_id.eq(record_id))
         .order(record_hops::id)
         .select(HopRow::as_select())
-        .load(conn)
+        .load(conn)?;
+    let Some((Some(at), Some(actor))) = placing else {
+        return Ok(stored);
+    };
+    let placed = HopRow {
+        id: 0,
+        record_id,
+        package_id: None,
+        kind: HopKind::Placed,
+        from_org_id: None,
+        to_org_id: root,
+        actor,
+        at,
+        outcome: None,
+        reason: None,
+        outcome_by: None,
+        outcome_at: None,
+    };
+    Ok(std::iter::once(placed).chain(stored).collect())
 }
 
 /// Unassigned records per holder within the scope.

@@ -291,6 +291,8 @@ diesel::table! {
         contacted_on -> Nullable<Date>,
         s1131_in_time_on -> Nullable<Date>,
         has_followup -> Bool,
+        placed_at -> Nullable<Timestamp>,
+        placed_by -> Nullable<Text>,
     }
 }
 

@@ -346,9 +346,11 @@ impl Distribution {
         }
         let (placer, cutter) = (Actor::job("placer"), Actor::job("cutter"));
         // One package per organisation below the hub that the batch's targets lie under.
-        let mut by_child: std::collections::BTreeMap<i64, (Vec<i64>, i64)> = Default::default();
-        if deliver_on.is_some() {
+        let mut opened = Vec::new();
+        let mut map = Vec::new();
+        if let Some(day) = deliver_on {
             store::lock_org(conn, root)?;
+            let mut by_child: std::collections::BTreeMap<i64, (Vec<i64>, i64)> = Default::default();
             for (target, n) in store::unplaced_targets(conn, batch)? {
                 if let Some(child) = target.and_then(|t| tree.next_hop(root, t)) {
                     let entry = by_child.entry(child).or_default();
@@ -356,18 +358,14 @@ impl Distribution {
                     entry.1 += n;
                 }
             }
-        }
-        let mut opened = Vec::new();
-        let mut map = Vec::new();
-        if let Some(day) = deliver_on {
-            for (&child, (targets, n)) in &by_child {
+            for (child, (targets, n)) in by_child {
                 let (package_id, deadlines) = self.open_package(conn, root, child, &cutter, day)?;
-                map.extend(targets.iter().map(|&target| store::Delivery {
+                map.extend(targets.into_iter().map(|target| store::Delivery {
                     target,
                     package_id,
                     receiver: child,
                 }));
-                opened.push((package_id, child, *n, deadlines));
+                opened.push((package_id, child, n, deadlines));
             }
         }
         let actors = (placer.name.as_str(), cutter.name.as_str());

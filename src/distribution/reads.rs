@@ -400,7 +400,8 @@ impl Distribution {
         let mut conn = self.db.conn()?;
         let (r, placement) = store::record_in_scope(&mut conn, &caller.scope, record_id)?
             .ok_or(DistError::NotFound)?;
-        let hops = store::hops_of(&mut conn, record_id)?;
+        let root = tree.root().map_or(0, |o| o.id);
+        let hops = store::hops_of(&mut conn, record_id, root)?;
         audit::record_read(
             &mut conn,
             &caller.actor,

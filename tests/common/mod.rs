@@ -192,6 +192,20 @@ pub fn nothing_stored(db: &TestDb) {
     assert!(batches.is_empty(), "no batch stored");
 }
 
+/// How many rows `SELECT COUNT(*) AS n FROM {from}` counts (`from`: a table, with any clause).
+pub fn count(db: &TestDb, from: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = db.db.conn().expect("conn");
+    let sql = format!("SELECT COUNT(*) AS n FROM {from}");
+    diesel::RunQueryDsl::get_result::<N>(diesel::sql_query(&sql), &mut conn)
+        .expect(&sql)
+        .n
+}
+
 /// Generator options for a UTF-8 file of `rows` rows, `fault_rate` of them faulty.
 pub fn demo_options(rows: usize, seed: u64, fault_rate: f64) -> gradhub::demo::Options {
     gradhub::demo::Options {
