@@ -67,7 +67,7 @@ bench_load() {
   local records=$1 left=$1 seed=1 n t0
   t0=$(date +%s)
   while [ "$left" -gt 0 ]; do
-    n=$(( left < 1000000 ? left : 1000000 ))
+    n=$(( left < ${BENCH_FILE_ROWS:-1000000} ? left : ${BENCH_FILE_ROWS:-1000000} ))
     "$bin" demo-data --rows "$n" --seed "$seed" --fault-percent 1 -o "$work/f.csv" >/dev/null 2>&1
     "$bin" ingest "$work/f.csv" --source edu-bench --json >/dev/null
     left=$(( left - n )); seed=$(( seed + 1 ))
