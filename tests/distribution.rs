@@ -1025,8 +1025,11 @@ fn trail(db: &TestDb, record_id: i64) -> Trail {
         .expect("query")
         .expect("hub")
         .id;
-    let hops = gradhub::db::packages::hops_of(&mut conn, record_id, hub)
+    let all = gradhub::authz::Scope::All;
+    let (_, _, hops) = gradhub::db::packages::record_path_in_scope(&mut conn, &all, record_id, hub)
         .expect("hops")
+        .expect("in scope");
+    let hops = hops
         .into_iter()
         .map(|h| {
             (
@@ -1122,6 +1125,82 @@ fn placing_delivers_the_ministry_packages_at_once(db: &TestDb) {
     assert_eq!(records.iter().sum::<i64>(), 4, "{inbox}");
 }
 
+/// Reads answered at the same moment each store their audit event before they answer (the events
+/// of simultaneous reads share one write): none is lost or doubled. A read whose event cannot be
+/// stored answers an error, not the data, and the next read after the fault is audited again.
+fn every_simultaneous_read_is_audited_before_it_answers(db: &TestDb) {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    let app = spawn_app(db, test_config(db));
+    ingest_and_cut(&app, db, &three_graduates(), "2026-11-23");
+    let shandong = token(db, "370000", None);
+    let held = app.ok("/api/v1/records?limit=10", &shandong);
+    let ids: Vec<i64> = held["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["placement"]["record_id"].as_i64())
+        .collect();
+    assert_eq!(ids.len(), 2, "{held}");
+    let viewed = || count(db, "audit_events WHERE action = 'record.viewed'");
+    let before = viewed();
+    const READERS: usize = 12;
+    const EACH: usize = 15;
+    let answered = AtomicI64::new(0);
+    std::thread::scope(|s| {
+        for reader in 0..READERS {
+            let (app, ids, answered, shandong) = (&app, &ids, &answered, &shandong);
+            s.spawn(move || {
+                for k in 0..EACH {
+                    let id = ids[(reader + k) % ids.len()];
+                    let page = app.ok(&format!("/api/v1/records/{id}"), shandong);
+                    assert_eq!(page["record"]["id"].as_i64(), Some(id));
+                    // Every read answered so far has its event stored already.
+                    let so_far = answered.fetch_add(1, Ordering::SeqCst) + 1;
+                    let stored = viewed() - before;
+                    assert!(
+                        stored >= so_far,
+                        "{so_far} reads answered, {stored} events stored"
+                    );
+                }
+            });
+        }
+    });
+    assert_eq!(viewed() - before, (READERS * EACH) as i64);
+
+    // The database refuses the event: the read fails and shows nothing of the person.
+    let (refuse, allow) = match db.db.backend() {
+        gradhub::db::Backend::Sqlite => (
+            vec![
+                "CREATE TRIGGER refuse_views BEFORE INSERT ON audit_events \
+             WHEN NEW.action = 'record.viewed' BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            ],
+            "DROP TRIGGER refuse_views",
+        ),
+        gradhub::db::Backend::Postgres => (
+            vec![
+                "CREATE FUNCTION refuse_views() RETURNS trigger LANGUAGE plpgsql \
+             AS $$ BEGIN RAISE EXCEPTION 'refused'; END $$",
+                "CREATE TRIGGER refuse_views BEFORE INSERT ON audit_events FOR EACH ROW \
+             WHEN (NEW.action = 'record.viewed') EXECUTE FUNCTION refuse_views()",
+            ],
+            "DROP TRIGGER refuse_views ON audit_events",
+        ),
+    };
+    for sql in refuse {
+        execute(db, sql);
+    }
+    let path = format!("/api/v1/records/{}", ids[0]);
+    let (status, body) = app.get(&path, &shandong);
+    assert_eq!(status, 500, "{body}");
+    for name in ["张三", "李四"] {
+        assert!(!body.to_string().contains(name), "{body}");
+    }
+    execute(db, allow);
+    let stored = viewed();
+    app.ok(&path, &shandong);
+    assert_eq!(viewed(), stored + 1);
+}
+
 on_both_backends!(
     dropped_file_travels_to_a_county_acknowledgement,
     a_returned_record_is_reassigned_by_hand,
@@ -1130,4 +1209,5 @@ on_both_backends!(
     cli_and_api_inbox_answer_the_same_packages,
     stored_states_are_words_of_their_vocabulary,
     placing_delivers_the_ministry_packages_at_once,
+    every_simultaneous_read_is_audited_before_it_answers,
 );

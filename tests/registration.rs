@@ -11,6 +11,7 @@ use common::app::{
     add_sender, add_user, ingest_graduate, ingest_text, spawn_app, test_config, token, TestApp,
 };
 use common::{count, expect_exit, gradhub_command, id18, line, TestDb, HEADER};
+use gradhub::authz::Scope;
 use gradhub::db::packages::{self as placements, HopKind, PlacementState};
 use gradhub::db::records;
 use gradhub::distribution::AutoCut;
@@ -785,7 +786,10 @@ fn a_later_education_file_updates_the_record_and_doubles_nothing(db: &TestDb) {
         .expect("placed");
     assert_eq!(placement.holder_org_id, org_id(db, "370102"));
     assert_eq!(placement.state, PlacementState::Settled);
-    let hops = placements::hops_of(&mut conn, record, org_id(db, "000000")).expect("hops");
+    let (_, _, hops) =
+        placements::record_path_in_scope(&mut conn, &Scope::All, record, org_id(db, "000000"))
+            .expect("hops")
+            .expect("in scope");
     assert_eq!(
         hops.iter().map(|h| h.kind).collect::<Vec<_>>(),
         [HopKind::Registered],
@@ -872,7 +876,10 @@ fn the_command_line_registers_and_refuses_with_exit_2(db: &TestDb) {
     assert_eq!(row.id, record);
     assert_eq!(row.channel, ingest::Channel::WalkIn);
     assert!(row.source == "370102");
-    let hops = placements::hops_of(&mut conn, record, org_id(db, "000000")).expect("hops");
+    let (_, _, hops) =
+        placements::record_path_in_scope(&mut conn, &Scope::All, record, org_id(db, "000000"))
+            .expect("hops")
+            .expect("in scope");
     assert!(
         hops[0].actor.starts_with("cli:"),
         "the operator acts: {}",

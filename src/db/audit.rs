@@ -44,28 +44,6 @@ pub fn record(
     Ok(())
 }
 
-/// Writes the event of a read (a page or a list of personal data viewed), as [`record`] does,
-/// but on PostgreSQL without waiting for the WAL to reach the disk (`synchronous_commit = off`
-/// for this one transaction): a busy page then costs no disk flush of its own. The event is
-/// durable once PostgreSQL's WAL writer flushes it (within about 0.6 s); a crash of the hub
-/// loses nothing, only a crash of the database's machine in that window could. Changes keep
-/// their synchronous events.
-pub fn record_read(
-    conn: &mut AnyConnection,
-    actor: &Actor,
-    action: &str,
-    subject: &str,
-    after: Option<&serde_json::Value>,
-) -> QueryResult<()> {
-    match conn {
-        AnyConnection::Postgresql(_) => conn.transaction(|c| {
-            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(c)?;
-            record(c, actor, action, subject, None, after)
-        }),
-        AnyConnection::Sqlite(_) => record(conn, actor, action, subject, None, after),
-    }
-}
-
 /// The latest events about a subject, or of actors within the scope, newest first.
 pub fn list(
     conn: &mut AnyConnection,

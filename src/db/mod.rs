@@ -23,6 +23,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod packages;
 pub mod partition;
+pub mod read_log;
 pub mod records;
 pub mod reference;
 pub mod schema;
@@ -194,6 +195,7 @@ pub struct Db {
     pool: Pool,
     backend: Backend,
     url: String,
+    reads: std::sync::Arc<read_log::ReadLog>,
 }
 
 impl Db {
@@ -230,6 +232,7 @@ impl Db {
             pool,
             backend,
             url: url.to_string(),
+            reads: Default::default(),
         })
     }
 
@@ -247,6 +250,11 @@ impl Db {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Where the audit events of reads are written (by group commit; see [`read_log`]).
+    pub fn read_log(&self) -> &read_log::ReadLog {
+        &self.reads
     }
 
     pub fn url(&self) -> &str {

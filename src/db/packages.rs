@@ -97,7 +97,7 @@ pub struct PlacementRow {
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize, utoipa::ToSchema)]
 #[diesel(table_name = record_hops)]
 pub struct HopRow {
-    /// The hop's row; 0 for a placing at the hub kept on the placement (see [`hops_of`]).
+    /// The hop's row; 0 for a placing at the hub kept on the placement (see [`record_path_in_scope`]).
     pub id: i64,
     pub record_id: i64,
     pub package_id: Option<i64>,
@@ -239,7 +239,7 @@ fn set_delivery_map(conn: &mut AnyConnection, map: &[Delivery]) -> QueryResult<(
 /// Places the batch's records that have no placement yet at the hub (`root`): each gets as target
 /// the organisation of its deepest routed division; records with no route wait unassigned at the
 /// hub with their routing note. The placing hop (by `placer`) is kept on the placement itself
-/// (see [`hops_of`]). Records whose target is in `deliver` go straight into that package, pending
+/// (see [`record_path_in_scope`]). Records whose target is in `deliver` go straight into that package, pending
 /// at its receiver, with a hop for the delivery (by `cutter`): what cutting the hub's packages
 /// would do, without writing each placement twice. Returns how many were placed.
 pub fn place_batch(
@@ -1024,38 +1024,58 @@ pub fn record_in_scope(
     Ok(row.filter(|(_, p)| scope.contains(p.holder_org_id)))
 }
 
-/// Every hop of a record, in order. Its placing at the hub (`root`) comes first: kept on the
-/// placement since the `placed_on_placement` migration, it is returned as a hop with id 0;
-/// placings written before that are rows of `record_hops` like the other hops.
-pub fn hops_of(conn: &mut AnyConnection, record_id: i64, root: i64) -> QueryResult<Vec<HopRow>> {
-    let placing: Option<(Option<NaiveDateTime>, Option<String>)> = placements::table
+/// A record in the scope with its placement and every hop of its path, in order, read in two
+/// statements. Its placing at the hub (`root`) comes first: kept on the placement since the
+/// `placed_on_placement` migration, it is returned as a hop with id 0; placings written before
+/// that are rows of `record_hops` like the other hops.
+pub fn record_path_in_scope(
+    conn: &mut AnyConnection,
+    scope: &Scope,
+    record_id: i64,
+    root: i64,
+) -> QueryResult<Option<(RecordRow, PlacementRow, Vec<HopRow>)>> {
+    type Placing = (Option<NaiveDateTime>, Option<String>);
+    let row: Option<(RecordRow, PlacementRow, Placing)> = placements::table
+        .inner_join(records::table)
         .filter(placements::record_id.eq(record_id))
-        .select((placements::placed_at, placements::placed_by))
+        .select((
+            RecordRow::as_select(),
+            PlacementRow::as_select(),
+            (placements::placed_at, placements::placed_by),
+        ))
         .first(conn)
         .optional()?;
+    let Some((record, placement, placing)) =
+        row.filter(|(_, p, _)| scope.contains(p.holder_org_id))
+    else {
+        return Ok(None);
+    };
     let stored = record_hops::table
         .filter(record_hops::record_id.eq(record_id))
         .order(record_hops::id)
         .select(HopRow::as_select())
         .load(conn)?;
-    let Some((Some(at), Some(actor))) = placing else {
-        return Ok(stored);
+    let hops = match placing {
+        (Some(at), Some(actor)) => {
+            let placed = HopRow {
+                id: 0,
+                record_id,
+                package_id: None,
+                kind: HopKind::Placed,
+                from_org_id: None,
+                to_org_id: root,
+                actor,
+                at,
+                outcome: None,
+                reason: None,
+                outcome_by: None,
+                outcome_at: None,
+            };
+            std::iter::once(placed).chain(stored).collect()
+        }
+        _ => stored,
     };
-    let placed = HopRow {
-        id: 0,
-        record_id,
-        package_id: None,
-        kind: HopKind::Placed,
-        from_org_id: None,
-        to_org_id: root,
-        actor,
-        at,
-        outcome: None,
-        reason: None,
-        outcome_by: None,
-        outcome_at: None,
-    };
-    Ok(std::iter::once(placed).chain(stored).collect())
+    Ok(Some((record, placement, hops)))
 }
 
 /// Unassigned records per holder within the scope.

@@ -6,11 +6,11 @@
 
 use super::{DistError, Distribution, PackageId, RecordId};
 use crate::authz::{Caller, OrgTree, Permission};
-use crate::db::audit;
 use crate::db::packages::{
     self as store, HopOutcome, HopRow, PackageRow, PackageState, PlacementRow, PlacementState,
 };
 use crate::db::records::RecordRow;
+use crate::db::{audit, AnyConnection};
 use crate::export::{self, TableFormat};
 use crate::ingest::china_today;
 use crate::views::RecordView;
@@ -259,21 +259,38 @@ impl Distribution {
         after: Option<i64>,
         limit: Option<i64>,
     ) -> Result<PackageRecordsPage, DistError> {
+        Ok(self
+            .package_with_records(caller, package_id, after, limit)?
+            .1)
+    }
+
+    /// The package and a page of its records, as [`Distribution::package`] and
+    /// [`Distribution::package_records`] answer them, on one connection with one scope check
+    /// (the package's page shows both).
+    pub fn package_with_records(
+        &self,
+        caller: &Caller,
+        package_id: PackageId,
+        after: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<(PackageView, PackageRecordsPage), DistError> {
         require_reader(caller)?;
         let package_id = package_id.0;
         let after = cursor(after);
         let limit = page_size(limit, MAX_RECORD_PAGE);
+        let tree = self.tree()?;
         let mut conn = self.db.conn()?;
-        store::get_scoped(&mut conn, &caller.scope, package_id)?.ok_or(DistError::NotFound)?;
+        let package =
+            store::get_scoped(&mut conn, &caller.scope, package_id)?.ok_or(DistError::NotFound)?;
         let rows = store::package_records(&mut conn, package_id, after, limit)?;
-        audit::record_read(
+        self.db.read_log().record(
             &mut conn,
             &caller.actor,
             "package.records_read",
             &format!("package:{package_id}"),
             Some(&json!({ "after": after, "records": rows.len(), "masked": caller.sees_masked() })),
         )?;
-        Ok(PackageRecordsPage {
+        let page = PackageRecordsPage {
             next_cursor: rows.last().map(|(r, _, _)| r.id).unwrap_or(after),
             records: rows
                 .into_iter()
@@ -283,7 +300,8 @@ impl Distribution {
                     return_reason: reason,
                 })
                 .collect(),
-        })
+        };
+        Ok((package_view(&tree, &package), page))
     }
 
     /// Writes the whole package to `out` as CSV or XLSX, masked unless the caller may see
@@ -329,7 +347,7 @@ impl Distribution {
         let holder = (holders == Holders::Own).then_some(caller.org_id);
         let rows = store::held_records(&mut conn, &caller.scope, holder, state, after, limit)?;
         if !rows.is_empty() {
-            audit::record_read(
+            self.db.read_log().record(
                 &mut conn,
                 &caller.actor,
                 "records.listed",
@@ -377,7 +395,7 @@ impl Distribution {
         let rows = store::search_held(&mut conn, &caller.scope, key, after, limit)?;
         if !rows.is_empty() {
             // What was searched for is personal data itself: the audit names its kind only.
-            audit::record_read(
+            self.db.read_log().record(
                 &mut conn,
                 &caller.actor,
                 "records.searched",
@@ -394,16 +412,27 @@ impl Distribution {
     /// One record held in the caller's jurisdiction with every hop of its path; a full view of
     /// personal data, so a `record.viewed` audit event.
     pub fn record(&self, caller: &Caller, record_id: RecordId) -> Result<RecordDetail, DistError> {
+        let mut conn = self.db.conn()?;
+        self.record_on(&mut conn, caller, record_id)
+    }
+
+    /// [`Distribution::record`] on the caller's connection (a page that reads more beside the
+    /// record takes one connection for all of it).
+    pub fn record_on(
+        &self,
+        conn: &mut AnyConnection,
+        caller: &Caller,
+        record_id: RecordId,
+    ) -> Result<RecordDetail, DistError> {
         require_reader(caller)?;
         let record_id = record_id.0;
         let tree = self.tree()?;
-        let mut conn = self.db.conn()?;
-        let (r, placement) = store::record_in_scope(&mut conn, &caller.scope, record_id)?
-            .ok_or(DistError::NotFound)?;
         let root = tree.root().map_or(0, |o| o.id);
-        let hops = store::hops_of(&mut conn, record_id, root)?;
-        audit::record_read(
-            &mut conn,
+        let (r, placement, hops) =
+            store::record_path_in_scope(conn, &caller.scope, record_id, root)?
+                .ok_or(DistError::NotFound)?;
+        self.db.read_log().record(
+            conn,
             &caller.actor,
             "record.viewed",
             &format!("record:{record_id}"),

@@ -391,39 +391,42 @@ impl Followup {
     /// The follow-up of one record held in the caller's jurisdiction; a view of personal data,
     /// so an audit event.
     pub fn timeline(&self, caller: &Caller, record_id: i64) -> Result<Timeline, DistError> {
-        self.read_timeline(caller, record_id, true)
+        let mut conn = self.dist.db.conn()?;
+        self.read_timeline(&mut conn, caller, record_id, true)
     }
 
     /// The follow-up shown on the record's page, for a record `Distribution::record` has just
-    /// found in the caller's scope and whose `record.viewed` event already records the view.
+    /// found in the caller's scope and whose `record.viewed` event already records the view;
+    /// on the connection the record was read on.
     pub fn timeline_beside_record(
         &self,
+        conn: &mut AnyConnection,
         caller: &Caller,
         record_id: i64,
     ) -> Result<Timeline, DistError> {
-        self.read_timeline(caller, record_id, false)
+        self.read_timeline(conn, caller, record_id, false)
     }
 
     fn read_timeline(
         &self,
+        conn: &mut AnyConnection,
         caller: &Caller,
         record_id: i64,
         audited: bool,
     ) -> Result<Timeline, DistError> {
         caller.require(Permission::ReadRecords)?;
         let tree = self.dist.tree()?;
-        let mut conn = self.dist.db.conn()?;
         // Beside the record's page the record was found in the caller's scope a moment ago.
         if audited {
-            placements::record_in_scope(&mut conn, &caller.scope, record_id)?
+            placements::record_in_scope(conn, &caller.scope, record_id)?
                 .ok_or(DistError::NotFound)?;
         }
-        let rows = store::events_of(&mut conn, record_id)?;
-        let milestones = store::milestones_of(&mut conn, record_id)?;
+        let rows = store::events_of(conn, record_id)?;
+        let milestones = store::milestones_of(conn, record_id)?;
         let masked = caller.sees_masked();
         if audited {
-            audit::record_read(
-                &mut conn,
+            self.dist.db.read_log().record(
+                conn,
                 &caller.actor,
                 "record.followup_viewed",
                 &format!("record:{record_id}"),

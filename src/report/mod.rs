@@ -482,7 +482,7 @@ impl Reports {
         )?
         .ok_or_else(|| invalid("汇总列代码无效".into(), "invalid column code".into()))?;
         if !rows.is_empty() {
-            audit::record_read(
+            self.dist.db.read_log().record(
                 &mut conn,
                 &caller.actor,
                 "report.drilled",

@@ -108,7 +108,7 @@ impl Unemployment {
         let date = day.format("%Y%m%d").to_string();
         let mut conn = self.db.conn()?;
         let rows = store::deregistrations_on(&mut conn, &caller.scope, day)?;
-        audit::record_read(
+        self.db.read_log().record(
             &mut conn,
             &caller.actor,
             "unemployment.deregistrations.read",

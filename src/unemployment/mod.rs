@@ -502,7 +502,7 @@ impl Unemployment {
         let mut conn = self.db.conn()?;
         let row = self.scoped(&mut conn, caller, no)?;
         let events = store::events_of(&mut conn, row.id)?;
-        audit::record_read(
+        self.db.read_log().record(
             &mut conn,
             &caller.actor,
             "unemployment.read",

@@ -331,7 +331,7 @@ impl Unemployment {
         let top = self.top_org(&tree, caller, org)?;
         let mut conn = self.db.conn()?;
         let rows = store::in_scope(&mut conn, &tree.scope_of(top), &[])?;
-        crate::db::audit::record_read(
+        self.db.read_log().record(
             &mut conn,
             &caller.actor,
             "unemployment.statistics.records",

@@ -177,12 +177,9 @@ async fn package(
     let caller = session.caller.clone();
     let after = q.after;
     let (view, records) = blocking(&state, move |s| {
-        let view = s.dist.package(&caller, PackageId(id)).map_err(not_found)?;
-        let records = s
-            .dist
-            .package_records(&caller, PackageId(id), after, Some(PAGE))
-            .map_err(not_found)?;
-        Ok((view, records))
+        Ok(s.dist
+            .package_with_records(&caller, PackageId(id), after, Some(PAGE))
+            .map_err(not_found)?)
     })
     .await?;
     let mine = view.receiver.code == session.caller.org_code;

@@ -226,11 +226,15 @@ async fn record(
     let id = id.into_inner();
     let caller = session.caller.clone();
     let (detail, timeline, explanation, codes) = blocking(&state, move |s| {
-        let detail = s.dist.record(&caller, RecordId(id)).map_err(|e| match e {
-            crate::distribution::DistError::NotFound => ApiError::not_found("记录", "Record"),
-            other => other.into(),
-        })?;
-        let timeline = s.followup.timeline_beside_record(&caller, id)?;
+        let mut conn = s.db.conn()?;
+        let detail = s
+            .dist
+            .record_on(&mut conn, &caller, RecordId(id))
+            .map_err(|e| match e {
+                crate::distribution::DistError::NotFound => ApiError::not_found("记录", "Record"),
+                other => other.into(),
+            })?;
+        let timeline = s.followup.timeline_beside_record(&mut conn, &caller, id)?;
         let r = &detail.record.record;
         // A masked caller's explanation leaves the ID number out: its steps would quote digits.
         let id18 = (!detail.record.masked && r.id_type == "01").then_some(r.id_number.as_str());
