@@ -24,7 +24,8 @@
 #   bench_ms LATENCY           wrk's "850.00us" / "12.70ms" / "1.20s" as milliseconds
 
 bench_cleanup() {
-  [ -n "${serve_pid:-}" ] && kill "$serve_pid" 2>/dev/null || true
+  # Wait for the server to exit: its connections must be closed before the database is dropped.
+  [ -n "${serve_pid:-}" ] && { kill "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null; } || true
   if [ "${GRADHUB_BENCH_KEEP:-0}" != 1 ]; then
     [ -n "${work:-}" ] && rm -rf "$work"
     [ "${backend:-}" = postgres ] && [ -n "${dbname:-}" ] &&
