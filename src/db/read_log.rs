@@ -81,7 +81,7 @@ impl ReadLog {
             <AnyConnection as Connection>::TransactionManager::transaction_manager_status_mut(conn)
                 .transaction_depth()?;
         if depth.is_some() {
-            return insert(conn, &[event(0)]);
+            return super::audit::record(conn, actor, action, subject, None, after);
         }
         let mut state = self.lock();
         state.next += 1;

@@ -260,7 +260,7 @@ impl Distribution {
         limit: Option<i64>,
     ) -> Result<PackageRecordsPage, DistError> {
         Ok(self
-            .package_with_records(caller, package_id, after, limit)?
+            .scoped_package_records(caller, package_id, after, limit)?
             .1)
     }
 
@@ -274,11 +274,23 @@ impl Distribution {
         after: Option<i64>,
         limit: Option<i64>,
     ) -> Result<(PackageView, PackageRecordsPage), DistError> {
+        let tree = self.tree()?;
+        let (package, page) = self.scoped_package_records(caller, package_id, after, limit)?;
+        Ok((package_view(&tree, &package), page))
+    }
+
+    /// The package's row, found in the caller's scope, and a page of its records (audited).
+    fn scoped_package_records(
+        &self,
+        caller: &Caller,
+        package_id: PackageId,
+        after: Option<i64>,
+        limit: Option<i64>,
+    ) -> Result<(PackageRow, PackageRecordsPage), DistError> {
         require_reader(caller)?;
         let package_id = package_id.0;
         let after = cursor(after);
         let limit = page_size(limit, MAX_RECORD_PAGE);
-        let tree = self.tree()?;
         let mut conn = self.db.conn()?;
         let package =
             store::get_scoped(&mut conn, &caller.scope, package_id)?.ok_or(DistError::NotFound)?;
@@ -301,7 +313,7 @@ impl Distribution {
                 })
                 .collect(),
         };
-        Ok((package_view(&tree, &package), page))
+        Ok((package, page))
     }
 
     /// Writes the whole package to `out` as CSV or XLSX, masked unless the caller may see
