@@ -487,7 +487,7 @@ impl Work<'_> {
 
         // The new version goes through the batch writer, as a re-sent file's row does: the
         // person's record is updated in place and its earlier version kept in record_history.
-        bulk::begin(conn)?;
+        let mut writer = bulk::BatchWriter::begin(conn)?;
         let stored = ingest::stored_record(
             self.record.clone(),
             self.route.clone(),
@@ -497,7 +497,7 @@ impl Work<'_> {
             batch_id,
             LINE,
         );
-        bulk::write(conn, &[stored], now)?;
+        writer.write(conn, &[stored], now)?;
         let row = records::find_person(conn, &self.record.person_key, year)?
             .ok_or(DbError::Query(diesel::result::Error::NotFound))?;
 

@@ -195,6 +195,39 @@ fn known_people_spread_over_chunks_are_updated(db: &TestDb) {
     }
 }
 
+/// A file whose first write chunks hold only new people and whose later rows name known ones:
+/// the new people are stored as they come (on PostgreSQL copied straight into `records`), and
+/// from the first known person on the rest is upserted, so every known person is updated once
+/// with its history and every new one inserted once.
+fn known_people_after_a_chunk_of_new_ones_are_updated(db: &TestDb) {
+    let known: Vec<String> = (0..120).map(|i| nth_person(i, "370102")).collect();
+    let path = write_file(db, "known.csv", &csv(&known));
+    assert_eq!(run(db, &path, false).expect("first").summary.accepted, 120);
+    // More new people than one write chunk (8,000 rows), then the known ones moved to another
+    // county, then more new people.
+    let mut second: Vec<String> = (1000..9200).map(|i| nth_person(i, "370102")).collect();
+    second.extend((0..120).map(|i| nth_person(i, "370103")));
+    second.extend((9200..9300).map(|i| nth_person(i, "370102")));
+    let path = write_file(db, "second.csv", &csv(&second));
+    let s2 = run(db, &path, false).expect("second").summary;
+    assert_eq!((s2.accepted, s2.updated, s2.rejected), (8300, 120, 0));
+    assert_eq!(record_count(db), 8420);
+    let mut conn = db.db.conn().expect("conn");
+    for i in [0, 119, 1000, 9199, 9299] {
+        let key = nth_person(i, "370102");
+        let id = key.split(',').nth(4).expect("id column");
+        let rec = records::find_person(&mut conn, id, 2025)
+            .expect("query")
+            .expect("stored");
+        let moved = i < 120;
+        assert_eq!(rec.version, if moved { 2 } else { 1 }, "person {i}");
+        let county = if moved { "370103" } else { "370102" };
+        assert_eq!(rec.route_county.as_deref(), Some(county), "person {i}");
+        let history = records::history_count(&mut conn, rec.id).expect("history");
+        assert_eq!(history, i64::from(moved), "person {i}");
+    }
+}
+
 /// A dry run answers the summary and the problems, and stores nothing.
 fn dry_run_stores_nothing(db: &TestDb) {
     let lines = vec![
@@ -452,6 +485,7 @@ on_both_backends!(
     resent_file_answers_with_first_batch,
     later_batch_updates_person_and_keeps_history,
     known_people_spread_over_chunks_are_updated,
+    known_people_after_a_chunk_of_new_ones_are_updated,
     dry_run_stores_nothing,
     duplicate_row_in_file_names_the_first,
     routes_each_method,

@@ -2,7 +2,9 @@
 //!
 //! SQLite: multi-row `INSERT OR IGNORE` of new people straight into `records` (a statement
 //! prepared once), then an upsert of the people already stored.
-//! PostgreSQL: `COPY` into a per-transaction staging table, then one set-based upsert.
+//! PostgreSQL: binary `COPY` of a chunk straight into `records` while no person of the batch has
+//! been found stored (a first file, a file of new graduates); from the first chunk that names a
+//! stored person on, `COPY` into a per-transaction staging table and one set-based upsert.
 //! Never one round trip per row. A person already stored (same ID number and graduation year) is
 //! updated; the trigger `records_keep_history` keeps the version it replaces.
 
@@ -119,18 +121,6 @@ const SQLITE_CHUNK: usize = 900;
 /// Rows of the SQLite insert of new people, a fixed size so its statement is prepared once.
 const SQLITE_ROWS: usize = 256;
 
-/// Prepares the transaction's bulk path (call inside the ingest transaction).
-pub fn begin(conn: &mut AnyConnection) -> QueryResult<()> {
-    match conn {
-        // The temporary table shadows the empty template of the same name for this session and
-        // disappears with the transaction.
-        AnyConnection::Postgresql(c) => c.batch_execute(
-            "CREATE TEMP TABLE staging_records (LIKE public.staging_records) ON COMMIT DROP",
-        ),
-        AnyConnection::Sqlite(_) => Ok(()),
-    }
-}
-
 /// How a batch changed `records`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
@@ -138,31 +128,117 @@ pub struct Written {
     pub updated: u64,
 }
 
-/// Writes `rows` (all of one batch, each person at most once) into `records`.
-pub fn write(conn: &mut AnyConnection, rows: &[NewRecord], now: NaiveDateTime) -> QueryResult<()> {
-    if rows.is_empty() {
-        return Ok(());
+/// Writes one batch's records, chunk by chunk, inside the batch's transaction, and counts what
+/// it did.
+pub struct BatchWriter {
+    /// PostgreSQL: no chunk so far named a person already stored, so the next one is copied
+    /// straight into `records`.
+    copy_straight: bool,
+    written: Written,
+}
+
+impl BatchWriter {
+    /// Prepares the transaction's bulk path (call inside the batch's transaction).
+    pub fn begin(conn: &mut AnyConnection) -> QueryResult<BatchWriter> {
+        if let AnyConnection::Postgresql(c) = conn {
+            // The temporary table shadows the empty template of the same name for this session
+            // and disappears with the transaction.
+            c.batch_execute(
+                "CREATE TEMP TABLE staging_records (LIKE public.staging_records) ON COMMIT DROP",
+            )?;
+        }
+        Ok(BatchWriter {
+            copy_straight: true,
+            written: Written::default(),
+        })
     }
-    match conn {
-        AnyConnection::Postgresql(c) => {
+
+    /// Writes `rows` (all of one batch, each person at most once in the batch) into `records`.
+    pub fn write(
+        &mut self,
+        conn: &mut AnyConnection,
+        rows: &[NewRecord],
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let done = match conn {
+            AnyConnection::Postgresql(_) => self.write_postgres(conn, rows, now)?,
+            AnyConnection::Sqlite(c) => {
+                let mut stored_before = Vec::new();
+                let mut inserted = 0;
+                for chunk in rows.chunks(SQLITE_ROWS) {
+                    let n = insert_new(c, chunk, now)?;
+                    inserted += n;
+                    if n < chunk.len() {
+                        stored_before.extend(already_stored(c, chunk)?);
+                    }
+                }
+                for chunk in stored_before.chunks(SQLITE_CHUNK) {
+                    upsert_sqlite(c, chunk, now)?;
+                }
+                Written {
+                    inserted: inserted as u64,
+                    updated: stored_before.len() as u64,
+                }
+            }
+        };
+        self.written.inserted += done.inserted;
+        self.written.updated += done.updated;
+        Ok(())
+    }
+
+    /// What the batch did to `records` so far: people new with it, and people an earlier batch
+    /// created that it updated.
+    pub fn written(&self) -> Written {
+        self.written
+    }
+
+    /// A chunk on PostgreSQL. A plain `COPY` into `records` costs a first file about two thirds
+    /// of the staging table and upsert (no second copy of the rows, no speculative insertion);
+    /// it fails at the first person already stored, and then the chunk goes the upsert's way —
+    /// and so does the rest of the batch, which evidently updates people.
+    fn write_postgres(
+        &mut self,
+        conn: &mut AnyConnection,
+        rows: &[NewRecord],
+        now: NaiveDateTime,
+    ) -> QueryResult<Written> {
+        if self.copy_straight {
+            // A savepoint, so that a refused copy leaves the batch's transaction usable.
+            let copied = conn.transaction(|conn| match conn {
+                AnyConnection::Postgresql(c) => {
+                    let values: Vec<RecordInsert<'_>> =
+                        rows.iter().map(|r| RecordInsert::new(r, now)).collect();
+                    diesel::copy_from(records::table)
+                        .from_insertable(values)
+                        .execute(c)
+                }
+                AnyConnection::Sqlite(_) => Ok(0),
+            });
+            match copied {
+                Ok(n) => {
+                    return Ok(Written {
+                        inserted: n as u64,
+                        updated: 0,
+                    })
+                }
+                // A person of this chunk is stored already (by an earlier batch, or by a
+                // registration that committed a moment ago).
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) => self.copy_straight = false,
+                Err(e) => return Err(e),
+            }
+        }
+        if let AnyConnection::Postgresql(c) = conn {
             diesel::copy_from(staging_records::table)
                 .from_insertable(rows)
                 .execute(c)?;
-            merge_staged(conn, now)
         }
-        AnyConnection::Sqlite(c) => {
-            let mut stored_before = Vec::new();
-            for chunk in rows.chunks(SQLITE_ROWS) {
-                let inserted = insert_new(c, chunk, now)?;
-                if inserted < chunk.len() {
-                    stored_before.extend(already_stored(c, chunk)?);
-                }
-            }
-            for chunk in stored_before.chunks(SQLITE_CHUNK) {
-                upsert_sqlite(c, chunk, now)?;
-            }
-            Ok(())
-        }
+        merge_staged(conn, now)
     }
 }
 
@@ -274,8 +350,16 @@ fn upsert_sqlite(
         .execute(c)
 }
 
-/// Upserts the staged rows into `records` and empties the staging table (PostgreSQL).
-fn merge_staged(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<()> {
+/// Upserts the staged rows into `records` and empties the staging table (PostgreSQL). A row
+/// whose record now names this batch as its first was inserted; the others were updated.
+fn merge_staged(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<Written> {
+    #[derive(QueryableByName)]
+    struct Merged {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        inserted: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        updated: i64,
+    }
     // Only a timestamp the program made is inlined, so no placeholder syntax is needed.
     let now = now.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
     let cols = SHARED_COLUMNS.join(", ");
@@ -286,32 +370,19 @@ fn merge_staged(conn: &mut AnyConnection, now: NaiveDateTime) -> QueryResult<()>
         .collect::<Vec<_>>()
         .join(", ");
     let upsert = format!(
-        "INSERT INTO records ({cols}, first_batch_id, version, created_at, updated_at) \
+        "WITH merged AS (\
+         INSERT INTO records ({cols}, first_batch_id, version, created_at, updated_at) \
          SELECT {cols}, batch_id, 1, '{now}', '{now}' FROM staging_records \
          ON CONFLICT (person_key, graduation_year) DO UPDATE SET {set}, \
-         version = records.version + 1, updated_at = excluded.updated_at"
+         version = records.version + 1, updated_at = excluded.updated_at \
+         RETURNING first_batch_id = batch_id AS new) \
+         SELECT count(*) FILTER (WHERE new) AS inserted, \
+         count(*) FILTER (WHERE NOT new) AS updated FROM merged"
     );
-    diesel::sql_query(upsert).execute(conn)?;
+    let merged: Merged = diesel::sql_query(upsert).get_result(conn)?;
     diesel::sql_query("TRUNCATE staging_records").execute(conn)?;
-    Ok(())
-}
-
-/// What the batch did to `records`: people new with it, and people it updated (their record now
-/// carries the batch, but an earlier batch created it).
-pub fn written(conn: &mut AnyConnection, batch: i64) -> QueryResult<Written> {
-    use super::schema::records::dsl::{batch_id, first_batch_id, records as all_records};
-    let inserted: i64 = all_records
-        .filter(batch_id.eq(batch))
-        .filter(first_batch_id.eq(batch))
-        .count()
-        .get_result(conn)?;
-    let updated: i64 = all_records
-        .filter(batch_id.eq(batch))
-        .filter(first_batch_id.ne(batch))
-        .count()
-        .get_result(conn)?;
     Ok(Written {
-        inserted: u64::try_from(inserted).unwrap_or(0),
-        updated: u64::try_from(updated).unwrap_or(0),
+        inserted: u64::try_from(merged.inserted).unwrap_or(0),
+        updated: u64::try_from(merged.updated).unwrap_or(0),
     })
 }

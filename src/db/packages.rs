@@ -1024,8 +1024,8 @@ pub fn record_in_scope(
     Ok(row.filter(|(_, p)| scope.contains(p.holder_org_id)))
 }
 
-/// A record in the scope with its placement and every hop of its path, in order, read in two
-/// statements. Its placing at the hub (`root`) comes first: kept on the placement since the
+/// A record in the scope with its placement and every hop of its path, in order, read in one
+/// statement. Its placing at the hub (`root`) comes first: kept on the placement since the
 /// `placed_on_placement` migration, it is returned as a hop with id 0; placings written before
 /// that are rows of `record_hops` like the other hops.
 pub fn record_path_in_scope(
@@ -1035,26 +1035,31 @@ pub fn record_path_in_scope(
     root: i64,
 ) -> QueryResult<Option<(RecordRow, PlacementRow, Vec<HopRow>)>> {
     type Placing = (Option<NaiveDateTime>, Option<String>);
-    let row: Option<(RecordRow, PlacementRow, Placing)> = placements::table
+    // One round trip: the record and its placement repeated beside each stored hop (a record
+    // has a handful), or once with no hop.
+    let rows: Vec<(RecordRow, PlacementRow, Placing, Option<HopRow>)> = placements::table
         .inner_join(records::table)
+        .left_join(record_hops::table.on(record_hops::record_id.eq(placements::record_id)))
         .filter(placements::record_id.eq(record_id))
+        .order(record_hops::id)
         .select((
             RecordRow::as_select(),
             PlacementRow::as_select(),
             (placements::placed_at, placements::placed_by),
+            Option::<HopRow>::as_select(),
         ))
-        .first(conn)
-        .optional()?;
-    let Some((record, placement, placing)) =
-        row.filter(|(_, p, _)| scope.contains(p.holder_org_id))
+        .load(conn)?;
+    let mut rows = rows.into_iter();
+    let Some((record, placement, placing, first_hop)) = rows
+        .next()
+        .filter(|(_, p, _, _)| scope.contains(p.holder_org_id))
     else {
         return Ok(None);
     };
-    let stored = record_hops::table
-        .filter(record_hops::record_id.eq(record_id))
-        .order(record_hops::id)
-        .select(HopRow::as_select())
-        .load(conn)?;
+    let stored: Vec<HopRow> = first_hop
+        .into_iter()
+        .chain(rows.filter_map(|(_, _, _, hop)| hop))
+        .collect();
     let hops = match placing {
         (Some(at), Some(actor)) => {
             let placed = HopRow {

@@ -275,7 +275,7 @@ pub fn ingest(
             return Ok(None);
         };
         pipeline.batch_id = batch_id;
-        bulk::begin(conn)?;
+        let mut writer = bulk::BatchWriter::begin(conn)?;
         let reading = &mut pipeline;
         let sniffed = &sniffed;
         // Reading and checking rows (one core) overlaps with storing them (the other core, or
@@ -307,7 +307,7 @@ pub fn ingest(
             });
             let written = (|| -> Result<(), IngestError> {
                 for chunk in arrivals.iter() {
-                    bulk::write(conn, &chunk.records, Utc::now().naive_utc())?;
+                    writer.write(conn, &chunk.records, Utc::now().naive_utc())?;
                     batches::insert_problems(conn, &chunk.problems)?;
                 }
                 Ok(())
@@ -328,7 +328,7 @@ pub fn ingest(
             }
             (Ok(()), Ok(())) => {}
         }
-        let written = bulk::written(conn, batch_id)?;
+        let written = writer.written();
         pipeline.counts.accepted = written.inserted;
         pipeline.counts.updated = written.updated;
         let routed = serde_json::to_string(&pipeline.routed_map()).unwrap_or_default();
