@@ -195,25 +195,31 @@ fn known_people_spread_over_chunks_are_updated(db: &TestDb) {
     }
 }
 
-/// A file whose first write chunks hold only new people and whose later rows name known ones:
-/// the new people are stored as they come (on PostgreSQL copied straight into `records`), and
-/// from the first known person on the rest is upserted, so every known person is updated once
-/// with its history and every new one inserted once.
+/// A file whose first write chunk holds only new people and whose later chunks name known ones
+/// among new ones: every known person is updated once with its history and every new one
+/// inserted once, whichever way each chunk is written (on PostgreSQL: the first copied straight
+/// into `records`, the second upserted whole after its copy stopped at a known person, the third
+/// split by looking its people up first).
 fn known_people_after_a_chunk_of_new_ones_are_updated(db: &TestDb) {
     let known: Vec<String> = (0..120).map(|i| nth_person(i, "370102")).collect();
     let path = write_file(db, "known.csv", &csv(&known));
     assert_eq!(run(db, &path, false).expect("first").summary.accepted, 120);
-    // More new people than one write chunk (8,000 rows), then the known ones moved to another
-    // county, then more new people.
-    let mut second: Vec<String> = (1000..9200).map(|i| nth_person(i, "370102")).collect();
-    second.extend((0..120).map(|i| nth_person(i, "370103")));
-    second.extend((9200..9300).map(|i| nth_person(i, "370102")));
+    // Write chunks are 8,000 rows: [8,000 new] [60 known moved, 7,940 new] [60 known moved,
+    // 160 new].
+    let moved = |r: std::ops::Range<usize>| r.map(|i| nth_person(i, "370103"));
+    let new = |r: std::ops::Range<usize>| r.map(|i| nth_person(i, "370102"));
+    let second: Vec<String> = new(1000..9000)
+        .chain(moved(0..60))
+        .chain(new(9000..16940))
+        .chain(moved(60..120))
+        .chain(new(16940..17100))
+        .collect();
     let path = write_file(db, "second.csv", &csv(&second));
     let s2 = run(db, &path, false).expect("second").summary;
-    assert_eq!((s2.accepted, s2.updated, s2.rejected), (8300, 120, 0));
-    assert_eq!(record_count(db), 8420);
+    assert_eq!((s2.accepted, s2.updated, s2.rejected), (16_100, 120, 0));
+    assert_eq!(record_count(db), 16_220);
     let mut conn = db.db.conn().expect("conn");
-    for i in [0, 119, 1000, 9199, 9299] {
+    for i in [0, 59, 60, 119, 1000, 9000, 16939, 17099] {
         let key = nth_person(i, "370102");
         let id = key.split(',').nth(4).expect("id column");
         let rec = records::find_person(&mut conn, id, 2025)
