@@ -199,7 +199,7 @@ fn known_people_spread_over_chunks_are_updated(db: &TestDb) {
 /// among new ones: every known person is updated once with its history and every new one
 /// inserted once, whichever way each chunk is written (on PostgreSQL: the first copied straight
 /// into `records`, the second upserted whole after its copy stopped at a known person, the third
-/// split by looking its people up first).
+/// upserted without a try).
 fn known_people_after_a_chunk_of_new_ones_are_updated(db: &TestDb) {
     let known: Vec<String> = (0..120).map(|i| nth_person(i, "370102")).collect();
     let path = write_file(db, "known.csv", &csv(&known));
