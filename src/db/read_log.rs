@@ -5,7 +5,7 @@
 //! (`BEGIN`, `SET LOCAL`, `INSERT`, `COMMIT`) and on SQLite a turn of the single writer. Under
 //! load that was a third of a record page's round trips. Here the first reader whose event is
 //! queued while no one is writing becomes the writer: it takes every queued event, inserts them
-//! with one multi-row `INSERT` (on PostgreSQL one statement, one round trip) on its own connection, and wakes the readers
+//! with one multi-row `INSERT` in one transaction on its own connection, and wakes the readers
 //! whose events that was; meanwhile new events queue for the next writer. No reader is answered
 //! before its event is committed, and a failed write fails every read whose event it held. There
 //! is no background thread: nothing is left half-written when a command exits.
@@ -154,43 +154,16 @@ impl Drop for WriterTurn<'_> {
     }
 }
 
-/// One statement or transaction holding the batch; on PostgreSQL without waiting for the WAL
-/// flush (a read event is durable once the WAL writer flushes it, within about 0.6 s: a crash of
-/// the hub loses nothing, only a crash of the database's machine in that window could).
+/// One transaction holding the batch; on PostgreSQL without waiting for the WAL flush (a read
+/// event is durable once the WAL writer flushes it, within about 0.6 s: a crash of the hub
+/// loses nothing, only a crash of the database's machine in that window could).
 fn write(conn: &mut AnyConnection, batch: &[Pending]) -> QueryResult<()> {
-    match conn {
-        AnyConnection::Postgresql(c) => insert_postgres(c, batch),
-        AnyConnection::Sqlite(_) => conn.transaction(|c| insert(c, batch)),
-    }
-}
-
-/// The batch in one round trip (PostgreSQL): one statement, prepared once for any number of
-/// events (arrays unnested in their order), whose own implicit transaction `set_config(…,
-/// true)` makes an asynchronous commit — the `BEGIN`, `SET LOCAL` and `COMMIT` of a transaction
-/// block would be three more round trips.
-fn insert_postgres(c: &mut diesel::PgConnection, batch: &[Pending]) -> QueryResult<()> {
-    use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
-    let at: Vec<NaiveDateTime> = batch.iter().map(|p| p.at).collect();
-    let actor: Vec<&str> = batch.iter().map(|p| p.actor.as_str()).collect();
-    let org: Vec<Option<i64>> = batch.iter().map(|p| p.actor_org_id).collect();
-    let action: Vec<&str> = batch.iter().map(|p| p.action.as_str()).collect();
-    let subject: Vec<&str> = batch.iter().map(|p| p.subject.as_str()).collect();
-    let after: Vec<Option<&str>> = batch.iter().map(|p| p.after.as_deref()).collect();
-    diesel::sql_query(
-        "INSERT INTO audit_events (at, actor, actor_org_id, action, subject, before, after) \
-         SELECT e.at, e.actor, e.org, e.action, e.subject, NULL, e.after \
-         FROM (SELECT set_config('synchronous_commit', 'off', true) AS setting) AS commit_mode, \
-         unnest($1, $2, $3, $4, $5, $6) WITH ORDINALITY AS e(at, actor, org, action, subject, after, n) \
-         WHERE commit_mode.setting IS NOT NULL ORDER BY e.n",
-    )
-    .bind::<Array<Timestamp>, _>(at)
-    .bind::<Array<Text>, _>(actor)
-    .bind::<Array<Nullable<BigInt>>, _>(org)
-    .bind::<Array<Text>, _>(action)
-    .bind::<Array<Text>, _>(subject)
-    .bind::<Array<Nullable<Text>>, _>(after)
-    .execute(c)?;
-    Ok(())
+    conn.transaction(|c| {
+        if let AnyConnection::Postgresql(_) = c {
+            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(c)?;
+        }
+        insert(c, batch)
+    })
 }
 
 fn insert(conn: &mut AnyConnection, batch: &[Pending]) -> QueryResult<()> {
