@@ -234,6 +234,42 @@ fn known_people_after_a_chunk_of_new_ones_are_updated(db: &TestDb) {
     }
 }
 
+/// A file that interleaves provinces (as a school's list does) is stored grouped by route:
+/// record ids run through one county's people before the next county's, in file order within
+/// a county, so a province's pages read neighbouring rows.
+fn records_are_stored_grouped_by_route_in_file_order_within_one(db: &TestDb) {
+    let counties = ["370103", "110101", "370102"];
+    let lines: Vec<String> = (0..12).map(|i| nth_person(i, counties[i % 3])).collect();
+    let path = write_file(db, "mixed.csv", &csv(&lines));
+    assert_eq!(run(db, &path, false).expect("ingest").summary.accepted, 12);
+    let mut conn = db.db.conn().expect("conn");
+    let mut stored: Vec<(i64, String, i64)> = (0..12)
+        .map(|i| {
+            let key = nth_person(i, counties[i % 3]);
+            let id = key.split(',').nth(4).expect("id column");
+            let rec = records::find_person(&mut conn, id, 2025)
+                .expect("query")
+                .expect("stored");
+            (
+                rec.id,
+                rec.route_county.unwrap_or_default(),
+                rec.source_line,
+            )
+        })
+        .collect();
+    stored.sort();
+    let order: Vec<(&str, i64)> = stored.iter().map(|(_, c, l)| (c.as_str(), *l)).collect();
+    // Line 2 is the file's first person (line 1 the header).
+    let expected: Vec<(&str, i64)> = ["110101", "370102", "370103"]
+        .iter()
+        .flat_map(|c| {
+            let first = counties.iter().position(|x| x == c).expect("county") as i64;
+            (0..4).map(move |k| (*c, 2 + first + 3 * k))
+        })
+        .collect();
+    assert_eq!(order, expected);
+}
+
 /// A dry run answers the summary and the problems, and stores nothing.
 fn dry_run_stores_nothing(db: &TestDb) {
     let lines = vec![
@@ -492,6 +528,7 @@ on_both_backends!(
     later_batch_updates_person_and_keeps_history,
     known_people_spread_over_chunks_are_updated,
     known_people_after_a_chunk_of_new_ones_are_updated,
+    records_are_stored_grouped_by_route_in_file_order_within_one,
     dry_run_stores_nothing,
     duplicate_row_in_file_names_the_first,
     routes_each_method,
