@@ -967,12 +967,21 @@ pub fn held_records(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    records::table
+    let rows: Vec<(RecordRow, PlacementRow)> = records::table
         .inner_join(placements::table)
         .filter(records::id.eq_any(ids))
         .order(records::id)
         .select((RecordRow::as_select(), PlacementRow::as_select()))
-        .load(conn)
+        .load(conn)?;
+    // A record sent on between the two reads is left out, as the first read would have.
+    Ok(rows
+        .into_iter()
+        .filter(|(_, p)| {
+            scope.contains(p.holder_org_id)
+                && holder.is_none_or(|h| p.holder_org_id == h)
+                && state.is_none_or(|s| p.state == s)
+        })
+        .collect())
 }
 
 /// What a record search looks for.
