@@ -611,8 +611,8 @@ impl<'r> Pipeline<'r> {
 
     /// The gathered rows, in the order they are stored: by route (province, prefecture, county),
     /// then as in the file. Why: record ids follow this order, so the records one jurisdiction
-    /// works through — a province's 50-record list page, its package — sit side by side on disk
-    /// and in the indexes, a handful of pages read instead of one for each record (education
+    /// works through — a province's package, the records it holds — sit side by side on disk and
+    /// in the indexes, a handful of pages read instead of one for each record (education
     /// bureaus' files come sorted by school, each school's graduates from every province).
     fn take_chunk(&mut self) -> Chunk {
         let mut records = std::mem::replace(&mut self.records, Vec::with_capacity(FLUSH_ROWS));
